@@ -1,0 +1,75 @@
+"""``mcugen inspect MODEL [--json]``: what is in a model and whether mcugen can deploy it."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+
+from rich.table import Table
+
+from ..model import load_model
+from ..model.summary import summarize
+from ..support import deployable_ops
+from ._output import console, fmt_int, print_json
+
+NAME = "inspect"
+HELP = "show a model's operators, shapes, MACs, quantization and deployability"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help=".tflite file")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+
+def _shape(facts: list[dict]) -> str:
+    return ", ".join(f"{f['dtype']}{f['shape']}" for f in facts)
+
+
+def _quant(facts: dict) -> str:
+    q = facts.get("quantization")
+    if q is None:
+        return "-"
+    if q.get("per_channel"):
+        return f"per-channel ({q['channels']})"
+    return f"scale {q['scale']:.6g}, zero point {q['zero_point']}"
+
+
+def run(args: argparse.Namespace) -> int:
+    graph = load_model(args.model)
+    summary = summarize(graph, deployable=deployable_ops())
+    extra = {}
+    try:  # the memory plan joins inspect once the planner is installed
+        from ..plan import plan_summary
+        extra["plan"] = plan_summary(graph)
+    except ImportError:
+        pass
+    if args.json:
+        data = asdict(summary)
+        data["unsupported"] = [{"index": i, "opcode": op} for i, op in summary.unsupported]
+        data.update(extra)
+        print_json(data)
+        return 0
+
+    table = Table(title=f"{graph.name}: {len(graph.operators)} operators", title_justify="left")
+    for col, justify in (("#", "right"), ("operator", "left"), ("input", "left"),
+                         ("output", "left"), ("act", "left"), ("MACs", "right"),
+                         ("params", "right")):
+        table.add_column(col, justify=justify)
+    for op in summary.ops:
+        table.add_row(str(op.index), op.opcode, _shape(op.inputs), _shape(op.outputs),
+                      "" if op.fused_activation == "NONE" else op.fused_activation,
+                      fmt_int(op.macs) if op.macs else "", fmt_int(op.param_bytes)
+                      if op.param_bytes else "")
+    console.print(table)
+    console.print(f"total: {fmt_int(summary.total_macs)} MACs, "
+                  f"{fmt_int(summary.total_param_bytes)} parameter bytes")
+    for label, facts in (("input", summary.inputs), ("output", summary.outputs)):
+        for f in facts:
+            console.print(f"{label} '{f['name']}': {f['dtype']}{f['shape']}, {_quant(f)}")
+    if "plan" in extra:
+        console.print(extra["plan"]["line"])
+    if summary.unsupported:
+        listed = ", ".join(f"{op} at {i}" for i, op in summary.unsupported)
+        console.print(f"not yet deployable: {listed}")
+    console.print(f"verdict: {summary.verdict}")
+    return 0

@@ -1,0 +1,121 @@
+"""Facts about a model that ``mcugen inspect`` shows: per-operator shapes, MACs, parameter bytes,
+and the verdict on what kind of quantization the model carries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .graph import Graph, Operator, Tensor
+
+# Operators whose work is multiply-accumulates over a weight tensor.
+_WEIGHTED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}
+
+
+@dataclass
+class OpSummary:
+    index: int
+    opcode: str
+    inputs: list[dict]
+    outputs: list[dict]
+    fused_activation: str
+    macs: int
+    param_bytes: int
+
+
+@dataclass
+class ModelSummary:
+    name: str
+    ops: list[OpSummary]
+    total_macs: int
+    total_param_bytes: int
+    inputs: list[dict]
+    outputs: list[dict]
+    kind: str                 # "int8", "float32", "hybrid", "int16x8", "int8-float-io", ...
+    verdict: str
+    unsupported: list[tuple[int, str]] = field(default_factory=list)
+
+
+def tensor_facts(t: Tensor) -> dict:
+    facts = {"index": t.index, "name": t.name, "shape": list(t.shape), "dtype": str(t.dtype)}
+    if t.quant is not None:
+        if t.quant.per_channel:
+            facts["quantization"] = {"per_channel": True, "channels": int(t.quant.scale.size),
+                                     "axis": t.quant.axis}
+        else:
+            facts["quantization"] = {"scale": float(t.quant.scale[0]),
+                                     "zero_point": int(t.quant.zero_point[0])}
+    return facts
+
+
+def op_macs(graph: Graph, op: Operator) -> int:
+    """Multiply-accumulates of one operator (0 for operators without a weight tensor)."""
+    if op.opcode not in _WEIGHTED or len(op.inputs) < 2 or op.inputs[1] < 0:
+        return 0
+    weights = graph.tensors[op.inputs[1]].shape
+    if op.opcode == "TRANSPOSE_CONV":
+        # inputs: output_shape, weights [Cout, KH, KW, Cin], input
+        return graph.tensors[op.inputs[2]].size * weights[0] * weights[1] * weights[2]
+    out = graph.tensors[op.outputs[0]].size
+    if op.opcode == "CONV_2D":        # weights [Cout, KH, KW, Cin]
+        return out * weights[1] * weights[2] * weights[3]
+    if op.opcode == "DEPTHWISE_CONV_2D":  # weights [1, KH, KW, Cout]
+        return out * weights[1] * weights[2]
+    return out * weights[-1]          # FULLY_CONNECTED: weights [Cout, Cin]
+
+
+def classify(graph: Graph) -> tuple[str, str]:
+    """(kind, verdict line) for the model's quantization scheme."""
+    acts = [t for t in graph.activations()]
+    act_types = {t.dtype for t in acts}
+    io_types = {graph.tensors[i].dtype for i in graph.inputs + graph.outputs}
+    const_types = {t.dtype for t in graph.tensors if t.is_constant}
+    f32, i8, u8, i16 = (np.dtype(x) for x in (np.float32, np.int8, np.uint8, np.int16))
+    if f32 in act_types and not (act_types & {i8, u8, i16}):
+        if const_types & {i8, u8}:
+            return "hybrid", "dynamic-range (hybrid): run `mcugen quantize` for full int8"
+        return "float32", "float32: run `mcugen quantize`"
+    if i16 in {graph.tensors[o.outputs[0]].dtype for o in graph.operators
+               if o.opcode in _WEIGHTED}:
+        return "int16x8", "int16 activations (16x8): not deployable by mcugen"
+    if io_types <= {i8}:
+        return "int8", "full int8 with int8 I/O: deployable"
+    if io_types <= {i8, u8}:
+        return "int8-uint8-io", "int8 with uint8 I/O"
+    if f32 in io_types:
+        return "int8-float-io", "int8 with float I/O"
+    return "other", "unrecognised quantization scheme"
+
+
+def summarize(graph: Graph, deployable: set[str] | None = None) -> ModelSummary:
+    """Summarise ``graph``; ``deployable`` is the set of operators the code generator handles."""
+    ops, seen_params = [], set()
+    total_params = 0
+    for op in graph.operators:
+        consts = [t for t in graph.op_inputs(op) if t is not None and t.is_constant]
+        param_bytes = sum(t.nbytes for t in consts)
+        for t in consts:
+            if t.index not in seen_params:
+                seen_params.add(t.index)
+                total_params += t.nbytes
+        ops.append(OpSummary(
+            index=op.index, opcode=op.opcode,
+            inputs=[tensor_facts(t) for t in graph.op_inputs(op) if t is not None and not t.is_constant],
+            outputs=[tensor_facts(t) for t in graph.op_outputs(op)],
+            fused_activation=op.fused_activation, macs=op_macs(graph, op),
+            param_bytes=param_bytes))
+    kind, verdict = classify(graph)
+    unsupported = []
+    if deployable is not None:
+        unsupported = [(op.index, op.opcode) for op in graph.operators
+                       if op.opcode not in deployable]
+        if kind == "int8" and unsupported:
+            names = sorted({name for _, name in unsupported})
+            verdict = f"full int8 with int8 I/O: not yet deployable ({', '.join(names)})"
+    return ModelSummary(
+        name=graph.name, ops=ops, total_macs=sum(o.macs for o in ops),
+        total_param_bytes=total_params,
+        inputs=[tensor_facts(graph.tensors[i]) for i in graph.inputs],
+        outputs=[tensor_facts(graph.tensors[i]) for i in graph.outputs],
+        kind=kind, verdict=verdict, unsupported=unsupported)

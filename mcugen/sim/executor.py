@@ -1,0 +1,80 @@
+"""Runs a graph through the simulator's kernels, in schedule order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError, UnsupportedOperatorError
+from ..model.graph import Graph
+from .registry import KernelCall, arithmetic_of, lookup
+
+
+@dataclass
+class SimResult:
+    outputs: list[np.ndarray]
+    tensors: dict[int, np.ndarray]   # every tensor computed, when run with keep_all=True
+
+
+class Simulator:
+    """Prepared once per graph; :meth:`run` may be called many times (each run is independent)."""
+
+    def __init__(self, graph: Graph):
+        self.graph = graph
+        self._steps = []
+        for op in graph.operators:
+            arithmetic = arithmetic_of(graph, op)
+            kernel = lookup(op.opcode, arithmetic)
+            if kernel is None:
+                raise UnsupportedOperatorError(op.opcode, op.index, graph.name,
+                                               stage=f"no {arithmetic} simulator kernel")
+            self._steps.append((op, kernel, {}))
+
+    def run(self, inputs: list[np.ndarray], keep_all: bool = False) -> SimResult:
+        g = self.graph
+        if len(inputs) != len(g.inputs):
+            raise InputError(f"model takes {len(g.inputs)} inputs, got {len(inputs)}", g.name)
+        values: dict[int, np.ndarray] = {}
+        for index, array in zip(g.inputs, inputs):
+            t = g.tensors[index]
+            array = np.asarray(array)
+            if array.dtype != t.dtype:
+                raise InputError(f"input '{t.name}' is {t.dtype}, got {array.dtype}", g.name)
+            if array.size != t.size:
+                raise InputError(f"input '{t.name}' has shape {list(t.shape)}, got "
+                                 f"{list(array.shape)}", g.name)
+            values[index] = array.reshape(t.shape)
+        remaining = _last_uses(g) if not keep_all else None
+        for step, (op, kernel, cache) in enumerate(self._steps):
+            args = [None if i < 0 else (g.tensors[i].data if g.tensors[i].is_constant
+                                        else values[i]) for i in op.inputs]
+            call = KernelCall(g, op, g.op_inputs(op), g.op_outputs(op), args, cache)
+            results = kernel(call)
+            for index, array in zip(op.outputs, results):
+                t = g.tensors[index]
+                values[index] = np.asarray(array, dtype=t.dtype).reshape(t.shape)
+            if remaining is not None:
+                for index in remaining.get(step, ()):
+                    values.pop(index, None)
+        return SimResult(outputs=[values[i] for i in g.outputs],
+                         tensors=values if keep_all else {})
+
+
+def _last_uses(graph: Graph) -> dict[int, list[int]]:
+    """step -> tensors no later step reads (freed to keep memory flat on big models)."""
+    last: dict[int, int] = {}
+    for step, op in enumerate(graph.operators):
+        for i in op.inputs:
+            if i >= 0:
+                last[i] = step
+    keep = set(graph.outputs)
+    result: dict[int, list[int]] = {}
+    for index, step in last.items():
+        if index not in keep:
+            result.setdefault(step, []).append(index)
+    return result
+
+
+def simulate(graph: Graph, inputs: list[np.ndarray], keep_all: bool = False) -> SimResult:
+    return Simulator(graph).run(inputs, keep_all=keep_all)

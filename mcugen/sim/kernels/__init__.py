@@ -1,0 +1,7 @@
+"""Simulator kernels, one operator family per module. Importing this package registers them all."""
+
+import importlib
+import pkgutil
+
+for _info in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_info.name}")
