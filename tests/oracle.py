@@ -54,6 +54,9 @@ class Tflm:
         data = model if isinstance(model, (bytes, bytearray)) else Path(model).read_bytes()
         config = (runtime.InterpreterConfig.kPreserveAllTensors if preserve_all
                   else runtime.InterpreterConfig.kAllocationRecording)
+        from mcugen.model.schema import fb
+        sg = fb.Model.GetRootAs(bytes(data), 0).Subgraphs(0)
+        self.num_inputs, self.num_outputs = sg.InputsLength(), sg.OutputsLength()
         self._it = runtime.Interpreter.from_bytes(bytes(data), arena_size=max(len(data) * 10, 1 << 20),
                                                   intrepreter_config=config)
 
@@ -67,13 +70,7 @@ class Tflm:
         for i, x in enumerate(inputs):
             self._it.set_input(x, i)
         self._it.invoke()
-        outputs, i = [], 0
-        while True:
-            try:
-                outputs.append(np.array(self._it.get_output(i)))
-            except Exception:
-                return outputs
-            i += 1
+        return [np.array(self._it.get_output(i)) for i in range(self.num_outputs)]
 
     def tensor(self, index: int) -> np.ndarray:
         """A tensor from the last invocation (preserve_all=True), flat."""
