@@ -1,0 +1,1 @@
+"""Targets: serial protocol, transports (pyserial URLs, QEMU, host pty), device verification."""
