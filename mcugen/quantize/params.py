@@ -26,7 +26,9 @@ def activation_params(lo: float, hi: float, qmin: int = INT8_MIN,
         raise ValueError(f"non-finite range [{lo}, {hi}]")
     if hi == lo:  # an all-zero tensor: any scale represents it; 1/256 keeps 0 exact
         return np.float32(1.0 / 256), 0
-    scale = (hi - lo) / (qmax - qmin)
+    # float32 is what the file stores: choose the zero point with the scale TFLM will see, and
+    # keep the scale a normal float32 however narrow the range.
+    scale = float(np.float32(max((hi - lo) / (qmax - qmin), float(np.finfo(np.float32).tiny))))
     zp_from_min = qmin - lo / scale
     zero_point = int(np.clip(round_half_away(zp_from_min), qmin, qmax))
     return np.float32(scale), zero_point
