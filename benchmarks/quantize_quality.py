@@ -54,7 +54,7 @@ def main() -> int:
     ap.add_argument("--methods", default="minmax,percentile,mse,auto")
     ap.add_argument("--quick", action="store_true", help="fewer synthetic samples")
     args = ap.parse_args()
-    console = Console()
+    console = Console(width=130)
     table = Table(title="int8 output quality vs the float model (higher is better)",
                   title_justify="left")
     for col in ("model", "quantizer", "calib", "eval", "output SQNR dB", "top-1 agree",
@@ -68,12 +68,14 @@ def main() -> int:
         tf = output_quality(float_graph, load_model(MODELS / tf_rel), ev, per_layer=False)
         table.add_row(name, "TF converter int8", "-", str(len(ev)),
                       f"{tf.output_sqnr_db[0]:.2f}", _pct(tf.top1_agreement), "-")
-        for method in args.methods.split(","):
+        runs = [(m, True) for m in args.methods.split(",")] + [("minmax", False)]
+        for method, correct in runs:
             start = time.perf_counter()
-            result = quantize_model(graph, cal, method=method)
+            result = quantize_model(graph, cal, method=method, bias_correction=correct)
             seconds = time.perf_counter() - start
             q = output_quality(float_graph, result.graph, ev, per_layer=False)
-            label = f"mcugen {method}" + (f" ({result.method})" if method == "auto" else "")
+            label = f"mcugen {method}" + (f" ({result.method})" if method == "auto" else "") \
+                + ("" if correct else ", no bias corr.")
             table.add_row(name, label, str(len(cal)), str(len(ev)),
                           f"{q.output_sqnr_db[0]:.2f}", _pct(q.top1_agreement),
                           f"{seconds:.1f}")

@@ -33,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "output SQNR on the calibration set)")
     p.add_argument("--per-channel-fc", action="store_true",
                    help="per-channel weights for FULLY_CONNECTED too (default per tensor)")
+    p.add_argument("--no-bias-correction", dest="bias_correction", action="store_false",
+                   help="quantize every bias as round(b / (s_in * s_w)) without correcting it "
+                        "for the weights' rounding error")
     p.add_argument("--samples", type=int, default=None, metavar="N",
                    help="use at most the first N calibration samples")
     p.add_argument("--report", action="store_true",
@@ -50,12 +53,13 @@ def run(args: argparse.Namespace) -> int:
                           "quantized model's accuracy is meaningless (smoke test only)")
     start = time.perf_counter()
     result = quantize_model(graph, samples, io=args.io, method=args.method,
-                            per_channel_fc=args.per_channel_fc, progress=not args.json)
+                            per_channel_fc=args.per_channel_fc,
+                            bias_correction=args.bias_correction, progress=not args.json)
     seconds = time.perf_counter() - start
     save_model(result.graph, args.output)
     summary = {"model": args.model, "output": args.output, "samples": len(samples),
                "method": result.method, "io": args.io, "seconds": round(seconds, 3),
-               "passthrough": result.passthrough}
+               "bias_correction": args.bias_correction, "passthrough": result.passthrough}
     if result.auto_scores:
         summary["auto_output_sqnr_db"] = result.auto_scores
     report = None

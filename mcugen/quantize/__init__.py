@@ -38,7 +38,13 @@ class QuantizeResult:
 
 def quantize_model(graph: Graph, samples: list[list[np.ndarray]], io: str = "int8",
                    method: str = "minmax", per_channel_fc: bool = False,
-                   progress: bool = False) -> QuantizeResult:
+                   bias_correction: bool = True, progress: bool = False) -> QuantizeResult:
+    """Quantize ``graph`` calibrated on ``samples`` (one list of input arrays per sample).
+
+    ``bias_correction`` folds the expected weight-rounding error into each float bias before the
+    bias is quantized (same spec, scale and dtype; a different int32 value); off, every bias is
+    exactly round(b / (s_in * s_w)).
+    """
     if method not in METHODS:
         raise InputError(f"--method must be one of {', '.join(METHODS)}, got '{method}'")
     if io not in IO_TYPES:
@@ -52,19 +58,22 @@ def quantize_model(graph: Graph, samples: list[list[np.ndarray]], io: str = "int
         return QuantizeResult(graph=graph, float_graph=None, method="none", passthrough=True)
     float_graph = prepare_float(graph)
     wanted = _AUTO_CANDIDATES if method == "auto" else (method,)
-    ranges = calibrate(float_graph, samples, wanted, total=len(samples), progress=progress)
+    ranges, channel_means = calibrate(float_graph, samples, wanted, total=len(samples),
+                                      progress=progress)
+    means = channel_means if bias_correction else None
     scores: dict[str, float] = {}
     if method == "auto":
         best = None
         for m in _AUTO_CANDIDATES:
-            candidate = rewrite(float_graph, ranges[m], io, per_channel_fc)
+            candidate = rewrite(float_graph, ranges[m], io, per_channel_fc, means)
             quality = output_quality(float_graph, candidate, samples, per_layer=False)
             scores[m] = float(np.mean(quality.output_sqnr_db))
             if best is None or scores[m] > scores[best[0]]:
                 best = (m, candidate)
         chosen, result = best
     else:
-        chosen, result = method, rewrite(float_graph, ranges[method], io, per_channel_fc)
+        chosen, result = method, rewrite(float_graph, ranges[method], io, per_channel_fc,
+                                            means)
     problems = check(result)
     if problems:   # a bug in the rewriter, never the user's fault: say so loudly
         raise RuntimeError(f"quantizer produced a non-conforming model: {problems[0]}")

@@ -18,6 +18,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ..errors import InputError
 from ..model.graph import Graph
 from ..sim import Simulator
 from . import params
@@ -25,6 +26,14 @@ from . import params
 METHODS = ("minmax", "percentile", "mse", "auto")
 _SUBSAMPLE = 2048          # values kept per tensor per sample for percentile/mse
 _PERCENTILE = 0.01         # percent cut at each end
+
+
+class NonFinite(Exception):
+    """A calibration sample drove a tensor to NaN or infinity."""
+
+    def __init__(self, index: int):
+        super().__init__(index)
+        self.index = index
 
 
 class RangeObserver:
@@ -38,20 +47,29 @@ class RangeObserver:
         self.values: dict[int, list[np.ndarray]] = {i: [] for i in tensor_indices}
         self._rng = np.random.default_rng(seed)
         self.count = 0
+        self._channel_sums: dict[int, np.ndarray] = {}
+        self._channel_counts: dict[int, int] = {}
 
     def observe(self, tensors: dict[int, np.ndarray]) -> None:
         self.count += 1
         for i in self.indices:
             v = tensors[i]
             if not np.all(np.isfinite(v)):
-                raise ValueError(f"tensor {i} has non-finite values")
+                raise NonFinite(i)
             self.lo[i] = min(self.lo[i], float(v.min()))
             self.hi[i] = max(self.hi[i], float(v.max()))
+            rows = v.reshape(-1, v.shape[-1]) if v.ndim else v.reshape(1, 1)
+            self._channel_sums[i] = self._channel_sums.get(i, 0.0) + rows.sum(0, np.float64)
+            self._channel_counts[i] = self._channel_counts.get(i, 0) + rows.shape[0]
             if self.keep_values:
                 flat = v.ravel()
                 if flat.size > _SUBSAMPLE:
                     flat = flat[self._rng.integers(0, flat.size, _SUBSAMPLE)]
                 self.values[i].append(flat.astype(np.float32))
+
+    def channel_means(self) -> dict[int, np.ndarray]:
+        """Mean of every activation per channel (last axis), for bias correction."""
+        return {i: self._channel_sums[i] / self._channel_counts[i] for i in self._channel_sums}
 
     def ranges(self, method: str) -> dict[int, tuple[float, float]]:
         result = {}
@@ -82,8 +100,9 @@ def _mse_range(values: np.ndarray, lo: float, hi: float) -> tuple[float, float]:
 def calibrate(graph: Graph, samples: Iterable[list[np.ndarray]], methods: Iterable[str],
               total: int | None = None, progress: bool = True,
               runner: Callable[[list[np.ndarray]], dict[int, np.ndarray]] | None = None
-              ) -> dict[str, dict[int, tuple[float, float]]]:
-    """Ranges of every activation tensor of a float ``graph``, per requested method.
+              ) -> tuple[dict[str, dict[int, tuple[float, float]]], dict[int, np.ndarray]]:
+    """Ranges of every activation tensor of a float ``graph`` per requested method, and every
+    activation's per-channel mean (for bias correction).
 
     ``samples`` yields one list of input arrays per sample. ``runner`` (tests only) replaces the
     simulator: inputs -> every tensor by index.
@@ -94,11 +113,16 @@ def calibrate(graph: Graph, samples: Iterable[list[np.ndarray]], methods: Iterab
     if runner is None:
         sim = Simulator(graph)
         runner = lambda xs: sim.run(xs, keep_all=True).tensors  # noqa: E731
-    for xs in _progress(samples, total, "calibrating", progress):
-        observer.observe(runner(xs))
+    for n, xs in enumerate(_progress(samples, total, "calibrating", progress)):
+        try:
+            observer.observe(runner(xs))
+        except NonFinite as exc:
+            name = graph.tensors[exc.index].name
+            raise InputError(f"calibration sample {n} makes tensor '{name}' non-finite",
+                             graph.name) from None
     if observer.count == 0:
         raise ValueError("no calibration samples")
-    return {m: observer.ranges(m) for m in methods}
+    return {m: observer.ranges(m) for m in methods}, observer.channel_means()
 
 
 def _progress(items: Iterable, total: int | None, what: str, show: bool):
