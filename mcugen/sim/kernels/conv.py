@@ -62,7 +62,8 @@ def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
     act_min, act_max = activation_range_quantized(op.fused_activation, y)
     sh, sw, dh, dw, pad_top, pad_left = geometry(graph, op)
     return ConvParams(sh, sw, dh, dw, pad_top, pad_left,
-                      y.shape[3] // x.shape[3], zero_point_of(x), zero_point_of(y),
+                      y.shape[3] // x.shape[3] if op.opcode == "DEPTHWISE_CONV_2D" else 1,
+                      zero_point_of(x), zero_point_of(y),
                       mult, shift, act_min, act_max)
 
 
