@@ -5,7 +5,8 @@ its own or shares its producer input's buffer, when that is free:
 - **aliases** — RESHAPE/SQUEEZE/EXPAND_DIMS outputs are their input's bytes (no copy);
 - **in place** — an elementwise op (INPLACE_OPS) whose input dies at that op writes its output over
   that input (same byte count; the kernels read element i before writing element i).
-Model inputs live from the first op, model outputs to the last.
+Model inputs live from the first op, model outputs to the last; state tensors that no operator
+produces (variable tensors, e.g. an LSTM's state) live for the whole run.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def compute_lifetimes(graph: Graph, order: list[int], keep_all: bool = False
         root_of[t] = t
         lifetimes[t] = Lifetime(t, graph.tensors[t].nbytes, step, step, [t])
 
-    for t in graph.inputs:
+    for t in persistent_tensors(graph):
         open_buffer(t, 0)
     for step, op_index in enumerate(order):
         op = ops[op_index]
@@ -60,11 +61,22 @@ def compute_lifetimes(graph: Graph, order: list[int], keep_all: bool = False
             else:
                 root_of[out] = shared
                 lifetimes[shared].members.append(out)
+    state = set(persistent_tensors(graph)) - set(graph.inputs)
     for t, root in root_of.items():
         life = lifetimes[root]
-        last = end if (keep_all or t in outputs) else last_read.get(t, life.first)
+        last = end if (keep_all or t in outputs or t in state) \
+            else last_read.get(t, life.first)
         life.last = max(life.last, last)
     return lifetimes, root_of
+
+
+def persistent_tensors(graph: Graph) -> list[int]:
+    """Model inputs, then non-constant tensors no operator writes (state), in index order."""
+    produced = {t for op in graph.operators for t in op.outputs}
+    state = [t.index for t in graph.tensors if not t.is_constant and t.index not in produced
+             and t.index not in graph.inputs
+             and any(t.index in op.inputs for op in graph.operators)]
+    return list(graph.inputs) + state
 
 
 def _shared_input(graph, op, out, root_of, lifetimes, last_read, outputs, step):

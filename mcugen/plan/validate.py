@@ -19,7 +19,11 @@ def validate_plan(graph: Graph, plan) -> None:
     ops = graph.operators
     if sorted(plan.order) != list(range(len(ops))):
         raise PlanError("plan order is not a permutation of the operators")
-    produced = set(graph.inputs)
+    readers = {t for op in ops for t in op.inputs}
+    written = {t for op in ops for t in op.outputs}
+    state = {t.index for t in graph.tensors if not t.is_constant and t.index in readers
+             and t.index not in written and t.index not in graph.inputs}
+    produced = set(graph.inputs) | state
     for op_index in plan.order:
         for t in ops[op_index].inputs:
             if t >= 0 and not graph.tensors[t].is_constant and t not in produced:
@@ -30,6 +34,7 @@ def validate_plan(graph: Graph, plan) -> None:
     position = {op_index: step for step, op_index in enumerate(plan.order)}
     end = len(plan.order) - 1
     need: dict[int, list[int]] = {t: [0, 0] for t in graph.inputs}
+    need.update({t: [0, end] for t in state})
     for op in ops:
         for t in op.outputs:
             need[t] = [position[op.index], position[op.index]]
