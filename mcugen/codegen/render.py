@@ -87,7 +87,7 @@ def render_sources(graph: Graph, plan, kernels: str, cpu: str, name: str,
                              graph.name) from None
         comment = " -> ".join(f"{_short(graph.tensors[i].name)} {list(graph.tensors[i].shape)}"
                               for i in op.inputs[:1] + op.outputs if i >= 0)
-        params.update(op=op, comment=comment.replace("*/", "* /"))
+        params.update(op=op, comment=comment.replace("*/", "* /"), NAME=name.upper())
         tpl = _template(env, kernels, template)
         layers.append({"op": op, "comment": params["comment"],
                        "code": tpl.render(**params).rstrip("\n")})

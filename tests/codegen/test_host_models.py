@@ -89,3 +89,42 @@ def test_cli_generate_and_float_model_refused(tmp_path, capsys):
     code = main(["generate", str(shared_model("tflm/hello_world_float.tflite")), "-o",
                  str(tmp_path / "f")])
     assert code == 2 and "quantize" in capsys.readouterr().err
+
+
+def _cmsis_tree():
+    import os
+    tree = os.environ.get("MCUGEN_CMSIS_NN")
+    if not tree:
+        pytest.skip("CMSIS-NN is not on this machine: set MCUGEN_CMSIS_NN to a CMSIS-NN tree "
+                    "(v7.0.0 or newer) to run the CMSIS-NN backend tests")
+    return tree
+
+
+@pytest.mark.cmsis_nn
+@pytest.mark.parametrize("rel", INT8_MODELS)
+def test_cmsis_nn_host_build_is_bit_exact(rel, host_build):
+    tree = _cmsis_tree()
+    model = host_build(rel, "cmsis-nn", cmsis_nn=tree)
+    graph = model.graph
+    rng = np.random.default_rng(7)
+    inputs = _real_samples(rel) + [random_inputs(graph, rng) for _ in range(10)]
+    sim = Simulator(graph)
+    for x, got in zip(inputs, model.run(inputs)):
+        for g, e in zip(got, sim.run(x).outputs):
+            assert g.tobytes() == e.tobytes()
+
+
+def test_missing_cmsis_nn_says_how_to_provide_it(tmp_path, monkeypatch, capsys):
+    from mcugen.cli import main
+    monkeypatch.delenv("MCUGEN_CMSIS_NN", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "nocache"))
+    import importlib
+
+    import mcugen.codegen.cmsis_nn as cn
+    importlib.reload(cn)
+    code = main(["generate", str(shared_model("tflm/hello_world_int8.tflite")), "-o",
+                 str(tmp_path / "o"), "--kernels", "cmsis-nn"])
+    err = capsys.readouterr().err
+    assert code == 2 and "CMSIS-NN not found" in err and "--cmsis-nn" in err
+    assert len(err.strip().splitlines()) == 1
+    importlib.reload(cn)

@@ -28,11 +28,11 @@ def _common(ctx: LoweringContext, op) -> dict:
     }
 
 
-@lowering("CONV_2D", "conv", "portable")
+@lowering("CONV_2D", "conv")
 def conv_2d(ctx: LoweringContext, op) -> dict:
     return _common(ctx, op)
 
 
-@lowering("DEPTHWISE_CONV_2D", "conv", "portable")
+@lowering("DEPTHWISE_CONV_2D", "conv")
 def depthwise_conv_2d(ctx: LoweringContext, op) -> dict:
     return _common(ctx, op)

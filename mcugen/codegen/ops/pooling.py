@@ -15,5 +15,5 @@ def _pool(ctx: LoweringContext, op) -> dict:
             "scratch": ctx.scratch(op.index)}
 
 
-lowering("AVERAGE_POOL_2D", "pool", "portable")(_pool)
-lowering("MAX_POOL_2D", "pool", "portable")(_pool)
+lowering("AVERAGE_POOL_2D", "pool")(_pool)
+lowering("MAX_POOL_2D", "pool")(_pool)

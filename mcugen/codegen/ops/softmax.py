@@ -7,7 +7,7 @@ from ..context import LoweringContext
 from ..lowering import lowering
 
 
-@lowering("SOFTMAX", "softmax", "portable")
+@lowering("SOFTMAX", "softmax")
 def softmax(ctx: LoweringContext, op) -> dict:
     x = ctx.tensor(op.inputs[0])
     depth = x.shape[-1]
