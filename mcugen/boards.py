@@ -39,6 +39,7 @@ class Board:
     counter_base: int
     run_method: str                  # qemu | host | platformio
     qemu_machine: str | None
+    qemu_icount: bool = True         # exact instruction counting (-icount) works on this machine
     platformio_board: str | None = None
     platformio_platform: str | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
@@ -72,7 +73,7 @@ def _board_from_toml(data: dict) -> Board:
         counter_kind=counter.get("kind", "none"), counter_unit=counter.get("unit", "none"),
         ticks_per_instruction=float(counter.get("ticks_per_instruction", 0)),
         counter_base=int(counter.get("base", 0)), run_method=run.get("method", "qemu"),
-        qemu_machine=run.get("qemu_machine"),
+        qemu_machine=run.get("qemu_machine"), qemu_icount=bool(run.get("icount", True)),
         platformio_board=data.get("platformio_board"),
         platformio_platform=data.get("platformio_platform"), extra=data)
 

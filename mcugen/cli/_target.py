@@ -49,11 +49,15 @@ def choose_kernels(args: argparse.Namespace) -> str:
         return "portable"
 
 
-def build(args: argparse.Namespace, out_dir: str | None = None, debug_keep_all: bool = False):
+def build(args: argparse.Namespace, out_dir: str | Path, debug_keep_all: bool = False):
     from ..build.firmware import build_firmware
     graph = load_deployable(args)
     board = load_board(args.board)
-    target_dir = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="mcugen-"))
-    firmware = build_firmware(graph, board, target_dir, kernels=choose_kernels(args),
+    firmware = build_firmware(graph, board, Path(out_dir), kernels=choose_kernels(args),
                               cmsis_nn=args.cmsis_nn, debug_keep_all=debug_keep_all)
     return graph, firmware
+
+
+def scratch_dir():
+    """A build directory that disappears after run/verify."""
+    return tempfile.TemporaryDirectory(prefix="mcugen-")

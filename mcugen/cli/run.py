@@ -10,7 +10,7 @@ from ..errors import InputError
 from ..target.runner import open_target
 from ..target.verify import run_on_device
 from ._output import console, print_json
-from ._target import add_target_arguments, build
+from ._target import add_target_arguments, build, scratch_dir
 
 NAME = "run"
 HELP = "run one input on a board (emulated, host or real) and print the output"
@@ -45,11 +45,12 @@ def load_inputs(path: str, graph) -> list[np.ndarray]:
 
 
 def run(args: argparse.Namespace) -> int:
-    graph, fw = build(args)
-    sample = load_inputs(args.input, graph)
-    with open_target(fw, port=args.port) as device:
-        info = device.hello()
-        outputs, inference = run_on_device(device, graph, sample)
+    with scratch_dir() as tmp:
+        graph, fw = build(args, tmp)
+        sample = load_inputs(args.input, graph)
+        with open_target(fw, port=args.port) as device:
+            info = device.hello()
+            outputs, inference = run_on_device(device, graph, sample)
     from ..target.protocol import instructions
     count = instructions(inference, info)
     if args.json:

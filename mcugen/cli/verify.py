@@ -15,7 +15,7 @@ from ..errors import VerificationMismatch
 from ..target.runner import open_target
 from ..target.verify import junit_xml, locate_divergence, random_inputs, verify_on_device
 from ._output import console, fmt_int
-from ._target import add_target_arguments, build
+from ._target import add_target_arguments, build, scratch_dir
 from .run import load_inputs
 
 NAME = "verify"
@@ -40,7 +40,12 @@ def _samples(args, graph) -> list[list[np.ndarray]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    graph, fw = build(args)
+    with scratch_dir() as tmp:
+        return _verify(args, tmp)
+
+
+def _verify(args: argparse.Namespace, tmp: str) -> int:
+    graph, fw = build(args, Path(tmp) / "release")
     samples = _samples(args, graph)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"verifying on {fw.board.name}", total=len(samples))
@@ -49,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
                                       progress=lambda n: progress.update(task, completed=n))
     if result.mismatches:   # name the first diverging layer on a debug build keeping every tensor
         first = result.mismatches[0]
-        _, debug_fw = build(args, debug_keep_all=True)
+        _, debug_fw = build(args, Path(tmp) / "debug", debug_keep_all=True)
         with open_target(debug_fw, port=args.port) as device:
             first.first_layer = locate_divergence(device, graph, samples[first.input_index],
                                                   debug_fw.rendered.plan.order)

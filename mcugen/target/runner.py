@@ -29,10 +29,10 @@ def qemu_command(board: Board, elf: Path, port: int, icount_shift: int = 7) -> l
     if not qemu:
         raise InfrastructureError("qemu-system-arm not found (apt-get install qemu-system-arm, "
                                   "or run scripts/bootstrap.sh)")
+    icount = ["-icount", f"shift={icount_shift}"] if board.qemu_icount else []
     return [qemu, "-M", board.qemu_machine, "-display", "none", "-monitor", "none",
-            "-no-reboot", "-semihosting-config", "enable=on,target=native",
-            "-icount", f"shift={icount_shift}", "-kernel", str(elf),
-            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on"]
+            "-no-reboot", "-semihosting-config", "enable=on,target=native", *icount,
+            "-kernel", str(elf), "-serial", f"tcp:127.0.0.1:{port},server=on,wait=on"]
 
 
 def _stop(proc: subprocess.Popen) -> None:
