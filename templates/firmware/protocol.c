@@ -20,8 +20,9 @@ enum { ST_OK = 0, ST_BAD_CRC = 1, ST_BAD_LENGTH = 2, ST_UNKNOWN_COMMAND = 3,
 #define PROTOCOL_VERSION 1
 #define MAX_PAYLOAD 512         /* a request larger than this is refused */
 
-static uint8_t inputs[MCUGEN_INPUT_BYTES > 0 ? MCUGEN_INPUT_BYTES : 1];
-static uint8_t outputs[MCUGEN_OUTPUT_BYTES > 0 ? MCUGEN_OUTPUT_BYTES : 1];
+/* word-aligned, so the model's input and output copies move whole words */
+static uint8_t inputs[MCUGEN_INPUT_BYTES > 0 ? MCUGEN_INPUT_BYTES : 1] __attribute__((aligned(4)));
+static uint8_t outputs[MCUGEN_OUTPUT_BYTES > 0 ? MCUGEN_OUTPUT_BYTES : 1] __attribute__((aligned(4)));
 static uint8_t rx[MAX_PAYLOAD];
 
 static uint32_t crc32_update(uint32_t crc, const uint8_t *data, uint32_t n)
