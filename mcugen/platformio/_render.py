@@ -16,13 +16,13 @@ def template_root() -> Path:
 _ENV: jinja2.Environment | None = None
 
 
-def render(name: str, **values) -> str:
+def render(template: str, **values) -> str:
     global _ENV
     if _ENV is None:
         _ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(template_root())),
                                   undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
                                   autoescape=False)
-    return _ENV.get_template(name).render(**values)
+    return _ENV.get_template(template).render(**values)
 
 
 def write_if_changed(path: Path, text: str) -> Path:
