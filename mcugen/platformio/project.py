@@ -113,7 +113,7 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
         plat = write_local_platform(platform_dir or out / f"platform-{PLATFORM_NAME}", [target])
     ini = render("platformio.ini.j2", t=target, env=env_name(target), lib=library,
                  mcugen_version=__version__, platform_uri=f"symlink://{plat}" if plat else None,
-                 ldscript=ldscript, own_flags=OWN_SOURCE_FLAGS, upload_port=upload_port,
+                 ldscript=ldscript, own_startup=files is not None, own_flags=OWN_SOURCE_FLAGS, upload_port=upload_port,
                  upload_timeout=upload_timeout, qemu_flags=list(qemu_flags),
                  cmsis_nn_library="CMSIS-NN" if library.cmsis_nn_root else None)
     write_if_changed(out / "platformio.ini", ini)
