@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import InputError
-from ._render import render, write_if_changed
+from ._render import render, template_root, write_if_changed
 from .library import ModelLibrary, export_library, write_cmsis_nn_wrapper
 from .local_platform import PLATFORM_NAME, write_local_platform
 from .targets import PioTarget, resolve_target
@@ -99,9 +99,16 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir()
     ldscript = None
+    own_flags = list(OWN_SOURCE_FLAGS)
     files = harness if harness is not None else _default_harness(target)
     if files is None:  # no firmware harness: the example program is the application
         shutil.copyfile(library.path / library.example, src / "main.c")
+        if not target.emulated:  # the local platform has these; an official one needs them
+            shutil.copyfile(template_root() / "platform" / "startup" / "mcugen_startup.c",
+                            src / "mcugen_startup.c")
+            ldscript = f"src/{target.board}.ld"
+            write_if_changed(out / ldscript, render("platform/ldscript.ld.j2", t=target))
+            own_flags.append("-DMCUGEN_SILICON")
     else:
         for f in map(Path, files):
             shutil.copyfile(f, src / f.name)
@@ -113,7 +120,8 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
         plat = write_local_platform(platform_dir or out / f"platform-{PLATFORM_NAME}", [target])
     ini = render("platformio.ini.j2", t=target, env=env_name(target), lib=library,
                  mcugen_version=__version__, platform_uri=f"symlink://{plat}" if plat else None,
-                 ldscript=ldscript, own_startup=files is not None, own_flags=OWN_SOURCE_FLAGS, upload_port=upload_port,
+                 ldscript=ldscript, own_startup=files is not None, own_flags=own_flags,
+                 upload_port=upload_port,
                  upload_timeout=upload_timeout, qemu_flags=list(qemu_flags),
                  cmsis_nn_library="CMSIS-NN" if library.cmsis_nn_root else None)
     write_if_changed(out / "platformio.ini", ini)

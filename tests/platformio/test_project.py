@@ -84,6 +84,46 @@ def test_real_board_sources_compile_for_its_cpu(board, tmp_path):
         assert ("Tag_ABI_VFP_args: VFP registers" in attrs) == hard_float, (src, attrs)
 
 
+# Datasheet memory maps: (flash origin, end of the contiguous RAM the stack starts from).
+MEMORY = {
+    "nucleo_l4r5zi": (0x08000000, 0x20000000 + 640 * 1024),
+    "nucleo_f746zg": (0x08000000, 0x20000000 + 320 * 1024),
+    "nucleo_h743zi2": (0x08000000, 0x24000000 + 512 * 1024),
+    "pico": (0x10000000, 0x20000000 + 264 * 1024),
+    "nrf52840_dk": (0x00000000, 0x20000000 + 256 * 1024),
+}
+
+
+@pytest.mark.skipif(GCC is None, reason="arm-none-eabi-gcc not installed")
+@pytest.mark.parametrize("board", sorted(REAL_BOARDS))
+def test_real_board_example_links_at_the_boards_addresses(board, tmp_path):
+    """Without a harness the project is the example program with its own startup and linker
+    script: it links, with the vector table at the flash origin and the stack at the RAM end."""
+    from platformio.project.config import ProjectConfig
+
+    project = write_platformio_project(fake_rendered(tmp_path), board, tmp_path / "proj")
+    config = ProjectConfig(str(project.ini))
+    section = f"env:{project.env}"
+    flags = config.get(section, "build_flags") + config.get(section, "build_src_flags")
+    ldscript = project.path / config.get(section, "board_build.ldscript")
+    includes = [f"-I{d}" for d in sorted(project.path.glob("lib/*/include"))]
+    elf, binary = tmp_path / "fw.elf", tmp_path / "fw.bin"
+    subprocess.run([GCC, *flags, *includes, *map(str, _sources(project.path)), "-T", str(ldscript),
+                    "-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
+                    "-Wl,--gc-sections", "-o", str(elf)], check=True, timeout=120)
+    symbols = subprocess.run(["arm-none-eabi-nm", str(elf)], capture_output=True, text=True,
+                             check=True, timeout=60).stdout
+    addresses = {ln.split()[-1]: int(ln.split()[0], 16) for ln in symbols.splitlines()
+                 if len(ln.split()) == 3}
+    flash_origin, ram_end = MEMORY[board]
+    assert addresses["vector_table"] == flash_origin
+    subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", "-j", ".vectors", str(elf),
+                    str(binary)], check=True, timeout=60)
+    words = binary.read_bytes()
+    assert int.from_bytes(words[0:4], "little") == ram_end  # initial stack pointer
+    assert int.from_bytes(words[4:8], "little") == addresses["Reset_Handler"] | 1  # thumb bit
+
+
 def test_project_is_deterministic(tmp_path):
     rendered = fake_rendered(tmp_path)
     a = write_platformio_project(rendered, "nucleo_f746zg", tmp_path / "a").path

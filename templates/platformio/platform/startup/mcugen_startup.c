@@ -1,8 +1,9 @@
 /*
- * Minimal startup for QEMU-emulated Cortex-M boards (mcugen's local PlatformIO platform).
- * Vector table, .data/.bss initialisation, FPU enable, then main(); main's return value becomes
- * QEMU's exit code through semihosting, so `pio run -t upload` reports what the program said.
- * Semihosting halts real silicon without a debugger: this file is for the emulator only.
+ * Minimal startup for Cortex-M (mcugen's local PlatformIO platform, and the example program of
+ * generated projects for real boards). Vector table, .data/.bss initialisation, FPU enable, then
+ * main(). In QEMU main's return value becomes the exit code through semihosting, so
+ * `pio run -t upload` reports what the program said. Semihosting halts real silicon without a
+ * debugger: built with MCUGEN_SILICON defined, exit sleeps forever and printf output is dropped.
  * Every symbol is weak: a project that brings its own startup overrides it (or sets
  * board_build.mcugen_startup = no).
  */
@@ -16,6 +17,22 @@ void Default_Handler(void);
 void mcugen_platform_exit(int code);
 int _write(int fd, const char *buf, int len);
 
+#if defined(MCUGEN_SILICON)
+__attribute__((weak, noreturn)) void mcugen_platform_exit(int code)
+{
+    (void)code;
+    for (;;) {
+        __asm__ volatile("wfi");
+    }
+}
+
+__attribute__((weak)) int _write(int fd, const char *buf, int len)
+{
+    (void)fd;
+    (void)buf;
+    return len; /* no console on a bare board: retarget this to a UART */
+}
+#else
 /* SYS_EXIT_EXTENDED (0x20) with ADP_Stopped_ApplicationExit: QEMU exits with `code`. */
 __attribute__((weak, noreturn)) void mcugen_platform_exit(int code)
 {
@@ -38,6 +55,7 @@ __attribute__((weak)) int _write(int fd, const char *buf, int len)
     }
     return len;
 }
+#endif
 
 __attribute__((weak)) void Default_Handler(void)
 {
