@@ -72,14 +72,15 @@ def render_for(model, target: PioTarget, out_dir: Path, *, name=None, kernels="p
 def write_platformio_project(model, board, out_dir, *, name=None, kernels="portable",
                              cmsis_nn=None, harness=None, platform_dir=None, upload_port=None,
                              upload_timeout: float | None = None, qemu_flags=(),
-                             debug_keep_all=False) -> PlatformioProject:
+                             example: bool = False, debug_keep_all=False) -> PlatformioProject:
     """Write a PlatformIO project for ``model`` (a RenderedModel, Graph or .tflite path) on
     ``board`` (a name or a board object).
 
     ``harness``: files for ``src/`` (C sources, headers, and optionally one ``.ld`` linker script,
     which then replaces the platform's); default: the boards stage's firmware harness when it is
     installed, else the library's example program. ``platform_dir``: where the local platform of
-    an emulated board goes (default ``DIR/platform-mcugen-qemu``). ``upload_port``,
+    an emulated board goes (default ``DIR/platform-mcugen-qemu``). ``example``: the application is
+    the library's example program (one inference, outputs printed), not the harness. ``upload_port``,
     ``upload_timeout``, ``qemu_flags``: QEMU settings of emulated boards.
     """
     target = resolve_target(board)
@@ -100,7 +101,7 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
     src.mkdir()
     ldscript = None
     own_flags = list(OWN_SOURCE_FLAGS)
-    files = harness if harness is not None else _default_harness(target)
+    files = None if example else harness if harness is not None else _default_harness(target)
     if files is None:  # no firmware harness: the example program is the application
         shutil.copyfile(library.path / library.example, src / "main.c")
         if not target.emulated:  # the local platform has these; an official one needs them

@@ -1,0 +1,78 @@
+"""Real models through the PlatformIO and CMake routes, bit-exact against the TFLM interpreter.
+
+The example program feeds a fixed input pattern and prints every output byte; the same pattern goes
+through TFLM's reference kernels on the host (tests/oracle.py). Needs the code generator.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from mcugen.platformio import (build_with_platformio, export_library, flash_with_platformio,
+                               resolve_target, write_platformio_project)
+from tests.oracle import Tflm, shared_model
+
+codegen = pytest.importorskip("mcugen.codegen", reason="needs the code generator (mcugen.codegen)")
+
+MODELS = ["tflm/hello_world_int8.tflite", "mlperf_tiny/kws_ref_model.tflite"]
+
+
+def _pattern(shape, dtype):
+    """The example program's input: element i = (i * 7 + 3) & 0x7f."""
+    n = int(np.prod(shape))
+    return ((np.arange(n) * 7 + 3) & 0x7F).astype(dtype).reshape(shape)
+
+
+def _oracle(path):
+    tflm = Tflm(str(path), preserve_all=False)
+    detail = tflm.input_details(0)
+    return tflm.run([_pattern(detail["shape"], detail["dtype"])])[0].reshape(-1)
+
+
+def _printed(out: str) -> np.ndarray:
+    line = next(ln for ln in out.splitlines() if ln.startswith("output"))
+    return np.array([int(v) for v in line.split(":", 1)[1].split()])
+
+
+def _render(path, tmp_path, name):
+    from mcugen.model import load_model
+    return codegen.render_model(load_model(str(path)), tmp_path / "render", name=name,
+                                kernels="portable", cpu=resolve_target("mps2-an386").cpu)
+
+
+@pytest.mark.qemu
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("rel", MODELS)
+def test_platformio_project_on_emulated_board_is_bit_exact(rel, tmp_path, pio_core):
+    path = shared_model(rel)
+    rendered = _render(path, tmp_path, "net")
+    project = write_platformio_project(rendered, "mps2-an386", tmp_path / "proj", example=True,
+                                       upload_timeout=120)
+    build_with_platformio(project.path, core_dir=pio_core, timeout=400)
+    out = flash_with_platformio(project.path, core_dir=pio_core, timeout=180)
+    np.testing.assert_array_equal(_printed(out), _oracle(path).astype(np.int64))
+
+
+@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
+@pytest.mark.timeout(600)
+def test_c_library_on_host_is_bit_exact(tmp_path):
+    path = shared_model(MODELS[1])
+    lib = export_library(_render(path, tmp_path, "kws"), tmp_path / "app" / "kws",
+                         flavour="cmake")
+    app = tmp_path / "app"
+    (app / "CMakeLists.txt").write_text(
+        "cmake_minimum_required(VERSION 3.13)\nproject(app C)\nadd_subdirectory(kws)\n"
+        f"add_executable(example kws/{lib.example.as_posix()})\n"
+        "target_link_libraries(example PRIVATE kws)\n")
+    build = tmp_path / "build"
+    subprocess.run(["cmake", "-S", str(app), "-B", str(build), "-DCMAKE_C_COMPILER=gcc",
+                    "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror -O2"], check=True, timeout=120,
+                   capture_output=True)
+    subprocess.run(["cmake", "--build", str(build)], check=True, timeout=300, capture_output=True)
+    run = subprocess.run([str(build / "example")], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    np.testing.assert_array_equal(_printed(run.stdout), _oracle(path).astype(np.int64))
