@@ -1,0 +1,161 @@
+"""The spec conformance checker: does a graph follow the TFLite int8 quantization spec?
+
+It walks every tensor and operator and returns the violations as one-line strings naming the
+operator and tensor. Rules (TFLite quantization spec + the Prepare checks of TFLM's kernels):
+
+* activations: int8, per-tensor, finite scale > 0, zero point in [-128, 127] (so 0 is exact);
+  float32 or uint8 only at the model's edges, behind QUANTIZE/DEQUANTIZE;
+* conv weights: int8, per-channel on axis 0 (depthwise: axis 3), one scale per output channel,
+  zero points 0, values in [-127, 127]; FC weights likewise, per tensor or per channel on axis 0;
+* bias: int32, zero point 0, scale = s_input * s_weight per channel (float32 rounding);
+* SOFTMAX/LOGISTIC outputs 1/256 with zero point -128, TANH 1/128 with 0;
+* byte-moving operators (pools, reshape family, pad, slice, transpose, concat, max/min) keep
+  their input's (scale, zero point) on the output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..model.graph import Graph, Operator, Tensor
+from .rewrite import FIXED_OUTPUT, QUANTIZABLE, SAME_PARAMS, WEIGHTED
+
+_BIAS_RTOL = 2.0 ** -20   # s_in * s_w recomputed in float32 by another tool may differ by an ulp
+
+
+def check(graph: Graph) -> list[str]:
+    problems: list[str] = []
+    edge = _edge_tensors(graph)
+    for op in graph.operators:
+        where = f"operator {op.index} {op.opcode}"
+        if op.opcode in ("QUANTIZE", "DEQUANTIZE"):
+            problems += _check_adapter(graph, op, edge, where)
+            continue
+        if op.opcode not in QUANTIZABLE:
+            problems.append(f"{where}: not an int8 operator mcugen's quantizer knows")
+            continue
+        weights = {op.inputs[1]} if op.opcode in WEIGHTED else set()
+        bias = {op.inputs[2]} if op.opcode in WEIGHTED and len(op.inputs) > 2 \
+            and op.inputs[2] >= 0 else set()
+        for i in op.inputs + op.outputs:
+            if i < 0 or i in weights or i in bias:
+                continue
+            t = graph.tensors[i]
+            if t.is_constant and t.dtype == np.int32:
+                continue      # shapes, paddings, axes
+            problems += _check_activation(t, where)
+        if op.opcode in WEIGHTED:
+            problems += _check_weighted(graph, op, where)
+        if op.opcode in FIXED_OUTPUT:
+            scale, zp = FIXED_OUTPUT[op.opcode]
+            out = graph.tensors[op.outputs[0]]
+            if out.quant is not None and (out.quant.scale[0] != np.float32(scale)
+                                          or out.quant.zero_point[0] != zp):
+                problems.append(f"{where}: output '{out.name}' must be scale {scale:g} zero "
+                                f"point {zp}, is {out.quant.scale[0]:g}/"
+                                f"{out.quant.zero_point[0]}")
+        if op.opcode in SAME_PARAMS:
+            problems += _check_same(graph, op, where)
+    return problems
+
+
+def _edge_tensors(graph: Graph) -> set[int]:
+    return set(graph.inputs) | set(graph.outputs)
+
+
+def _params(t: Tensor) -> tuple | None:
+    if t.quant is None:
+        return None
+    return (float(t.quant.scale[0]), int(t.quant.zero_point[0]))
+
+
+def _check_activation(t: Tensor, where: str) -> list[str]:
+    if t.dtype != np.int8:
+        return [f"{where}: tensor '{t.name}' is {t.dtype}, must be int8"]
+    q = t.quant
+    if q is None:
+        return [f"{where}: tensor '{t.name}' has no quantization"]
+    if q.scale.size != 1:
+        return [f"{where}: activation '{t.name}' must be per-tensor, has {q.scale.size} scales"]
+    out = []
+    if not (np.isfinite(q.scale[0]) and q.scale[0] > 0):
+        out.append(f"{where}: tensor '{t.name}' has scale {q.scale[0]}")
+    if not -128 <= int(q.zero_point[0]) <= 127:
+        out.append(f"{where}: tensor '{t.name}' zero point {q.zero_point[0]} outside int8, "
+                   "its range excludes 0")
+    return out
+
+
+def _check_weighted(graph: Graph, op: Operator, where: str) -> list[str]:
+    out: list[str] = []
+    x = graph.tensors[op.inputs[0]]
+    w = graph.tensors[op.inputs[1]]
+    if w.dtype != np.int8 or w.quant is None or not w.is_constant:
+        return [f"{where}: weights '{w.name}' must be constant int8 with quantization"]
+    channels_axis = WEIGHTED[op.opcode]
+    channels = w.shape[channels_axis]
+    n = w.quant.scale.size
+    if op.opcode == "FULLY_CONNECTED":
+        if n not in (1, channels) or (n > 1 and w.quant.axis != 0):
+            out.append(f"{where}: weights '{w.name}' must be per-tensor or per-channel on axis 0")
+    elif n != channels or w.quant.axis != channels_axis:
+        out.append(f"{where}: weights '{w.name}' must be per-channel on axis {channels_axis} "
+                   f"with {channels} scales (has {n} on axis {w.quant.axis})")
+    if np.any(w.quant.zero_point != 0):
+        out.append(f"{where}: weights '{w.name}' zero points must be 0")
+    if not np.all(np.isfinite(w.quant.scale) & (w.quant.scale > 0)):
+        out.append(f"{where}: weights '{w.name}' scales must be finite and positive")
+    if np.any(np.asarray(w.data) == -128):
+        out.append(f"{where}: weights '{w.name}' use -128; the spec's range is [-127, 127]")
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        b = graph.tensors[op.inputs[2]]
+        if b.dtype != np.int32 or b.quant is None or not b.is_constant:
+            out.append(f"{where}: bias '{b.name}' must be constant int32 with quantization")
+        elif x.quant is not None:
+            if np.any(b.quant.zero_point != 0):
+                out.append(f"{where}: bias '{b.name}' zero points must be 0")
+            expect = np.float64(x.quant.scale[0]) * w.quant.scale.astype(np.float64)
+            got = b.quant.scale.astype(np.float64)
+            if got.size not in (1, expect.size) or not np.allclose(
+                    np.broadcast_to(got, expect.shape), expect, rtol=_BIAS_RTOL, atol=0):
+                out.append(f"{where}: bias '{b.name}' scale is not s_input * s_weight")
+    return out
+
+
+def _check_same(graph: Graph, op: Operator, where: str) -> list[str]:
+    out_t = graph.tensors[op.outputs[0]]
+    which = SAME_PARAMS[op.opcode]
+    problems = []
+    for k, i in enumerate(op.inputs):
+        if i < 0 or (which is not None and k not in which):
+            continue
+        t = graph.tensors[i]
+        if t.dtype == np.int32:
+            continue
+        if _params(t) != _params(out_t):
+            problems.append(f"{where}: input '{t.name}' {_params(t)} and output '{out_t.name}' "
+                            f"{_params(out_t)} must share scale and zero point")
+    return problems
+
+
+def _check_adapter(graph: Graph, op: Operator, edge: set[int], where: str) -> list[str]:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if op.opcode == "DEQUANTIZE":
+        ok = x.dtype == np.int8 and y.dtype == np.float32 and y.index in edge
+        return [] if ok else [f"{where}: only int8 -> float32 at a model output is allowed"]
+    if x.dtype == np.float32 and x.index in edge and y.dtype == np.int8:
+        return _check_activation(y, where)
+    if x.dtype == np.uint8 and x.index in edge and y.dtype == np.int8:
+        return _check_uint8_pair(x, y, where)
+    if x.dtype == np.int8 and y.dtype == np.uint8 and y.index in edge:
+        return _check_uint8_pair(y, x, where)
+    if x.dtype == np.int8 and y.dtype == np.int8:   # requantization inside the graph
+        return _check_activation(x, where) + _check_activation(y, where)
+    return [f"{where}: unexpected {x.dtype} -> {y.dtype} quantize"]
+
+
+def _check_uint8_pair(u: Tensor, s: Tensor, where: str) -> list[str]:
+    problems = _check_activation(s, where)
+    if u.quant is None or u.quant.scale.size != 1 or not 0 <= int(u.quant.zero_point[0]) <= 255:
+        problems.append(f"{where}: uint8 tensor '{u.name}' needs per-tensor params, zp in 0..255")
+    return problems
