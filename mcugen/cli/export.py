@@ -20,7 +20,7 @@ HELP = "export a model as a PlatformIO or plain C (CMake) library, or the QEMU P
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", nargs="?", help=".tflite file (int8, or float with --calib elsewhere)")
+    p.add_argument("model", nargs="?", help=".tflite file (full int8, or float with --calib)")
     p.add_argument("--platformio-lib", metavar="DIR", help="write a PlatformIO library here")
     p.add_argument("--c-lib", metavar="DIR", help="write a plain C library with CMakeLists.txt")
     p.add_argument("--platformio-platform", metavar="DIR",
@@ -29,6 +29,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kernels", default="portable", choices=("portable", "cmsis-nn"),
                    help="kernel backend (default: portable, needs nothing else)")
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree (with --kernels cmsis-nn)")
+    p.add_argument("--calib", metavar="DATA",
+                   help="quantize a float model first, calibrated on DATA (as mcugen quantize)")
     p.add_argument("--board", default=None,
                    help="board the library is built for: sets the CPU (default: cortex-m4)")
 
@@ -55,6 +57,10 @@ def _export_model(args) -> None:
     from ..platformio.project import render_for
 
     graph = load_model(args.model)
+    if args.calib:  # a float model becomes full int8 first, exactly as `mcugen quantize` does it
+        from ..quantize import quantize_model
+        from ..quantize.data import load_samples
+        graph = quantize_model(graph, load_samples(args.calib, graph)).graph
     target = resolve_target(args.board or "mps2-an386")
     name = args.name or _identifier(Path(args.model).stem)
     with tempfile.TemporaryDirectory(prefix="mcugen-render-") as staging:
