@@ -116,3 +116,119 @@ def _wrap_int32(x: np.ndarray) -> np.ndarray:
 def saturate(x: np.ndarray, lo: int, hi: int, dtype=np.int8) -> np.ndarray:
     """Clamp to [lo, hi] and narrow to ``dtype``."""
     return np.clip(x, lo, hi).astype(dtype)
+
+
+# -- gemmlowp fixed-point transcendental helpers (softmax, logistic, tanh) ------------------------
+# Values are raw int32 numbers of a gemmlowp FixedPoint<int32, I> (31 - I fractional bits), held
+# in int64 arrays. Multiplying two fixed-point numbers is a SaturatingRoundingDoublingHighMul of
+# their raws; adding is a plain int32 add.
+
+def saturating_rounding_multiply_by_pot(x: np.ndarray, exponent: int) -> np.ndarray:
+    """gemmlowp SaturatingRoundingMultiplyByPOT<exponent>: x * 2^exponent, saturating / rounding."""
+    x = np.asarray(x, dtype=np.int64)
+    if exponent == 0:
+        return x
+    if exponent < 0:
+        return rounding_divide_by_pot(x, -exponent)
+    threshold = (1 << (31 - exponent)) - 1
+    return np.where(x > threshold, INT32_MAX,
+                    np.where(x < -threshold, INT32_MIN, x << exponent))
+
+
+def rescale(x: np.ndarray, src_integer_bits: int, dst_integer_bits: int) -> np.ndarray:
+    """gemmlowp Rescale<dst>(FixedPoint<int32, src>)."""
+    return saturating_rounding_multiply_by_pot(x, src_integer_bits - dst_integer_bits)
+
+
+def _fx_mul(a: np.ndarray, b) -> np.ndarray:
+    return saturating_rounding_doubling_high_mul(a, b)
+
+
+def exp_on_interval_between_negative_one_quarter_and_0_excl(a: np.ndarray) -> np.ndarray:
+    """exp(a) for a in [-1/4, 0), a and result FixedPoint<int32, 0> (Taylor series around -1/8)."""
+    constant_term = 1895147668          # exp(-1/8)
+    constant_1_over_3 = 715827883
+    x = _wrap_int32(np.asarray(a, np.int64) + (1 << 28))
+    x2 = _fx_mul(x, x)
+    x3 = _fx_mul(x2, x)
+    x4 = _fx_mul(x2, x2)
+    x4_over_4 = saturating_rounding_multiply_by_pot(x4, -2)
+    poly = saturating_rounding_multiply_by_pot(
+        _wrap_int32(_fx_mul(_wrap_int32(x4_over_4 + x3), constant_1_over_3) + x2), -1)
+    return _wrap_int32(constant_term + _fx_mul(constant_term, _wrap_int32(x + poly)))
+
+
+def exp_on_negative_values(a: np.ndarray, integer_bits: int) -> np.ndarray:
+    """gemmlowp exp_on_negative_values: a is FixedPoint<int32, integer_bits> ≤ 0, result
+    FixedPoint<int32, 0>."""
+    a = np.asarray(a, dtype=np.int64)
+    fractional_bits = 31 - integer_bits
+    one_quarter = 1 << (fractional_bits - 2)
+    mask = one_quarter - 1
+    a_mod_quarter_minus_one_quarter = (a & mask) - one_quarter
+    result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+        rescale(a_mod_quarter_minus_one_quarter, integer_bits, 0))
+    remainder = _wrap_int32(a_mod_quarter_minus_one_quarter - a)
+    for exponent, multiplier in ((-2, 1672461947), (-1, 1302514674), (0, 790015084),
+                                 (1, 290630308), (2, 39332535), (3, 720401), (4, 242)):
+        if integer_bits > exponent:
+            bit = 1 << (fractional_bits + exponent)
+            result = np.where(remainder & bit, _fx_mul(result, multiplier), result)
+    if integer_bits > 5:
+        clamp = -(1 << (36 - integer_bits))
+        result = np.where(a < clamp, 0, result)
+    return np.where(a == 0, INT32_MAX, result)
+
+
+def rounding_half_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    total = np.asarray(a, np.int64) + np.asarray(b, np.int64)
+    sign = np.where(total >= 0, 1, -1)
+    t = total + sign
+    return np.where(t >= 0, t // 2, -((-t) // 2))     # C division truncates toward zero
+
+
+def one_over_one_plus_x_for_x_in_0_1(a: np.ndarray) -> np.ndarray:
+    """gemmlowp one_over_one_plus_x_for_x_in_0_1: FixedPoint<int32, 0> in and out (Newton)."""
+    half_denominator = rounding_half_sum(a, INT32_MAX)
+    x = _wrap_int32(1515870810 + _fx_mul(half_denominator, -1010580540))   # F2: 48/17 - 32/17 d
+    one_f2 = 1 << 29
+    for _ in range(3):
+        half_denominator_times_x = _fx_mul(half_denominator, x)
+        one_minus = _wrap_int32(one_f2 - half_denominator_times_x)
+        x = _wrap_int32(x + rescale(_fx_mul(x, one_minus), 4, 2))
+    return rescale(x, 1, 0)    # ExactMulByPot<-1> reinterprets F2 as F1, then Rescale<0>
+
+
+def get_reciprocal(x: np.ndarray, x_integer_digits: int) -> tuple[np.ndarray, np.ndarray]:
+    """TFLM GetReciprocal: (FixedPoint<int32,0> raw of 1/x scaled, num_bits_over_unit)."""
+    x = np.asarray(x, dtype=np.int64)
+    headroom_plus_one = 32 - _bit_length(x)            # count leading zeros of uint32(x)
+    num_bits_over_unit = x_integer_digits - headroom_plus_one
+    shifted_sum_minus_one = ((x << headroom_plus_one) & 0xFFFFFFFF) - (1 << 31)
+    return one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one), num_bits_over_unit
+
+
+def _bit_length(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.int64) & 0xFFFFFFFF
+    result = np.zeros(x.shape, dtype=np.int64)
+    for shift in (16, 8, 4, 2, 1):
+        big = x >= (1 << shift)
+        result = result + np.where(big, shift, 0)
+        x = np.where(big, x >> shift, x)
+    return result + (x > 0)
+
+
+def preprocess_softmax_scaling(beta: float, input_scale: float,
+                               input_integer_bits: int) -> tuple[int, int]:
+    """TFLM PreprocessSoftmaxScaling (double rounding build): (multiplier, left_shift)."""
+    max_real = float((1 << 31) - 1)
+    real = min(float(beta) * float(input_scale) * (1 << (31 - input_integer_bits)), max_real)
+    return quantize_multiplier(real)
+
+
+def calculate_input_radius(input_integer_bits: int, input_left_shift: int,
+                           total_signed_bits: int = 31) -> int:
+    max_input_rescaled = (1.0 * ((1 << input_integer_bits) - 1)
+                          * (1 << (total_signed_bits - input_integer_bits))
+                          / (1 << input_left_shift))
+    return int(math.floor(max_input_rescaled))

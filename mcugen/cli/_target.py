@@ -1,0 +1,63 @@
+"""What build, run and verify share: the model (quantized first when it is float and calibration
+data is given), the board, and the firmware build with its size check."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from ..boards import DEFAULT_BOARD, load_board
+from ..errors import InputError
+from ..model import load_model
+from ..model.graph import Graph
+from ..model.summary import classify
+
+
+def add_target_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help=".tflite file: full int8, or float with --calib")
+    p.add_argument("--board", default=DEFAULT_BOARD, help=f"board (default {DEFAULT_BOARD}; "
+                   "see `mcugen boards`)")
+    p.add_argument("--kernels", choices=("portable", "cmsis-nn"), default=None,
+                   help="kernel library (default: cmsis-nn when found, else portable)")
+    p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")
+    p.add_argument("--calib", metavar="DATA", help="quantize a float model first with this "
+                   "calibration data (see `mcugen quantize`)")
+
+
+def load_deployable(args: argparse.Namespace) -> Graph:
+    graph = load_model(args.model)
+    kind, verdict = classify(graph)
+    if kind in ("float32", "hybrid"):
+        if not args.calib:
+            raise InputError(f"{verdict}; pass --calib DATA to quantize it first", args.model)
+        from ..quantize import quantize_model
+        from ..quantize.data import load_samples
+        samples = load_samples(args.calib, graph)
+        graph = quantize_model(graph, samples, io="int8", progress=True).graph
+    return graph
+
+
+def choose_kernels(args: argparse.Namespace) -> str:
+    if args.kernels:
+        return args.kernels
+    from ..codegen.cmsis_nn import find_cmsis_nn
+    try:
+        find_cmsis_nn(args.cmsis_nn)
+        return "cmsis-nn"
+    except InputError:
+        return "portable"
+
+
+def build(args: argparse.Namespace, out_dir: str | Path, debug_keep_all: bool = False):
+    from ..build.firmware import build_firmware
+    graph = load_deployable(args)
+    board = load_board(args.board)
+    firmware = build_firmware(graph, board, Path(out_dir), kernels=choose_kernels(args),
+                              cmsis_nn=args.cmsis_nn, debug_keep_all=debug_keep_all)
+    return graph, firmware
+
+
+def scratch_dir():
+    """A build directory that disappears after run/verify."""
+    return tempfile.TemporaryDirectory(prefix="mcugen-")

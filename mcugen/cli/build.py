@@ -1,0 +1,33 @@
+"""``mcugen build MODEL --board B``: sources, a Makefile and the firmware, with a size report
+checked against the board."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._output import console, fmt_int
+from ._target import add_target_arguments, build
+
+NAME = "build"
+HELP = "generate and compile firmware for a board; report flash and RAM"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_target_arguments(p)
+    p.add_argument("-o", "--output", default=None, help="output directory (default: build/<model>-<board>)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+    out = args.output or str(Path("build") / f"{Path(args.model).stem}-{args.board}")
+    graph, fw = build(args, out)
+    console.print(f"built {fw.elf} for {fw.board.name} ({fw.rendered.kernels} kernels"
+                  f"{', ' + fw.rendered.kernels_version if fw.rendered.kernels != 'portable' else ''})")
+    console.print(f"arena: {fmt_int(fw.rendered.arena_bytes)} bytes")
+    if fw.size:
+        s = fw.size
+        console.print(f"flash: {fmt_int(s.flash_bytes)} bytes ({fmt_int(s.code_flash_bytes)} code, "
+                      f"{fmt_int(s.model_data_bytes)} model data) of {fmt_int(fw.board.flash.length)}")
+        console.print(f"RAM: {fmt_int(s.ram_bytes)} bytes (stack reserve "
+                      f"{fmt_int(s.stack_bytes)}) of {fmt_int(fw.board.ram.length)}")
+    return 0

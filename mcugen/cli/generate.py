@@ -1,0 +1,35 @@
+"""``mcugen generate MODEL -o DIR``: the C sources only, for your own build system."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..codegen import render_model
+from ..model import load_model
+from ..plan import CORES, KERNELS
+from ._output import console, fmt_int
+
+NAME = "generate"
+HELP = "write the model as C sources (model.h/.c, weights.c, kernels) into a directory"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help="full-integer .tflite file")
+    p.add_argument("-o", "--output", required=True, help="output directory")
+    p.add_argument("--name", help="C identifier prefix (default: the model file's name)")
+    p.add_argument("--kernels", choices=KERNELS, default="portable",
+                   help="kernel library the code calls (default portable)")
+    p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree (--kernels cmsis-nn)")
+    p.add_argument("--cpu", choices=CORES, default="cortex-m4",
+                   help="target core: picks CMSIS-NN scratch sizes and alignment")
+
+
+def run(args: argparse.Namespace) -> int:
+    graph = load_model(args.model)
+    rendered = render_model(graph, args.output, name=args.name, kernels=args.kernels,
+                            cpu=args.cpu, cmsis_nn=args.cmsis_nn)
+    console.print(f"wrote {len(rendered.sources) + len(rendered.headers)} files to "
+                  f"{rendered.out_dir} ({rendered.kernels} kernels, arena "
+                  f"{fmt_int(rendered.arena_bytes)} bytes); call "
+                  f"{rendered.name}_invoke() from {rendered.name}_model.h")
+    return 0

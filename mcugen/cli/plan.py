@@ -1,0 +1,65 @@
+"""``mcugen plan MODEL``: the static tensor arena, before anything is built."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.table import Table
+
+from ..errors import InputError
+from ..model import load_model
+from ..plan import CORES, KERNELS, plan_memory, validate_plan
+from ..plan.svg import plan_svg
+from ._output import console, fmt_int, print_json
+
+NAME = "plan"
+HELP = "plan the static tensor arena: size, lower bound, per-buffer offsets and lifetimes"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", help=".tflite file (int8)")
+    p.add_argument("--board", help="board name (its core picks the kernel variant)")
+    p.add_argument("--cpu", choices=CORES, help="core, when no board is given (default cortex-m4)")
+    p.add_argument("--kernels", choices=KERNELS, default="portable",
+                   help="kernel backend whose scratch needs are planned (default portable)")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.add_argument("--svg", metavar="FILE", help="write a picture of the plan")
+
+
+def resolve_cpu(board: str | None, cpu: str | None) -> str:
+    if board is None:
+        return cpu or "cortex-m4"
+    try:
+        from ..boards import load_board
+    except ImportError:
+        raise InputError("boards are not available in this installation", board) from None
+    return load_board(board).cpu
+
+
+def run(args: argparse.Namespace) -> int:
+    graph = load_model(args.model)
+    cpu = resolve_cpu(args.board, args.cpu)
+    plan = plan_memory(graph, kernels=args.kernels, cpu=cpu)
+    validate_plan(graph, plan)
+    if args.svg:
+        Path(args.svg).write_text(plan_svg(graph, plan))
+    if args.json:
+        print_json(plan.to_json())
+        return 0
+    table = Table(title=f"{graph.name}: arena plan ({args.kernels} kernels, {cpu})",
+                  title_justify="left")
+    for col, justify in (("buffer", "left"), ("kind", "left"), ("offset", "right"),
+                         ("bytes", "right"), ("ops", "right")):
+        table.add_column(col, justify=justify)
+    for b in plan.buffers:
+        table.add_row(b.name[:48], b.kind, fmt_int(b.offset), fmt_int(b.size),
+                      f"{plan.order[b.first_op]}-{plan.order[b.last_op]}")
+    console.print(table)
+    peak = graph.operators[plan.peak_op].opcode if graph.operators else "-"
+    console.print(f"arena: {fmt_int(plan.arena_bytes)} bytes; lower bound "
+                  f"{fmt_int(plan.lower_bound_bytes)} bytes (peak at op {plan.peak_op} {peak}); "
+                  f"alignment {plan.alignment}")
+    if plan.order != sorted(plan.order):
+        console.print(f"execution order changed to lower the peak: {plan.order}")
+    return 0

@@ -1,0 +1,63 @@
+"""``mcugen run MODEL --board B --input X.npy``: one inference on the board."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from ..errors import InputError
+from ..target.runner import open_target
+from ..target.verify import run_on_device
+from ._output import console, print_json
+from ._target import add_target_arguments, build, scratch_dir
+
+NAME = "run"
+HELP = "run one input on a board (emulated, host or real) and print the output"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_target_arguments(p)
+    p.add_argument("--input", required=True, help=".npy (one input) or .npz (one array per input)")
+    p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
+    p.add_argument("--json", action="store_true")
+
+
+def load_inputs(path: str, graph) -> list[np.ndarray]:
+    try:
+        data = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read input: {exc}", path) from None
+    tensors = [graph.tensors[i] for i in graph.inputs]
+    arrays = [data[t.name] if t.name in data else None for t in tensors] \
+        if isinstance(data, np.lib.npyio.NpzFile) else [data]
+    result = []
+    for t, a in zip(tensors, arrays):
+        if a is None:
+            raise InputError(f"no array named '{t.name}' in the .npz", path)
+        if a.dtype != t.dtype or a.size != t.size:
+            raise InputError(f"input '{t.name}' needs {t.dtype}{list(t.shape)}, got "
+                             f"{a.dtype}{list(a.shape)}", path)
+        result.append(a.reshape(t.shape))
+    if len(result) != len(tensors):
+        raise InputError(f"model takes {len(tensors)} inputs; use an .npz", path)
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    with scratch_dir() as tmp:
+        graph, fw = build(args, tmp)
+        sample = load_inputs(args.input, graph)
+        with open_target(fw, port=args.port) as device:
+            info = device.hello()
+            outputs, inference = run_on_device(device, graph, sample)
+    from ..target.protocol import instructions
+    count = instructions(inference, info)
+    if args.json:
+        print_json({"outputs": [o.tolist() for o in outputs], info.counter_unit: count})
+        return 0
+    for k, o in enumerate(outputs):
+        console.print(f"output {k}: {o.ravel().tolist()}")
+    if count is not None:
+        console.print(f"{count:,} {info.counter_unit} per inference")
+    return 0

@@ -1,0 +1,60 @@
+"""Code generation: a quantized graph and its memory plan → C sources calling a kernel library.
+
+``render_model`` is the entry point used by ``mcugen generate`` and ``mcugen build``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+from ..model.graph import Graph
+from ..model.summary import classify
+from .lowering import lowered_ops
+from .render import RenderedModel, c_identifier, copy_runtime, render_sources, write_files
+
+__all__ = ["RenderedModel", "lowered_ops", "render_model", "c_identifier"]
+
+_PORTABLE_RUNTIME = ["runtime/mcugen_model_api.h", "kernels/portable/mcugen_kernels.h",
+                     "kernels/portable/mcugen_kernels.c"]
+
+
+def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
+                 kernels: str = "portable", cpu: str = "cortex-m4", cmsis_nn=None, plan=None,
+                 debug_keep_all: bool = False) -> RenderedModel:
+    """Write ``<name>_model.{h,c}``, ``<name>_weights.{h,c}`` and the runtime files to out_dir."""
+    from ..plan import plan_memory, validate_plan
+
+    kind, verdict = classify(graph)
+    if kind not in ("int8", "int8-uint8-io"):
+        raise InputError(f"the code generator needs a full-integer model; this one is: {verdict}",
+                         graph.name)
+    name = c_identifier(name or graph.name)
+    out_dir = Path(out_dir)
+    if plan is None:
+        plan = plan_memory(graph, kernels=kernels, cpu=cpu, keep_all=debug_keep_all)
+    validate_plan(graph, plan)
+    if kernels == "portable":
+        headers, text, version = ["mcugen_kernels.h"], "mcugen portable kernels", "portable"
+        library, include_dirs, defines = [], [], []
+    elif kernels == "cmsis-nn":
+        from .cmsis_nn import find_cmsis_nn
+        lib = find_cmsis_nn(cmsis_nn)
+        headers, version = ["arm_nnfunctions.h"], lib.version
+        text = f"CMSIS-NN {lib.version}"
+        library, include_dirs, defines = lib.sources(), lib.include_dirs(), []
+    else:
+        raise InputError(f"unknown kernel backend '{kernels}' (portable, cmsis-nn)")
+    files = render_sources(graph, plan, kernels, cpu, name, headers, text)
+    paths = write_files(files, out_dir)
+    runtime = copy_runtime(out_dir, _PORTABLE_RUNTIME if kernels == "portable"
+                           else _PORTABLE_RUNTIME[:1])
+    all_paths = paths + runtime
+    sources = [p for p in all_paths if p.suffix == ".c"]
+    return RenderedModel(
+        name=name, out_dir=out_dir, sources=sources,
+        headers=[p for p in all_paths if p.suffix == ".h"], include_dirs=[out_dir] + include_dirs,
+        defines=defines, library_sources=library, kernels=kernels, kernels_version=version,
+        arena_bytes=plan.arena_bytes, plan=plan,
+        inputs=[(graph.tensors[i].nbytes, str(graph.tensors[i].dtype)) for i in graph.inputs],
+        outputs=[(graph.tensors[i].nbytes, str(graph.tensors[i].dtype)) for i in graph.outputs])

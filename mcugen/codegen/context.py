@@ -1,0 +1,68 @@
+"""What a lowering function sees: the graph, the memory plan, and two services — where a tensor
+lives (a C expression into the arena) and a place to put constant data (weights.c)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..model.graph import Graph, Tensor
+
+_CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t",
+           np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t"}
+
+
+@dataclass
+class ConstArray:
+    name: str
+    ctype: str
+    values: np.ndarray
+    comment: str = ""
+
+
+@dataclass
+class LoweringContext:
+    graph: Graph
+    plan: object                  # mcugen.plan.MemoryPlan
+    kernels: str
+    cpu: str
+    prefix: str                   # C identifier prefix (the model name)
+    constants: list[ConstArray] = field(default_factory=list)
+    _by_content: dict = field(default_factory=dict)
+
+    def ptr(self, tensor_index: int, ctype: str = "int8_t") -> str:
+        """C expression for an activation tensor's bytes in the arena."""
+        return f"(({ctype} *)&arena[{self.plan.tensor_offset(tensor_index)}])"
+
+    def scratch(self, op_index: int) -> tuple[str, int]:
+        """(C expression, size) of an op's scratch buffer; ("NULL", 0) when it has none."""
+        found = self.plan.scratch(op_index)
+        if found is None:
+            return "NULL", 0
+        offset, size = found
+        return f"((void *)&arena[{offset}])", size
+
+    def const(self, stem: str, values: np.ndarray, ctype: str | None = None,
+              comment: str = "") -> str:
+        """Register constant data for weights.c; identical arrays are stored once."""
+        values = np.ascontiguousarray(values)
+        ctype = ctype or _CTYPES[values.dtype]
+        key = (ctype, values.shape, values.tobytes())
+        if key in self._by_content:
+            return self._by_content[key]
+        name = f"{self.prefix}_{stem}"
+        self.constants.append(ConstArray(name, ctype, values.ravel(), comment))
+        self._by_content[key] = name
+        return name
+
+    def tensor(self, index: int) -> Tensor:
+        return self.graph.tensors[index]
+
+
+def dims4(shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """Shape as NHWC dims, leading dimensions padded with 1."""
+    shape = tuple(shape)
+    if len(shape) > 4:
+        raise ValueError(f"rank {len(shape)} tensors are not supported")
+    return (1,) * (4 - len(shape)) + shape

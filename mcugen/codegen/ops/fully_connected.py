@@ -1,0 +1,40 @@
+"""FULLY_CONNECTED: constants from the simulator's prepare_fully_connected."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...plan.scratch import variant
+from ...sim.kernels.fully_connected import prepare_fully_connected
+from ..context import LoweringContext
+from ..lowering import lowering
+
+
+@lowering("FULLY_CONNECTED", "fully_connected")
+def fully_connected(ctx: LoweringContext, op) -> dict:
+    p = prepare_fully_connected(ctx.graph, op)
+    x, w = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1])
+    depth, out_depth = w.shape[1], w.shape[0]
+    bias = op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else -1
+    tag = f"op{op.index}"
+    kernel_sums, kernel_sums_bytes = "NULL", 0
+    if ctx.kernels == "cmsis-nn" and variant(ctx.cpu) == "mve":
+        # CMSIS-NN's Helium FC reads bias + input_offset * (row sum + depth * filter_offset)
+        # from its context: constant, so computed here and kept in flash, as TFLM does in Prepare
+        w64 = w.data.astype(np.int64)
+        sums = (w64.sum(axis=1) - depth * p.filter_zero_point) * -p.input_zero_point
+        if bias >= 0:
+            sums = sums + ctx.tensor(bias).data.astype(np.int64)
+        kernel_sums = "(void *)" + ctx.const(f"{tag}_kernel_sums", sums.astype(np.int32))
+        kernel_sums_bytes = 4 * out_depth
+    return {
+        "kernel_sums": kernel_sums, "kernel_sums_bytes": kernel_sums_bytes,
+        "p": p, "batches": x.size // depth, "depth": depth, "out_depth": out_depth,
+        "input": ctx.ptr(op.inputs[0]), "output": ctx.ptr(op.outputs[0]),
+        "filter": ctx.const(f"{tag}_weights", w.data, comment=f"{w.name} {list(w.shape)}"),
+        "bias": ctx.const(f"{tag}_bias", ctx.tensor(bias).data.astype(np.int32),
+                          comment=ctx.tensor(bias).name) if bias >= 0 else "NULL",
+        "multiplier": ctx.const(f"{tag}_multiplier", p.multipliers, "int32_t"),
+        "shift": ctx.const(f"{tag}_shift", p.shifts, "int32_t"),
+        "scratch": ctx.scratch(op.index),
+    }

@@ -1,0 +1,99 @@
+"""Buffers and their lifetimes for a schedule.
+
+A *buffer* is a run of arena bytes holding one or more tensors: a tensor either gets a buffer of
+its own or shares its producer input's buffer, when that is free:
+- **aliases** — RESHAPE/SQUEEZE/EXPAND_DIMS outputs are their input's bytes (no copy);
+- **in place** — an elementwise op (INPLACE_OPS) whose input dies at that op writes its output over
+  that input (same byte count; the kernels read element i before writing element i).
+Model inputs live from the first op, model outputs to the last; state tensors that no operator
+produces (variable tensors, e.g. an LSTM's state) live for the whole run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model.graph import Graph
+
+ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+#: Operators whose kernels (portable and CMSIS-NN) are correct with output == input pointer.
+INPLACE_OPS = frozenset({"ADD", "SUB", "MUL", "RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH",
+                         "HARD_SWISH", "QUANTIZE", "SOFTMAX"})
+
+
+@dataclass
+class Lifetime:
+    root: int                      # tensor index that owns the bytes
+    size: int                      # bytes
+    first: int                     # first step (position in the order) it must hold data
+    last: int                      # last step
+    members: list[int] = field(default_factory=list)   # tensors stored in these bytes
+
+
+def compute_lifetimes(graph: Graph, order: list[int], keep_all: bool = False
+                      ) -> tuple[dict[int, Lifetime], dict[int, int]]:
+    """(root tensor -> Lifetime, tensor -> root tensor) for ``order`` (op indices)."""
+    ops = graph.operators
+    end = len(order) - 1
+    last_read: dict[int, int] = {}
+    for step, op_index in enumerate(order):
+        for t in ops[op_index].inputs:
+            if t >= 0 and not graph.tensors[t].is_constant:
+                last_read[t] = step
+    outputs = set(graph.outputs)
+
+    root_of: dict[int, int] = {}
+    lifetimes: dict[int, Lifetime] = {}
+
+    def open_buffer(t: int, step: int) -> None:
+        root_of[t] = t
+        lifetimes[t] = Lifetime(t, graph.tensors[t].nbytes, step, step, [t])
+
+    for t in persistent_tensors(graph):
+        open_buffer(t, 0)
+    for step, op_index in enumerate(order):
+        op = ops[op_index]
+        for out in op.outputs:
+            shared = None if keep_all else _shared_input(graph, op, out, root_of, lifetimes,
+                                                         last_read, outputs, step)
+            if shared is None:
+                open_buffer(out, step)
+            else:
+                root_of[out] = shared
+                lifetimes[shared].members.append(out)
+    state = set(persistent_tensors(graph)) - set(graph.inputs)
+    for t, root in root_of.items():
+        life = lifetimes[root]
+        last = end if (keep_all or t in outputs or t in state) \
+            else last_read.get(t, life.first)
+        life.last = max(life.last, last)
+    return lifetimes, root_of
+
+
+def persistent_tensors(graph: Graph) -> list[int]:
+    """Model inputs, then non-constant tensors no operator writes (state), in index order."""
+    produced = {t for op in graph.operators for t in op.outputs}
+    state = [t.index for t in graph.tensors if not t.is_constant and t.index not in produced
+             and t.index not in graph.inputs
+             and any(t.index in op.inputs for op in graph.operators)]
+    return list(graph.inputs) + state
+
+
+def _shared_input(graph, op, out, root_of, lifetimes, last_read, outputs, step):
+    """The root whose bytes ``out`` may take over, or None."""
+    candidates = [t for t in op.inputs if t >= 0 and t in root_of]
+    if op.opcode in ALIAS_OPS and candidates:
+        return root_of[candidates[0]]
+    if op.opcode not in INPLACE_OPS or out in outputs:
+        return None
+    out_t = graph.tensors[out]
+    for t in candidates:
+        root = root_of[t]
+        life = lifetimes[root]
+        # every tensor stored in that buffer must be dead after this op, and none is an output
+        dies_here = all(last_read.get(m, -1) <= step and m not in outputs for m in life.members)
+        same_shape = graph.tensors[t].shape == out_t.shape
+        if dies_here and same_shape and graph.tensors[t].nbytes == out_t.nbytes \
+                and life.size >= out_t.nbytes:
+            return root
+    return None

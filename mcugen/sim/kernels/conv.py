@@ -1,0 +1,151 @@
+"""CONV_2D and DEPTHWISE_CONV_2D (TFLM reference_integer_ops::ConvPerChannel /
+DepthwiseConvPerChannel, and the float reference kernels).
+
+The integer kernels accumulate sum(w * (x - zp_in)) exactly (float64 matmul of small integers is
+exact far beyond these sums), add the int32 bias, requantize per output channel with TFLM's double
+rounding, add the output zero point and clamp to the fused activation range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...fixedpoint import multiply_by_quantized_multiplier, quantize_multipliers
+from ...model.graph import Graph, Operator
+from ..common import (activation_range_quantized, apply_float_activation, effective_scale,
+                      padding_before, scale_of, windows, zero_point_of)
+from ..registry import FLOAT, QUANT, KernelCall, register
+
+
+@dataclass
+class ConvParams:
+    """Everything a conv-family kernel needs besides the data; the code generator emits these."""
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    pad_top: int
+    pad_left: int
+    depth_multiplier: int
+    input_zero_point: int
+    output_zero_point: int
+    multipliers: np.ndarray      # int32 per output channel
+    shifts: np.ndarray           # int32 per output channel (positive = left)
+    act_min: int
+    act_max: int
+
+
+def geometry(graph: Graph, op: Operator) -> tuple[int, ...]:
+    """(stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left) of a conv-family op."""
+    x = graph.tensors[op.inputs[0]]
+    w = graph.tensors[op.inputs[1]]
+    y = graph.tensors[op.outputs[0]]
+    o = op.options
+    sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
+    dh, dw = o.get("dilation_h_factor", 1), o.get("dilation_w_factor", 1)
+    kh, kw = w.shape[1], w.shape[2]
+    pad_top = padding_before(o.get("padding", "VALID"), x.shape[1], kh, sh, dh, y.shape[1])
+    pad_left = padding_before(o.get("padding", "VALID"), x.shape[2], kw, sw, dw, y.shape[2])
+    return sh, sw, dh, dw, pad_top, pad_left
+
+
+def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
+    """TFLM's conv/depthwise Prepare: per-channel multipliers from float32 scales in double."""
+    x = graph.tensors[op.inputs[0]]
+    w = graph.tensors[op.inputs[1]]
+    y = graph.tensors[op.outputs[0]]
+    channels = y.shape[3]
+    w_scales = w.quant.scale if w.quant.scale.size > 1 else np.repeat(w.quant.scale, channels)
+    mult, shift = quantize_multipliers(effective_scale(scale_of(x), w_scales, scale_of(y)))
+    act_min, act_max = activation_range_quantized(op.fused_activation, y)
+    sh, sw, dh, dw, pad_top, pad_left = geometry(graph, op)
+    return ConvParams(sh, sw, dh, dw, pad_top, pad_left,
+                      y.shape[3] // x.shape[3] if op.opcode == "DEPTHWISE_CONV_2D" else 1,
+                      zero_point_of(x), zero_point_of(y),
+                      mult, shift, act_min, act_max)
+
+
+def _requantize(acc: np.ndarray, p: ConvParams, bias: np.ndarray | None) -> np.ndarray:
+    acc = acc.astype(np.int64)
+    if bias is not None:
+        acc = acc + bias.astype(np.int64)
+    out = multiply_by_quantized_multiplier(acc, p.multipliers, p.shifts) + p.output_zero_point
+    return np.clip(out, p.act_min, p.act_max).astype(np.int8)
+
+
+def _conv_sums(x: np.ndarray, w: np.ndarray, geo: tuple[int, ...], out_shape) -> np.ndarray:
+    """sum over (kh, kw, c_in) of x * w for CONV_2D, grouped when c_in_filter < c_in."""
+    sh, sw, dh, dw, pad_top, pad_left = geo
+    c_out, kh, kw, c_in_f = w.shape
+    groups = x.shape[3] // c_in_f
+    v = windows(x, kh, kw, sh, sw, dh, dw, pad_top, pad_left, out_shape[1], out_shape[2])
+    per_group = c_out // groups
+    parts = []
+    for g in range(groups):
+        vg = v[:, :, :, g * c_in_f:(g + 1) * c_in_f]            # (N,OH,OW,C,KH,KW)
+        wg = w[g * per_group:(g + 1) * per_group]                # (O,KH,KW,C)
+        parts.append(np.tensordot(vg, wg, axes=([3, 4, 5], [3, 1, 2])))
+    return parts[0] if groups == 1 else np.concatenate(parts, axis=3)
+
+
+def _depthwise_sums(x: np.ndarray, w: np.ndarray, geo: tuple[int, ...], out_shape,
+                    multiplier: int) -> np.ndarray:
+    sh, sw, dh, dw, pad_top, pad_left = geo
+    _, kh, kw, c_out = w.shape
+    v = windows(x, kh, kw, sh, sw, dh, dw, pad_top, pad_left, out_shape[1], out_shape[2])
+    if multiplier > 1:
+        v = np.repeat(v, multiplier, axis=3)   # output channel c*M+m reads input channel c
+    return np.einsum("nyxcij,ijc->nyxc", v, w[0], optimize=True)
+
+
+@register("CONV_2D", QUANT)
+def conv_2d(call: KernelCall) -> list[np.ndarray]:
+    p = call.cache.get("params") or call.cache.setdefault("params",
+                                                          prepare_conv(call.graph, call.op))
+    x, w, bias = call.values[0], call.values[1], call.values[2] if len(call.values) > 2 else None
+    if "w" not in call.cache:
+        call.cache["w"] = w.astype(np.float64)
+    xc = x.astype(np.float64) - p.input_zero_point
+    geo = (p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left)
+    acc = _conv_sums(xc, call.cache["w"], geo, call.outputs[0].shape)
+    return [_requantize(np.rint(acc), p, bias)]
+
+
+@register("DEPTHWISE_CONV_2D", QUANT)
+def depthwise_conv_2d(call: KernelCall) -> list[np.ndarray]:
+    p = call.cache.get("params") or call.cache.setdefault("params",
+                                                          prepare_conv(call.graph, call.op))
+    x, w, bias = call.values[0], call.values[1], call.values[2] if len(call.values) > 2 else None
+    if "w" not in call.cache:
+        call.cache["w"] = w.astype(np.float64)
+    xc = x.astype(np.float64) - p.input_zero_point
+    geo = (p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left)
+    acc = _depthwise_sums(xc, call.cache["w"], geo, call.outputs[0].shape, p.depth_multiplier)
+    return [_requantize(np.rint(acc), p, bias)]
+
+
+def _float_bias_act(acc: np.ndarray, bias: np.ndarray | None, activation: str) -> np.ndarray:
+    if bias is not None:
+        acc = acc + bias.astype(np.float64)
+    return apply_float_activation(acc, activation).astype(np.float32)
+
+
+@register("CONV_2D", FLOAT)
+def conv_2d_float(call: KernelCall) -> list[np.ndarray]:
+    x, w = call.values[0], call.values[1]
+    bias = call.values[2] if len(call.values) > 2 else None
+    acc = _conv_sums(x.astype(np.float64), w.astype(np.float64), geometry(call.graph, call.op),
+                     call.outputs[0].shape)
+    return [_float_bias_act(acc, bias, call.op.fused_activation)]
+
+
+@register("DEPTHWISE_CONV_2D", FLOAT)
+def depthwise_conv_2d_float(call: KernelCall) -> list[np.ndarray]:
+    x, w = call.values[0], call.values[1]
+    bias = call.values[2] if len(call.values) > 2 else None
+    acc = _depthwise_sums(x.astype(np.float64), w.astype(np.float64),
+                          geometry(call.graph, call.op), call.outputs[0].shape,
+                          call.outputs[0].shape[3] // call.inputs[0].shape[3])
+    return [_float_bias_act(acc, bias, call.op.fused_activation)]

@@ -1,0 +1,266 @@
+/*
+ * protocol.c - mcugen's serial protocol, device side.
+ *
+ * Frame (both directions): 0xA5 0x5A | command u8 | length u16 LE | payload | CRC-32 u32 LE
+ * (zlib's CRC-32 over command, length and payload). A response echoes the command with bit 7
+ * set and starts its payload with a status byte. Every length the device receives is checked
+ * against what it can hold; a bad CRC or length is answered with an error and the device goes
+ * back to hunting for the sync bytes, so garbage on the line never wedges it.
+ */
+#include <stddef.h>
+
+#include "harness.h"
+#include "mcugen_model_api.h"
+
+enum { CMD_HELLO = 0x01, CMD_SET_INPUT = 0x02, CMD_INVOKE = 0x03, CMD_READ_TENSOR = 0x04,
+       CMD_RESET = 0x05, CMD_EXIT = 0x07, CMD_FAULT = 0x7F };
+enum { ST_OK = 0, ST_BAD_CRC = 1, ST_BAD_LENGTH = 2, ST_UNKNOWN_COMMAND = 3,
+       ST_BAD_ARGUMENT = 4, ST_MODEL_ERROR = 5 };
+
+#define PROTOCOL_VERSION 1
+#define MAX_PAYLOAD 512         /* a request larger than this is refused */
+
+/* word-aligned, so the model's input and output copies move whole words */
+static uint8_t inputs[MCUGEN_INPUT_BYTES > 0 ? MCUGEN_INPUT_BYTES : 1] __attribute__((aligned(4)));
+static uint8_t outputs[MCUGEN_OUTPUT_BYTES > 0 ? MCUGEN_OUTPUT_BYTES : 1] __attribute__((aligned(4)));
+static uint8_t rx[MAX_PAYLOAD];
+
+static uint32_t crc32_update(uint32_t crc, const uint8_t *data, uint32_t n)
+{
+    crc = ~crc;
+    for (uint32_t i = 0; i < n; ++i) {
+        crc ^= data[i];
+        for (int k = 0; k < 8; ++k) {
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+        }
+    }
+    return ~crc;
+}
+
+/* A response is sent in pieces (status, header fields, bulk data) with one running CRC. */
+static uint32_t tx_crc;
+
+static void send_bytes(const uint8_t *data, uint32_t n)
+{
+    tx_crc = crc32_update(tx_crc, data, n);
+    for (uint32_t i = 0; i < n; ++i) {
+        uart_putc(data[i]);
+    }
+}
+
+static void begin_response(uint8_t command, uint32_t length, uint8_t status)
+{
+    const uint8_t head[3] = {(uint8_t)(command | 0x80u), (uint8_t)length,
+                             (uint8_t)(length >> 8)};
+    uart_putc(0xA5);
+    uart_putc(0x5A);
+    tx_crc = 0;
+    send_bytes(head, 3);
+    send_bytes(&status, 1);
+}
+
+static void end_response(void)
+{
+    const uint32_t crc = tx_crc;
+    for (int i = 0; i < 4; ++i) {
+        uart_putc((uint8_t)(crc >> (8 * i)));
+    }
+}
+
+static void send_u32(uint32_t v)
+{
+    const uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+    send_bytes(b, 4);
+}
+
+static void respond_status(uint8_t command, uint8_t status)
+{
+    begin_response(command, 1, status);
+    end_response();
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+
+static uint32_t text_length(const char *s)
+{
+    uint32_t n = 0;
+    while (s[n]) {
+        ++n;
+    }
+    return n;
+}
+
+static void hello(void)
+{
+    /* key=value lines: what the host needs to check it talks to the firmware it built */
+    const mcugen_model_info_t *m = &mcugen_model_info;
+    static const char *const keys[] = {"board=", "\nname=", "\nhash=", "\nkernels=",
+                                       "\ncounter=", "\nflags="};
+    const char *values[] = {MCUGEN_BOARD_NAME, m->name, m->hash, m->kernels,
+                            MCUGEN_COUNTER_UNIT, MCUGEN_BUILD_FLAGS};
+    uint32_t length = 1 + 1 + 4 * 4;
+    for (int i = 0; i < 6; ++i) {
+        length += text_length(keys[i]) + text_length(values[i]);
+    }
+    begin_response(CMD_HELLO, length, ST_OK);
+    const uint8_t version = PROTOCOL_VERSION;
+    send_bytes(&version, 1);
+    send_u32(m->arena_bytes);
+    send_u32(MCUGEN_INPUT_BYTES);
+    send_u32(MCUGEN_OUTPUT_BYTES);
+    send_u32(MCUGEN_TICKS_PER_INSTRUCTION_X1000);
+    for (int i = 0; i < 6; ++i) {
+        send_bytes((const uint8_t *)keys[i], text_length(keys[i]));
+        send_bytes((const uint8_t *)values[i], text_length(values[i]));
+    }
+    end_response();
+}
+
+static void set_input(const uint8_t *p, uint32_t n)
+{
+    /* offset u32 | data: the inputs, back to back, uploaded in acknowledged chunks */
+    if (n < 4) {
+        respond_status(CMD_SET_INPUT, ST_BAD_LENGTH);
+        return;
+    }
+    const uint32_t offset = get_u32(p), count = n - 4;
+    if (offset > MCUGEN_INPUT_BYTES || count > MCUGEN_INPUT_BYTES - offset) {
+        respond_status(CMD_SET_INPUT, ST_BAD_ARGUMENT);
+        return;
+    }
+    for (uint32_t i = 0; i < count; ++i) {
+        inputs[offset + i] = p[4 + i];
+    }
+    respond_status(CMD_SET_INPUT, ST_OK);
+}
+
+static void invoke(void)
+{
+    const void *in_ptrs[MCUGEN_MAX_IO];
+    void *out_ptrs[MCUGEN_MAX_IO];
+    uint32_t offset = 0;
+    for (uint32_t i = 0; i < mcugen_model_info.num_inputs; ++i) {
+        in_ptrs[i] = &inputs[offset];
+        offset += mcugen_model_info.input_bytes[i];
+    }
+    offset = 0;
+    for (uint32_t i = 0; i < mcugen_model_info.num_outputs; ++i) {
+        out_ptrs[i] = &outputs[offset];
+        offset += mcugen_model_info.output_bytes[i];
+    }
+    /* the counter's own cost, measured the same way, is reported so the host can remove it */
+    const uint64_t e0 = counter_read();
+    const uint64_t e1 = counter_read();
+    const uint64_t t0 = counter_read();
+    const int rc = mcugen_model_invoke(in_ptrs, out_ptrs);
+    const uint64_t t1 = counter_read();
+    if (rc != MCUGEN_OK) {
+        respond_status(CMD_INVOKE, ST_MODEL_ERROR);
+        return;
+    }
+    begin_response(CMD_INVOKE, 1 + 5 * 4 + MCUGEN_OUTPUT_BYTES, ST_OK);
+    const uint64_t ticks = t1 - t0, overhead = e1 - e0;
+    send_u32((uint32_t)ticks);
+    send_u32((uint32_t)(ticks >> 32));
+    send_u32((uint32_t)overhead);
+    send_u32((uint32_t)(overhead >> 32));
+    send_u32(stack_used_bytes());
+    send_bytes(outputs, MCUGEN_OUTPUT_BYTES);
+    end_response();
+}
+
+static void read_tensor(const uint8_t *p, uint32_t n)
+{
+    /* index u32 | offset u32 | count u32 -> the bytes of a tensor in the arena */
+    if (n != 12) {
+        respond_status(CMD_READ_TENSOR, ST_BAD_LENGTH);
+        return;
+    }
+    uint32_t size = 0;
+    const uint8_t *data = (const uint8_t *)mcugen_model_tensor(get_u32(p), &size);
+    const uint32_t offset = get_u32(p + 4), count = get_u32(p + 8);
+    if (data == NULL || offset > size || count > size - offset || count > 0xFFF0u) {
+        respond_status(CMD_READ_TENSOR, ST_BAD_ARGUMENT);
+        return;
+    }
+    begin_response(CMD_READ_TENSOR, 1 + count, ST_OK);
+    send_bytes(data + offset, count);
+    end_response();
+}
+
+void protocol_report_fault(uint32_t pc, uint32_t lr, uint32_t cfsr, uint32_t hfsr)
+{
+    begin_response(CMD_FAULT, 1 + 16, ST_MODEL_ERROR);
+    send_u32(pc);
+    send_u32(lr);
+    send_u32(cfsr);
+    send_u32(hfsr);
+    end_response();
+}
+
+void protocol_serve(void)
+{
+    for (;;) {
+        if (uart_getc() != 0xA5) {
+            continue;
+        }
+        uint8_t b = uart_getc();
+        while (b == 0xA5) {          /* a repeated first sync byte */
+            b = uart_getc();
+        }
+        if (b != 0x5A) {
+            continue;
+        }
+        uint8_t head[3];
+        for (int i = 0; i < 3; ++i) {
+            head[i] = uart_getc();
+        }
+        const uint32_t length = (uint32_t)head[1] | ((uint32_t)head[2] << 8);
+        if (length > MAX_PAYLOAD) {
+            respond_status(head[0], ST_BAD_LENGTH);
+            continue;                /* back to hunting: the rest is treated as garbage */
+        }
+        for (uint32_t i = 0; i < length; ++i) {
+            rx[i] = uart_getc();
+        }
+        uint32_t crc = 0;
+        for (int i = 0; i < 4; ++i) {
+            crc |= (uint32_t)uart_getc() << (8 * i);
+        }
+        if (crc != crc32_update(crc32_update(0, head, 3), rx, length)) {
+            respond_status(head[0], ST_BAD_CRC);
+            continue;
+        }
+        switch (head[0]) {
+        case CMD_HELLO:
+            hello();
+            break;
+        case CMD_SET_INPUT:
+            set_input(rx, length);
+            break;
+        case CMD_INVOKE:
+            invoke();
+            break;
+        case CMD_READ_TENSOR:
+            read_tensor(rx, length);
+            break;
+        case CMD_RESET:
+            for (uint32_t i = 0; i < sizeof(inputs); ++i) {
+                inputs[i] = 0;
+            }
+            respond_status(CMD_RESET, ST_OK);
+            break;
+        case CMD_EXIT:
+            respond_status(CMD_EXIT, ST_OK);
+            board_exit(0);
+            break;
+        default:
+            respond_status(head[0], ST_UNKNOWN_COMMAND);
+            break;
+        }
+    }
+}

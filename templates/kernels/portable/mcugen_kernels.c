@@ -1,0 +1,372 @@
+/*
+ * mcugen_kernels.c - mcugen's portable int8 kernels. See mcugen_kernels.h.
+ * The arithmetic mirrors mcugen/fixedpoint.py and the simulator kernels in mcugen/sim/kernels.
+ */
+#include "mcugen_kernels.h"
+
+#define MCUGEN_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MCUGEN_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* ---- fixed point (gemmlowp / TFLM common.h semantics) --------------------------------------- */
+
+static int32_t srdhm(int32_t a, int32_t b)
+{
+    /* SaturatingRoundingDoublingHighMul: the high 32 bits of 2ab, rounded; C division truncates */
+    if (a == b && a == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+static int32_t rounding_divide_by_pot(int32_t x, int32_t exponent)
+{
+    const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+int32_t mcugen_requantize(int32_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t left = shift > 0 ? shift : 0;
+    const int32_t right = shift > 0 ? 0 : -shift;
+    /* TFLM multiplies by (1 << left) in int32; the unsigned shift wraps the same way */
+    return rounding_divide_by_pot(srdhm((int32_t)((uint32_t)x << left), multiplier), right);
+}
+
+static int8_t clamp_s8(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int8_t)MCUGEN_MIN(MCUGEN_MAX(v, lo), hi);
+}
+
+/* ---- convolution ----------------------------------------------------------------------------- */
+
+void mcugen_conv_s8(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                    const mcugen_dims_t *in_dims, const int8_t *in,
+                    const mcugen_dims_t *filter_dims, const int8_t *filter, const int32_t *bias,
+                    const mcugen_dims_t *out_dims, int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w, f_c = filter_dims->c;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t groups = in_c / f_c;
+    const int32_t per_group = out_c / groups;
+    for (int32_t b = 0; b < out_dims->n; ++b) {
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    const int32_t group = oc / per_group;
+                    const int8_t *w = filter + (int32_t)oc * k_h * k_w * f_c;
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < k_h; ++ky) {
+                        const int32_t iy = y0 + ky * p->dilation_h;
+                        if (iy < 0 || iy >= in_h) {
+                            continue;
+                        }
+                        for (int32_t kx = 0; kx < k_w; ++kx) {
+                            const int32_t ix = x0 + kx * p->dilation_w;
+                            if (ix < 0 || ix >= in_w) {
+                                continue;
+                            }
+                            const int8_t *src = in + ((b * in_h + iy) * in_w + ix) * in_c
+                                                + group * f_c;
+                            const int8_t *wk = w + (ky * k_w + kx) * f_c;
+                            for (int32_t ic = 0; ic < f_c; ++ic) {
+                                acc += (int32_t)wk[ic] * ((int32_t)src[ic] + p->input_offset);
+                            }
+                        }
+                    }
+                    if (bias) {
+                        acc += bias[oc];
+                    }
+                    const int32_t ch = q->per_channel ? oc : 0;
+                    acc = mcugen_requantize(acc, q->multiplier[ch], q->shift[ch]);
+                    out[((b * out_h + oy) * out_w + ox) * out_c + oc] =
+                        clamp_s8(acc + p->output_offset, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void mcugen_depthwise_conv_s8(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                              const mcugen_dims_t *in_dims, const int8_t *in,
+                              const mcugen_dims_t *filter_dims, const int8_t *filter,
+                              const int32_t *bias, const mcugen_dims_t *out_dims, int8_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t k_h = filter_dims->h, k_w = filter_dims->w;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t m = p->depth_multiplier;
+    for (int32_t b = 0; b < out_dims->n; ++b) {
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                for (int32_t ic = 0; ic < in_c; ++ic) {
+                    for (int32_t j = 0; j < m; ++j) {
+                        const int32_t oc = ic * m + j;
+                        int32_t acc = 0;
+                        for (int32_t ky = 0; ky < k_h; ++ky) {
+                            const int32_t iy = y0 + ky * p->dilation_h;
+                            if (iy < 0 || iy >= in_h) {
+                                continue;
+                            }
+                            for (int32_t kx = 0; kx < k_w; ++kx) {
+                                const int32_t ix = x0 + kx * p->dilation_w;
+                                if (ix < 0 || ix >= in_w) {
+                                    continue;
+                                }
+                                const int32_t x = in[((b * in_h + iy) * in_w + ix) * in_c + ic];
+                                const int32_t w = filter[(ky * k_w + kx) * out_c + oc];
+                                acc += w * (x + p->input_offset);
+                            }
+                        }
+                        if (bias) {
+                            acc += bias[oc];
+                        }
+                        const int32_t ch = q->per_channel ? oc : 0;
+                        acc = mcugen_requantize(acc, q->multiplier[ch], q->shift[ch]);
+                        out[((b * out_h + oy) * out_w + ox) * out_c + oc] =
+                            clamp_s8(acc + p->output_offset, p->act_min, p->act_max);
+                    }
+                }
+            }
+        }
+    }
+    (void)in_c;
+}
+
+/* ---- fully connected ------------------------------------------------------------------------- */
+
+void mcugen_fully_connected_s8(int32_t batches, int32_t depth, int32_t out_depth,
+                               const int8_t *in, int32_t input_offset,
+                               const int8_t *filter, int32_t filter_offset, const int32_t *bias,
+                               const mcugen_requant_t *q, int32_t output_offset,
+                               int32_t act_min, int32_t act_max, int8_t *out)
+{
+    for (int32_t b = 0; b < batches; ++b) {
+        const int8_t *x = in + b * depth;
+        for (int32_t o = 0; o < out_depth; ++o) {
+            const int8_t *w = filter + o * depth;
+            int32_t acc = 0;
+            for (int32_t d = 0; d < depth; ++d) {
+                acc += ((int32_t)w[d] + filter_offset) * ((int32_t)x[d] + input_offset);
+            }
+            if (bias) {
+                acc += bias[o];
+            }
+            const int32_t ch = q->per_channel ? o : 0;
+            acc = mcugen_requantize(acc, q->multiplier[ch], q->shift[ch]);
+            out[b * out_depth + o] = clamp_s8(acc + output_offset, act_min, act_max);
+        }
+    }
+}
+
+/* ---- pooling --------------------------------------------------------------------------------- */
+
+static void pool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                    const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out, int average)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, depth = in_dims->c;
+    for (int32_t b = 0; b < out_dims->n; ++b) {
+        for (int32_t oy = 0; oy < out_dims->h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int32_t fy0 = MCUGEN_MAX(0, -y0);
+            const int32_t fy1 = MCUGEN_MIN(p->filter_h, in_h - y0);
+            for (int32_t ox = 0; ox < out_dims->w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                const int32_t fx0 = MCUGEN_MAX(0, -x0);
+                const int32_t fx1 = MCUGEN_MIN(p->filter_w, in_w - x0);
+                for (int32_t c = 0; c < depth; ++c) {
+                    int32_t acc = average ? 0 : -128;
+                    int32_t count = 0;
+                    for (int32_t fy = fy0; fy < fy1; ++fy) {
+                        for (int32_t fx = fx0; fx < fx1; ++fx) {
+                            const int32_t v =
+                                in[((b * in_h + y0 + fy) * in_w + x0 + fx) * depth + c];
+                            if (average) {
+                                acc += v;
+                            } else {
+                                acc = MCUGEN_MAX(acc, v);
+                            }
+                            ++count;
+                        }
+                    }
+                    if (average && count > 0) {
+                        /* round half away from zero; C division truncates toward zero */
+                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    }
+                    out[((b * out_dims->h + oy) * out_dims->w + ox) * depth + c] =
+                        clamp_s8(acc, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void mcugen_avgpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                       const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out)
+{
+    pool_s8(p, in_dims, in, out_dims, out, 1);
+}
+
+void mcugen_maxpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                       const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out)
+{
+    pool_s8(p, in_dims, in, out_dims, out, 0);
+}
+
+/* ---- elementwise ----------------------------------------------------------------------------- */
+
+void mcugen_add_s8(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int8_t *a,
+                   const mcugen_dims_t *b_dims, const int8_t *b,
+                   const mcugen_dims_t *out_dims, int8_t *out)
+{
+    int32_t i = 0;
+    for (int32_t n = 0; n < out_dims->n; ++n) {
+        for (int32_t y = 0; y < out_dims->h; ++y) {
+            for (int32_t x = 0; x < out_dims->w; ++x) {
+                for (int32_t c = 0; c < out_dims->c; ++c, ++i) {
+                    const int32_t ia = (((a_dims->n > 1 ? n : 0) * a_dims->h
+                                         + (a_dims->h > 1 ? y : 0)) * a_dims->w
+                                        + (a_dims->w > 1 ? x : 0)) * a_dims->c
+                                       + (a_dims->c > 1 ? c : 0);
+                    const int32_t ib = (((b_dims->n > 1 ? n : 0) * b_dims->h
+                                         + (b_dims->h > 1 ? y : 0)) * b_dims->w
+                                        + (b_dims->w > 1 ? x : 0)) * b_dims->c
+                                       + (b_dims->c > 1 ? c : 0);
+                    const int32_t va = (p->input1_offset + a[ia]) * (1 << p->left_shift);
+                    const int32_t vb = (p->input2_offset + b[ib]) * (1 << p->left_shift);
+                    const int32_t sa = mcugen_requantize(va, p->input1_multiplier,
+                                                         p->input1_shift);
+                    const int32_t sb = mcugen_requantize(vb, p->input2_multiplier,
+                                                         p->input2_shift);
+                    const int32_t sum = mcugen_requantize(sa + sb, p->output_multiplier,
+                                                          p->output_shift);
+                    out[i] = clamp_s8(sum + p->output_offset, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void mcugen_requantize_s8(int32_t size, const int8_t *in, int32_t input_offset,
+                          int32_t multiplier, int32_t shift, int32_t output_offset, int8_t *out)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        const int32_t v = mcugen_requantize((int32_t)in[i] + input_offset, multiplier, shift);
+        out[i] = clamp_s8(v + output_offset, -128, 127);
+    }
+}
+
+/* ---- softmax (gemmlowp fixed point: exp on F5 inputs, sums in F12) --------------------------- */
+
+static int32_t saturating_shift_left(int32_t x, int32_t exponent)
+{
+    const int32_t threshold = (int32_t)((1u << (31 - exponent)) - 1);
+    if (x > threshold) {
+        return INT32_MAX;
+    }
+    if (x < -threshold) {
+        return INT32_MIN;
+    }
+    return (int32_t)((uint32_t)x << exponent);
+}
+
+static int32_t exp_on_interval_between_negative_one_quarter_and_0_excl(int32_t a)
+{
+    const int32_t constant_term = 1895147668;      /* exp(-1/8) in F0 */
+    const int32_t constant_1_over_3 = 715827883;
+    const int32_t x = a + (1 << 28);                /* a + 1/8 */
+    const int32_t x2 = srdhm(x, x);
+    const int32_t x3 = srdhm(x2, x);
+    const int32_t x4 = srdhm(x2, x2);
+    const int32_t x4_over_4 = rounding_divide_by_pot(x4, 2);
+    const int32_t poly = rounding_divide_by_pot(srdhm(x4_over_4 + x3, constant_1_over_3) + x2, 1);
+    return constant_term + srdhm(constant_term, x + poly);
+}
+
+static int32_t exp_on_negative_values_f5(int32_t a)
+{
+    static const int32_t multipliers[7] = {1672461947, 1302514674, 790015084, 290630308,
+                                           39332535, 720401, 242};
+    const int32_t one_quarter = 1 << 24;            /* 1/4 in F5 (26 fractional bits) */
+    const int32_t a_mod_quarter_minus_one_quarter = (a & (one_quarter - 1)) - one_quarter;
+    int32_t result = exp_on_interval_between_negative_one_quarter_and_0_excl(
+        saturating_shift_left(a_mod_quarter_minus_one_quarter, 5));
+    const int32_t remainder = a_mod_quarter_minus_one_quarter - a;
+    for (int32_t k = 0; k < 7; ++k) {               /* exponents -2 .. 4 */
+        if (remainder & (1 << (26 - 2 + k))) {
+            result = srdhm(result, multipliers[k]);
+        }
+    }
+    return a == 0 ? INT32_MAX : result;
+}
+
+static int32_t one_over_one_plus_x_for_x_in_0_1(int32_t a)
+{
+    const int64_t sum = (int64_t)a + INT32_MAX;
+    const int32_t half_denominator = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+    int32_t x = 1515870810 + srdhm(half_denominator, -1010580540);   /* F2 */
+    for (int32_t i = 0; i < 3; ++i) {
+        const int32_t one_minus = (1 << 29) - srdhm(half_denominator, x);
+        x = x + saturating_shift_left(srdhm(x, one_minus), 2);
+    }
+    return saturating_shift_left(x, 1);
+}
+
+static int32_t count_leading_zeros(uint32_t x)
+{
+    int32_t n = 0;
+    while (n < 32 && !(x & 0x80000000u)) {
+        x <<= 1;
+        ++n;
+    }
+    return n;
+}
+
+void mcugen_softmax_s8(const mcugen_softmax_params_t *p, int32_t rows, int32_t depth,
+                       const int8_t *in, int8_t *out)
+{
+    for (int32_t r = 0; r < rows; ++r) {
+        const int8_t *x = in + r * depth;
+        int8_t *y = out + r * depth;
+        int32_t max_in_row = -128;
+        for (int32_t c = 0; c < depth; ++c) {
+            max_in_row = MCUGEN_MAX(max_in_row, x[c]);
+        }
+        int32_t sum_of_exps = 0;                     /* F12 */
+        for (int32_t c = 0; c < depth; ++c) {
+            const int32_t diff = x[c] - max_in_row;
+            if (diff >= p->diff_min) {
+                const int32_t scaled = mcugen_requantize(diff, p->input_multiplier,
+                                                         p->input_left_shift);
+                sum_of_exps += rounding_divide_by_pot(exp_on_negative_values_f5(scaled), 12);
+            }
+        }
+        const int32_t headroom_plus_one = count_leading_zeros((uint32_t)sum_of_exps);
+        const int32_t num_bits_over_unit = 12 - headroom_plus_one;
+        const int32_t shifted_sum_minus_one =
+            (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - (1u << 31));
+        const int32_t shifted_scale = one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
+        const int32_t exponent = num_bits_over_unit + 31 - 8;
+        /* reads x[c] before writing y[c]: correct in place */
+        for (int32_t c = 0; c < depth; ++c) {
+            const int32_t diff = x[c] - max_in_row;
+            if (diff >= p->diff_min) {
+                const int32_t scaled = mcugen_requantize(diff, p->input_multiplier,
+                                                         p->input_left_shift);
+                const int32_t e = exp_on_negative_values_f5(scaled);
+                const int32_t unsat = rounding_divide_by_pot(srdhm(shifted_scale, e), exponent);
+                y[c] = clamp_s8(unsat - 128, -128, 127);
+            } else {
+                y[c] = -128;
+            }
+        }
+    }
+}

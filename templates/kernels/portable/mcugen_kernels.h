@@ -1,0 +1,101 @@
+/*
+ * mcugen_kernels.h - mcugen's portable int8 kernels (plain C99, no allocation, no float).
+ *
+ * Written for mcugen and bit-exact with its simulator, which follows TFLM's reference kernels:
+ * the same int32 accumulation, the same double-rounding requantization, the same gemmlowp
+ * fixed-point softmax. Tensors are NHWC; filters are [C_OUT][KH][KW][C_IN] (conv) and
+ * [1][KH][KW][C_OUT] (depthwise); fully connected weights are [C_OUT][DEPTH].
+ * Offsets follow the CMSIS-NN convention: input_offset = -input zero point,
+ * output_offset = +output zero point.
+ */
+#ifndef MCUGEN_KERNELS_H
+#define MCUGEN_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct { int32_t n, h, w, c; } mcugen_dims_t;
+
+typedef struct {
+    int32_t stride_h, stride_w;
+    int32_t dilation_h, dilation_w;
+    int32_t pad_h, pad_w;            /* padding before the first row / column */
+    int32_t input_offset;            /* -input zero point */
+    int32_t output_offset;           /* +output zero point */
+    int32_t act_min, act_max;        /* fused activation, in the output's quantized domain */
+    int32_t depth_multiplier;        /* depthwise only */
+} mcugen_conv_params_t;
+
+typedef struct {
+    const int32_t *multiplier;       /* one per output channel (or one, when per_channel = 0) */
+    const int32_t *shift;            /* positive: left shift */
+    int32_t per_channel;
+} mcugen_requant_t;
+
+typedef struct {
+    int32_t filter_h, filter_w, stride_h, stride_w, pad_h, pad_w;
+    int32_t act_min, act_max;
+} mcugen_pool_params_t;
+
+typedef struct {
+    int32_t input1_offset, input2_offset, output_offset, left_shift;
+    int32_t input1_multiplier, input1_shift;
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} mcugen_add_params_t;
+
+typedef struct {
+    int32_t input_multiplier, input_left_shift, diff_min;
+} mcugen_softmax_params_t;
+
+/* x * multiplier * 2^(shift - 31), rounded as TFLM's MultiplyByQuantizedMultiplier. */
+int32_t mcugen_requantize(int32_t x, int32_t multiplier, int32_t shift);
+
+void mcugen_conv_s8(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                    const mcugen_dims_t *in_dims, const int8_t *in,
+                    const mcugen_dims_t *filter_dims, const int8_t *filter, const int32_t *bias,
+                    const mcugen_dims_t *out_dims, int8_t *out);
+
+void mcugen_depthwise_conv_s8(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                              const mcugen_dims_t *in_dims, const int8_t *in,
+                              const mcugen_dims_t *filter_dims, const int8_t *filter,
+                              const int32_t *bias, const mcugen_dims_t *out_dims, int8_t *out);
+
+/* batches x depth input, out_depth x depth weights. filter_offset = -weights zero point. */
+void mcugen_fully_connected_s8(int32_t batches, int32_t depth, int32_t out_depth,
+                               const int8_t *in, int32_t input_offset,
+                               const int8_t *filter, int32_t filter_offset, const int32_t *bias,
+                               const mcugen_requant_t *q, int32_t output_offset,
+                               int32_t act_min, int32_t act_max, int8_t *out);
+
+void mcugen_avgpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                       const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out);
+
+void mcugen_maxpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                       const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out);
+
+/* Elementwise add with broadcasting over 4-D shapes (a dimension of 1 broadcasts).
+ * Safe in place (out == a or out == b) when the shapes are equal. */
+void mcugen_add_s8(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int8_t *a,
+                   const mcugen_dims_t *b_dims, const int8_t *b,
+                   const mcugen_dims_t *out_dims, int8_t *out);
+
+/* Softmax over rows of `depth` values, int8 -> int8 (scale 1/256, zero point -128).
+ * Safe in place. */
+void mcugen_softmax_s8(const mcugen_softmax_params_t *p, int32_t rows, int32_t depth,
+                       const int8_t *in, int8_t *out);
+
+/* int8 -> int8 requantization (QUANTIZE between quantized types). Safe in place. */
+void mcugen_requantize_s8(int32_t size, const int8_t *in, int32_t input_offset,
+                          int32_t multiplier, int32_t shift, int32_t output_offset,
+                          int8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCUGEN_KERNELS_H */
