@@ -23,6 +23,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import InputError
 from ._render import render, template_root, write_if_changed
+from .harness import write_harness
 from .library import ModelLibrary, export_library, write_cmsis_nn_wrapper
 from .local_platform import PLATFORM_NAME, write_local_platform
 from .targets import PioTarget, resolve_target
@@ -101,7 +102,11 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
     src.mkdir()
     ldscript = None
     own_flags = list(OWN_SOURCE_FLAGS)
-    files = None if example else harness if harness is not None else _default_harness(target)
+    harness_dir = None
+    if not example and harness is None and _has_harness(target):
+        harness_dir = tempfile.mkdtemp(prefix="mcugen-harness-")
+        harness = write_harness(target.name, rendered, harness_dir)
+    files = None if example else harness
     if files is None:  # no firmware harness: the example program is the application
         shutil.copyfile(library.path / library.example, src / "main.c")
         if not target.emulated:  # the local platform has these; an official one needs them
@@ -115,6 +120,8 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
             shutil.copyfile(f, src / f.name)
             if f.suffix == ".ld":
                 ldscript = f"src/{f.name}"
+        if harness_dir:
+            shutil.rmtree(harness_dir, ignore_errors=True)
 
     plat = None
     if target.emulated:
@@ -131,10 +138,11 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
                              platform_dir=plat)
 
 
-def _default_harness(target: PioTarget):
-    """The boards stage's harness sources for this board, or None while it is not installed."""
+def _has_harness(target: PioTarget) -> bool:
+    """Whether mcugen's firmware harness knows this board (a board file exists for it)."""
     try:
-        from ..build.firmware import harness_files  # provided by the boards stage
-    except ImportError:
-        return None
-    return harness_files(target.name)
+        from ..boards import load_board
+        load_board(target.name)
+        return True
+    except (ImportError, InputError):
+        return False

@@ -114,6 +114,9 @@ def _board_file(name: str):
 
 
 def _region(board, key: str):
+    direct = getattr(board, key, None)  # mcugen.boards.Board: Region(origin, length)
+    if direct is not None and hasattr(direct, "length"):
+        return int(direct.origin), int(direct.length)
     memory = getattr(board, "memory", None) or {}
     region = memory.get(key) if isinstance(memory, dict) else getattr(memory, key, None)
     if region is None:
@@ -143,14 +146,19 @@ def resolve_target(board) -> PioTarget:
             value = getattr(obj, key, None)
             if value not in (None, ""):
                 facts[key] = None if value in ("none", False) else value
+        if getattr(obj, "is_host", False):
+            raise InputError("the host board has no PlatformIO project; use a Cortex-M board",
+                             "--board")
         for key in ("flash", "ram"):
             region = _region(obj, key)
             if region:
                 facts[key] = region
-        qemu = getattr(obj, "qemu", None) or {}
-        machine = qemu.get("machine") if isinstance(qemu, dict) else getattr(qemu, "machine", None)
+        machine = getattr(obj, "qemu_machine", None)
         if machine:
             facts["machine"] = machine
+        for key, attr in (("platform", "platformio_platform"), ("board", "platformio_board")):
+            if getattr(obj, attr, None):
+                facts[key] = getattr(obj, attr)
         overrides = getattr(obj, "platformio", None) or {}
         facts.update({k: v for k, v in dict(overrides).items() if v is not None})
         facts.setdefault("features", tuple(getattr(obj, "features", ()) or ()))

@@ -54,7 +54,8 @@ def test_real_board_project_validates(board, tmp_path):
     assert config.get(section, "upload_protocol")
     assert config.get(section, "lib_deps") == ["fake"]
     assert (project.path / "lib" / "fake" / "library.json").is_file()
-    assert (project.path / "src" / "main.c").is_file()
+    assert (project.path / "src" / "protocol.c").is_file()  # mcugen's firmware harness
+    assert config.get(section, "board_build.ldscript") == "src/linker.ld"
 
 
 def _sources(project_dir: Path):
@@ -89,7 +90,7 @@ MEMORY = {
     "nucleo_l4r5zi": (0x08000000, 0x20000000 + 640 * 1024),
     "nucleo_f746zg": (0x08000000, 0x20000000 + 320 * 1024),
     "nucleo_h743zi2": (0x08000000, 0x24000000 + 512 * 1024),
-    "pico": (0x10000000, 0x20000000 + 264 * 1024),
+    "pico": (0x10000000, 0x20000000 + 256 * 1024),  # SRAM0-3 (striped); SRAM4/5 not used
     "nrf52840_dk": (0x00000000, 0x20000000 + 256 * 1024),
 }
 
@@ -101,7 +102,8 @@ def test_real_board_example_links_at_the_boards_addresses(board, tmp_path):
     script: it links, with the vector table at the flash origin and the stack at the RAM end."""
     from platformio.project.config import ProjectConfig
 
-    project = write_platformio_project(fake_rendered(tmp_path), board, tmp_path / "proj")
+    project = write_platformio_project(fake_rendered(tmp_path), board, tmp_path / "proj",
+                                       example=True)
     config = ProjectConfig(str(project.ini))
     section = f"env:{project.env}"
     flags = config.get(section, "build_flags") + config.get(section, "build_src_flags")
@@ -151,7 +153,7 @@ def test_project_path_that_is_a_file(tmp_path):
 def test_emulated_project_builds_and_runs_with_pio(tmp_path, pio_core):
     """`pio run` then `pio run -t upload` (= run in QEMU) on the generated mps2-an386 project."""
     project = write_platformio_project(fake_rendered(tmp_path), "mps2-an386",
-                                       tmp_path / "proj", upload_timeout=60)
+                                       tmp_path / "proj", upload_timeout=60, example=True)
     assert validate_project(project.path) == []
     out = build_with_platformio(project.path, core_dir=pio_core, timeout=240)
     assert "[SUCCESS]" in out
@@ -177,7 +179,7 @@ def test_cmsis_nn_dependency_builds_from_the_users_tree(tmp_path, pio_core):
         tree / "Source" / "SoftmaxFunctions" / "arm_softmax_s8.c",
     ]
     project = write_platformio_project(rendered, "mps2-an386", tmp_path / "proj",
-                                       upload_timeout=60)
+                                       upload_timeout=60, example=True)
     wrapper = project.path / "lib" / "CMSIS-NN" / "library.json"
     assert wrapper.is_file()
     assert not list((project.path / "lib").rglob("arm_*.c"))  # CMSIS-NN is referenced, not copied
