@@ -12,12 +12,13 @@ from .local_platform import PLATFORM_NAME, install_scons_standin, write_local_pl
 from .pio import (PioProcess, build_with_platformio, flash_with_platformio, pio_environment,
                   run_pio, validate_project)
 from .project import PlatformioProject, write_platformio_project
+from .target import platformio_target
 from .targets import PioTarget, emulated_targets, real_targets, resolve_target
 
 __all__ = [
     "ModelLibrary", "PLATFORM_NAME", "PioProcess", "PioTarget", "PlatformioProject",
     "build_with_platformio", "emulated_targets", "export_library", "flash_with_platformio",
-    "install_scons_standin", "pio_environment", "real_targets", "resolve_target", "run_pio",
+    "install_scons_standin", "pio_environment", "platformio_target", "real_targets", "resolve_target", "run_pio",
     "validate_project", "write_cmsis_nn_wrapper", "write_local_platform",
     "write_platformio_project",
 ]

@@ -76,3 +76,29 @@ def test_c_library_on_host_is_bit_exact(tmp_path):
     run = subprocess.run([str(build / "example")], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stdout + run.stderr
     np.testing.assert_array_equal(_printed(run.stdout), _oracle(path).astype(np.int64))
+
+
+@pytest.mark.qemu
+@pytest.mark.timeout(600)
+def test_verify_through_the_platformio_route_is_bit_exact(tmp_path, pio_core):
+    """`pio run` + `pio run -t upload` of the harness project, then mcugen's serial protocol:
+    every output byte equals the simulator's (verify) and TFLM's (the real sample)."""
+    from mcugen.model import load_model
+    from mcugen.platformio import platformio_target
+    from mcugen.target.verify import random_inputs, run_on_device, verify_on_device
+    from tests.oracle import shared_input
+
+    path = shared_model(MODELS[1])
+    graph = load_model(str(path))
+    project = write_platformio_project(_render(path, tmp_path, "kws"), "mps2-an386",
+                                       tmp_path / "proj", upload_timeout=300)
+    assert (project.path / "src" / "protocol.c").is_file()
+    build_with_platformio(project.path, core_dir=pio_core, timeout=400)
+    sample = [shared_input("kws_sample_int8.npy")]
+    samples = [sample] + random_inputs(graph, 1, seed=3)
+    with platformio_target(project, core_dir=pio_core) as device:
+        result = verify_on_device(device, graph, samples)
+        got, _ = run_on_device(device, graph, sample)
+    assert result.n_inputs == 2 and result.bit_exact, result.mismatches
+    np.testing.assert_array_equal(got[0].reshape(-1),
+                                  Tflm(str(path), preserve_all=False).run(sample)[0].reshape(-1))
