@@ -6,6 +6,7 @@ through TFLM's reference kernels on the host (tests/oracle.py). Needs the code g
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 
@@ -38,10 +39,10 @@ def _printed(out: str) -> np.ndarray:
     return np.array([int(v) for v in line.split(":", 1)[1].split()])
 
 
-def _render(path, tmp_path, name):
+def _render(path, tmp_path, name, kernels="portable"):
     from mcugen.model import load_model
     return codegen.render_model(load_model(str(path)), tmp_path / "render", name=name,
-                                kernels="portable", cpu=resolve_target("mps2-an386").cpu)
+                                kernels=kernels, cpu=resolve_target("mps2-an386").cpu)
 
 
 @pytest.mark.qemu
@@ -80,7 +81,9 @@ def test_c_library_on_host_is_bit_exact(tmp_path):
 
 @pytest.mark.qemu
 @pytest.mark.timeout(600)
-def test_verify_through_the_platformio_route_is_bit_exact(tmp_path, pio_core):
+@pytest.mark.parametrize("kernels", ["portable",
+                                     pytest.param("cmsis-nn", marks=pytest.mark.cmsis_nn)])
+def test_verify_through_the_platformio_route_is_bit_exact(kernels, tmp_path, pio_core):
     """`pio run` + `pio run -t upload` of the harness project, then mcugen's serial protocol:
     every output byte equals the simulator's (verify) and TFLM's (the real sample)."""
     from mcugen.model import load_model
@@ -88,9 +91,11 @@ def test_verify_through_the_platformio_route_is_bit_exact(tmp_path, pio_core):
     from mcugen.target.verify import random_inputs, run_on_device, verify_on_device
     from tests.oracle import shared_input
 
+    if kernels == "cmsis-nn" and not os.environ.get("MCUGEN_CMSIS_NN"):
+        pytest.skip("MCUGEN_CMSIS_NN is not set to a CMSIS-NN tree")
     path = shared_model(MODELS[1])
     graph = load_model(str(path))
-    project = write_platformio_project(_render(path, tmp_path, "kws"), "mps2-an386",
+    project = write_platformio_project(_render(path, tmp_path, "kws", kernels), "mps2-an386",
                                        tmp_path / "proj", upload_timeout=300)
     assert (project.path / "src" / "protocol.c").is_file()
     build_with_platformio(project.path, core_dir=pio_core, timeout=400)
@@ -102,3 +107,16 @@ def test_verify_through_the_platformio_route_is_bit_exact(tmp_path, pio_core):
     assert result.n_inputs == 2 and result.bit_exact, result.mismatches
     np.testing.assert_array_equal(got[0].reshape(-1),
                                   Tflm(str(path), preserve_all=False).run(sample)[0].reshape(-1))
+
+
+def test_build_cli_writes_a_valid_platformio_project(tmp_path, capsys):
+    from mcugen.cli import main as cli_main
+    from mcugen.platformio import validate_project
+
+    path = shared_model(MODELS[0])
+    out = tmp_path / "proj"
+    assert cli_main(["build", str(path), "--board", "nucleo_l4r5zi", "--kernels", "portable",
+                     "--platformio", str(out)]) == 0
+    assert validate_project(out) == []
+    assert (out / "lib").is_dir() and (out / "src" / "uart_stm32_isr.c").is_file()
+    assert "pio run -t upload" in capsys.readouterr().out
