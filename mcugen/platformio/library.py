@@ -15,6 +15,7 @@ library pointing at the user's CMSIS-NN tree, a CMake build a ``CMSIS_NN_DIR`` c
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,6 +162,12 @@ def export_library(rendered, out_dir, *, flavour: str = "platformio", cmsis_nn=N
     return lib
 
 
+def semver(text: str) -> str:
+    """The first X.Y.Z in a version description: PlatformIO rejects anything else."""
+    match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text or "")
+    return f"{match[1]}.{match[2]}.{match[3] or 0}" if match else "0.0.0"
+
+
 def _define_flag(define: str) -> str:
     return define if define.startswith("-") else f"-D{define}"
 
@@ -176,6 +183,7 @@ def write_cmsis_nn_wrapper(lib: ModelLibrary, lib_root) -> Path | None:
     else:  # the integer kernels; the float ones need headers the model does not ship
         src_filter = ["+<*>", "-<**/*_f16.c>", "-<**/*_f32.c>", "-<**/*flt*.c>"]
     text = render("cmsis_nn_library.json.j2", lib=lib, root=lib.cmsis_nn_root.as_posix(),
-                  cmsis_nn_library=CMSIS_NN_LIBRARY, src_filter=src_filter)
+                  cmsis_nn_library=CMSIS_NN_LIBRARY, src_filter=src_filter,
+                  version=semver(lib.kernels_version))
     json.loads(text)
     return write_if_changed(path, text)

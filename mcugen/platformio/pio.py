@@ -84,7 +84,9 @@ def run_pio(args, *, cwd=None, core_dir=None, timeout: float = 600, check: bool 
     """Run ``pio ARGS``; returns (exit code, output). ``check``: a failure raises."""
     code, out = PioProcess(args, cwd=cwd, core_dir=core_dir).wait(timeout)
     if check and code != 0:
-        tail = " | ".join(line for line in out.strip().splitlines()[-3:])
+        lines = out.strip().splitlines()
+        errors = [ln.strip() for ln in lines if "error" in ln.lower()]
+        tail = " | ".join(errors[:3] or lines[-3:])
         raise InfrastructureError(f"pio {' '.join(args)} failed with exit code {code}: {tail}",
                                   str(cwd or "."))
     return code, out
