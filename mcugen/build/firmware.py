@@ -66,15 +66,12 @@ class _RegionOverflow(Exception):
         self.region, self.overflow = region, overflow
 
 
-def build_harness(board: Board, out_dir: Path, rendered) -> Firmware:
-    """Compile and link mcugen's harness around any code implementing mcugen_model_api.h
-    (``rendered`` needs .sources, .library_sources, .include_dirs, .inputs, .outputs, .name,
-    .kernels)."""
-    fw_dir = out_dir / "firmware"
+def write_harness_sources(board: Board, fw_dir: Path, rendered, build_flags: str) -> list[str]:
+    """Lay out mcugen's firmware harness for ``board`` in ``fw_dir``: board_config.h, the linker
+    script, startup, counter, the board's UART driver and the protocol server (or the host
+    variant). Returns the harness file names. Used by the Makefile build and PlatformIO."""
     fw_dir.mkdir(parents=True, exist_ok=True)
     env = environment()
-    flags = board.gcc_flags()
-    build_flags = " ".join(flags + [OPT, rendered.kernels])
     (fw_dir / "board_config.h").write_text(env.get_template("firmware/board_config.h.j2").render(
         board=board, semihosting=board.run_method == "qemu",
         input_bytes=sum(n for n, _ in rendered.inputs),
@@ -90,6 +87,18 @@ def build_harness(board: Board, out_dir: Path, rendered) -> Firmware:
             env.get_template("firmware/linker.ld.j2").render(board=board))
     for name in harness:
         shutil.copyfile(templates_dir() / "firmware" / name, fw_dir / name)
+    return harness
+
+
+def build_harness(board: Board, out_dir: Path, rendered) -> Firmware:
+    """Compile and link mcugen's harness around any code implementing mcugen_model_api.h
+    (``rendered`` needs .sources, .library_sources, .include_dirs, .inputs, .outputs, .name,
+    .kernels)."""
+    fw_dir = out_dir / "firmware"
+    env = environment()
+    flags = board.gcc_flags()
+    harness = write_harness_sources(board, fw_dir, rendered, " ".join(flags + [OPT,
+                                                                              rendered.kernels]))
 
     cc = toolchain(board)
     # hosted flags on purpose: with -ffreestanding GCC stops inlining memcpy, which CMSIS-NN
