@@ -88,6 +88,35 @@ def test_float(opcode, shapes, activation):
                        activation if opcode in FUSED else "NONE", dtype=np.float32))
 
 
+ALL_INT8 = np.arange(-128, 128, dtype=np.int8)
+
+
+def _all_pairs(opcode, q1, q2, qo, activation):
+    """Every (int8, int8) pair at once: (256, 1) op (1, 256) -> (256, 256)."""
+    graph = binary_graph(opcode, (256, 1), (1, 256), (256, 256), q1, q2, qo, activation)
+    check(graph, runs=0, extra_inputs=[[ALL_INT8.reshape(256, 1), ALL_INT8.reshape(1, 256)]])
+
+
+@pytest.mark.parametrize("opcode", ["ADD", "SUB"])
+@budget(DEFAULT_EXAMPLES // 2)
+@given(case=add_sub_case())
+def test_add_sub_all_pairs(opcode, case):
+    _all_pairs(opcode, *case[3:])
+
+
+@budget(DEFAULT_EXAMPLES // 2)
+@given(case=mul_case())
+def test_mul_all_pairs(case):
+    _all_pairs("MUL", *case[3:])
+
+
+def test_sub_scale_arithmetic_matches_tflm():
+    """Scales where float32 Prepare arithmetic (as TFLM's sub_common.cc source reads) and double
+    arithmetic (as ADD's) give different output bytes: the wheel agrees with double."""
+    _all_pairs("SUB", (0.061757978051900864, 100), (0.08310625702142715, -104),
+               (0.05030754953622818, 49), "NONE")
+
+
 def test_add_resnet_like_same_shape_relu():
     """The residual ADD shape of resnet8 (same shapes, fused RELU), fixed, as a smoke case."""
     check(binary_graph("ADD", (1, 8, 8, 16), (1, 8, 8, 16), (1, 8, 8, 16),

@@ -59,16 +59,11 @@ def prepare_add(graph: Graph, op: Operator) -> AddParams:
 
 
 def prepare_sub(graph: Graph, op: Operator) -> AddParams:
-    """CalculateOpDataSub: unlike ADD, twice_max_input_scale and the three ratios are computed
-    in float32 and only then widened to double (a one-ulp difference can move a multiplier)."""
-    a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
-    y = graph.tensors[op.outputs[0]]
-    sa, sb, sy = (np.float32(scale_of(t)) for t in (a, b, y))
-    twice_max_input_scale = np.float32(2) * max(sa, sb)
-    return _add_sub_params(op, a, b, y, float(sa / twice_max_input_scale),
-                           float(sb / twice_max_input_scale),
-                           float(twice_max_input_scale
-                                 / (np.float32(1 << INT8_LEFT_SHIFT) * sy)))
+    """CalculateOpDataSub. TFLM's source computes these ratios in float32 before widening, but
+    the tflite-micro wheel (the oracle) reproduces ADD's double arithmetic instead: on scale
+    sets where the two differ, its outputs match the double variant on every byte
+    (tests/sim/test_elementwise_props.py::test_sub_scale_arithmetic_matches_tflm)."""
+    return prepare_add(graph, op)
 
 
 def _params(call: KernelCall, prepare):
