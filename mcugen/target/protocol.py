@@ -95,11 +95,28 @@ class Device:
     def request(self, command: int, payload: bytes = b"", timeout: float | None = None
                 ) -> bytes:
         """Send one frame, return the response payload after its status byte."""
+        self.send_raw(encode_frame(command, payload))
+        return self.receive(command, timeout)
+
+    def send_raw(self, data: bytes) -> None:
         try:
-            self.port.write(encode_frame(command, payload))
+            self.port.write(data)
         except (serial.SerialException, OSError) as exc:
             raise InfrastructureError(f"serial link lost while sending: {exc}",
                                       self.what) from None
+
+    def resync(self) -> None:
+        """Recover from a half-sent frame: enough filler to complete any frame the device may
+        be waiting for (it answers 'bad CRC'), then drop whatever came back."""
+        self.send_raw(bytes(600))
+        time.sleep(0.3)
+        try:
+            self.port.reset_input_buffer()
+        except (serial.SerialException, OSError):
+            pass
+
+    def receive(self, command: int, timeout: float | None = None) -> bytes:
+        """Wait for the response to ``command``; return its payload after the status byte."""
         deadline = time.monotonic() + (timeout or self.timeout)
         doing = f"command 0x{command:02x}"
         skipped = 0
@@ -133,7 +150,17 @@ class Device:
 
     # -- commands --------------------------------------------------------------------------
     def hello(self) -> DeviceInfo:
-        body = self.request(HELLO)
+        """Greet the device, retrying while it boots: bytes sent before its UART is enabled are
+        lost (on a freshly reset board, and in some emulated UARTs)."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                body = self.request(HELLO, timeout=min(1.0, self.timeout))
+                break
+            except InfrastructureError as exc:
+                if "no answer" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                self.resync()
         version, arena, n_in, n_out, tpi = struct.unpack("<BIIII", body[:17])
         fields = dict(line.split("=", 1) for line in body[17:].decode(errors="replace")
                       .splitlines() if "=" in line)
