@@ -10,9 +10,13 @@ static int8_t arena[FAKE_INPUT_SIZE + FAKE_OUTPUT_SIZE];
 
 int fake_invoke(const int8_t *input, int8_t *output)
 {
-    memcpy(arena, input, FAKE_INPUT_SIZE);
+    if ((const void *)input != (const void *)arena) {   /* zero-copy when called with the arena */
+        memcpy(arena, input, FAKE_INPUT_SIZE);
+    }
     fake_kernel_xor(arena, arena + FAKE_INPUT_SIZE, FAKE_INPUT_SIZE, 0x5a);
-    memcpy(output, arena + FAKE_INPUT_SIZE, FAKE_OUTPUT_SIZE);
+    if ((void *)output != (void *)(arena + FAKE_INPUT_SIZE)) {
+        memcpy(output, arena + FAKE_INPUT_SIZE, FAKE_OUTPUT_SIZE);
+    }
     return MCUGEN_OK;
 }
 
@@ -27,6 +31,16 @@ const mcugen_model_info_t mcugen_model_info = {
 int mcugen_model_invoke(const void *const *inputs, void *const *outputs)
 {
     return fake_invoke((const int8_t *)inputs[0], (int8_t *)outputs[0]);
+}
+
+void *mcugen_model_input(uint32_t index)
+{
+    return index == 0 ? (void *)arena : NULL;
+}
+
+void *mcugen_model_output(uint32_t index)
+{
+    return index == 0 ? (void *)(arena + FAKE_INPUT_SIZE) : NULL;
 }
 
 const void *mcugen_model_tensor(uint32_t index, uint32_t *nbytes)
