@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..model.graph import Graph
 
 ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
@@ -79,21 +81,39 @@ def persistent_tensors(graph: Graph) -> list[int]:
     return list(graph.inputs) + state
 
 
+_BINARY = frozenset({"ADD", "SUB", "MUL"})
+
+
+def inplace_inputs(graph: Graph, op, out: int) -> list[int]:
+    """Inputs ``out`` may be written over, if they die at ``op`` (the static half of the rule):
+    same shape and byte count, no broadcasting for binary ops, QUANTIZE only int8 -> int8,
+    never over a model output."""
+    if op.opcode not in INPLACE_OPS or out in graph.outputs or len(op.outputs) != 1:
+        return []
+    out_t = graph.tensors[out]
+    inputs = [graph.tensors[t] for t in op.inputs if t >= 0]
+    if op.opcode in _BINARY and any(t.shape != out_t.shape for t in inputs):
+        return []        # broadcasting: output element i reads other elements
+    if op.opcode == "QUANTIZE" and not (inputs[0].dtype == np.int8 and out_t.dtype == np.int8):
+        return []
+    if op.opcode not in _BINARY:
+        inputs = inputs[:1]  # unary kernels: only the data operand
+    return [t.index for t in inputs if not t.is_constant and t.shape == out_t.shape
+            and t.nbytes == out_t.nbytes]
+
+
 def _shared_input(graph, op, out, root_of, lifetimes, last_read, outputs, step):
     """The root whose bytes ``out`` may take over, or None."""
     candidates = [t for t in op.inputs if t >= 0 and t in root_of]
     if op.opcode in ALIAS_OPS and candidates:
         return root_of[candidates[0]]
-    if op.opcode not in INPLACE_OPS or out in outputs:
-        return None
-    out_t = graph.tensors[out]
-    for t in candidates:
+    for t in inplace_inputs(graph, op, out):
+        if t not in root_of:
+            continue
         root = root_of[t]
         life = lifetimes[root]
         # every tensor stored in that buffer must be dead after this op, and none is an output
         dies_here = all(last_read.get(m, -1) <= step and m not in outputs for m in life.members)
-        same_shape = graph.tensors[t].shape == out_t.shape
-        if dies_here and same_shape and graph.tensors[t].nbytes == out_t.nbytes \
-                and life.size >= out_t.nbytes:
+        if dies_here and life.size >= graph.tensors[out].nbytes:
             return root
     return None

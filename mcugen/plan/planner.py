@@ -2,8 +2,9 @@
 
 Every non-constant tensor (model inputs and outputs included) and every kernel scratch buffer gets
 a fixed offset in one static arena. The plan is computed for each candidate execution order (the
-graph's own, and a memory-aware topological order that matters for branching graphs such as
-ResNet's skip connections) and the smallest arena wins; ties keep the graph's order.
+graph's own, the exact minimum-peak order of reorder.py when the graph is small enough to search,
+and a greedy memory-aware order; they differ only for branching graphs such as ResNet's skip
+connections) and the smallest arena wins; ties keep the graph's order.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from ..model.graph import Graph
 from .assign import Block, assign_offsets
 from .lifetimes import compute_lifetimes
+from .reorder import optimal_order
 from .scratch import scratch_bytes, variant
 
 
@@ -67,9 +69,11 @@ def plan_memory(graph: Graph, kernels: str = "portable", cpu: str = "cortex-m4",
     """Plan the arena. ``keep_all`` gives a debug plan in which no tensor is ever overwritten."""
     orders = [list(range(len(graph.operators)))]
     if not keep_all:
-        alt = memory_aware_order(graph)
-        if alt != orders[0]:
-            orders.append(alt)
+        scratch = {op.index: s for op in graph.operators
+                   if (s := scratch_bytes(graph, op, kernels, cpu))}
+        for alt in (optimal_order(graph, scratch, alignment_for(cpu)), memory_aware_order(graph)):
+            if alt is not None and alt not in orders:
+                orders.append(alt)
     best = None
     for order in orders:
         plan = _plan_for_order(graph, order, kernels, cpu, keep_all)
