@@ -79,3 +79,18 @@ def test_outputs_are_the_same_bytes_as_the_input_sample_on_host(firmware):
         device.set_inputs(pack_inputs([image]))
         out = np.frombuffer(device.invoke().outputs, np.int8)
     assert out.tolist() == [-113, 113]
+
+
+@pytest.mark.cmsis_nn
+@pytest.mark.parametrize("board", ["mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"])
+def test_kws_with_cmsis_nn_on_dsp_and_helium_cores(board, firmware):
+    import os
+    tree = os.environ.get("MCUGEN_CMSIS_NN")
+    if not tree:
+        pytest.skip("set MCUGEN_CMSIS_NN to a CMSIS-NN tree to run CMSIS-NN on the boards")
+    need_tools("qemu-system-arm")
+    graph, fw = firmware("mlperf_tiny/kws_ref_model.tflite", board, "cmsis-nn", cmsis_nn=tree)
+    samples = [[shared_input("kws_sample_int8.npy")]] + random_inputs(graph, 1, seed=5)
+    with open_target(fw) as device:
+        result = verify_on_device(device, graph, samples)
+    assert result.bit_exact and min(result.counts) > 0
