@@ -232,3 +232,101 @@ def calculate_input_radius(input_integer_bits: int, input_left_shift: int,
                           * (1 << (total_signed_bits - input_integer_bits))
                           / (1 << input_left_shift))
     return int(math.floor(max_input_rescaled))
+
+
+def _fx_neg(a: np.ndarray) -> np.ndarray:
+    return _wrap_int32(-np.asarray(a, np.int64))
+
+
+def one_minus_x_over_one_plus_x_for_x_in_0_1(a: np.ndarray) -> np.ndarray:
+    """gemmlowp one_minus_x_over_one_plus_x_for_x_in_0_1: FixedPoint<int32, 0> in and out."""
+    half_denominator = rounding_half_sum(a, INT32_MAX)
+    x = _wrap_int32(1515870810 + _fx_mul(half_denominator, -1010580540))   # F2: 48/17 - 32/17 d
+    one_f2 = 1 << 29
+    for _ in range(3):
+        half_denominator_times_x = _fx_mul(half_denominator, x)
+        one_minus = _wrap_int32(one_f2 - half_denominator_times_x)
+        x = _wrap_int32(x + rescale(_fx_mul(x, one_minus), 4, 2))
+    return rescale(_wrap_int32(x - one_f2), 2, 0)
+
+
+def fixed_point_logistic(a: np.ndarray, integer_bits: int) -> np.ndarray:
+    """gemmlowp logistic: FixedPoint<int32, integer_bits> -> FixedPoint<int32, 0>."""
+    a = np.asarray(a, np.int64)
+    positive = a > 0
+    abs_input = np.where(positive, a, _fx_neg(a))
+    # logistic_on_positive_values: 1 / (1 + exp(-|a|))
+    result_if_positive = one_over_one_plus_x_for_x_in_0_1(
+        exp_on_negative_values(_fx_neg(abs_input), integer_bits))
+    result_if_negative = _wrap_int32(INT32_MAX - result_if_positive)
+    result = np.where(positive, result_if_positive, result_if_negative)
+    return np.where(a == 0, 1 << 30, result)
+
+
+def fixed_point_tanh(a: np.ndarray, integer_bits: int) -> np.ndarray:
+    """gemmlowp tanh: FixedPoint<int32, integer_bits> -> FixedPoint<int32, 0>."""
+    a = np.asarray(a, np.int64)
+    negative = a < 0
+    n = np.where(negative, a, _fx_neg(a))
+    # neg_tanh_on_negative_values: ExactMulByPot<1> reads n with one more integer bit.
+    t = one_minus_x_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(n, integer_bits + 1))
+    result = np.where(negative, _fx_neg(t), t)
+    return np.where(a == 0, 0, result)
+
+
+def frexp_multiplier(real_multiplier: float) -> tuple[int, int]:
+    """(multiplier, shift) as TFLM's int8 LOGISTIC/TANH Prepare computes them inline:
+    frexp, then static_cast<int32_t>(TfLiteRound(q * 2^31)) without QuantizeMultiplier's
+    renormalisation (q rounding up to 1.0 wraps to INT32_MIN like the C cast on the targets)."""
+    q, shift = math.frexp(real_multiplier)
+    q_fixed = int(_round_half_away(q * (1 << 31)))
+    return int(_wrap_int32(np.int64(q_fixed))), shift
+
+
+def multiply_by_quantized_multiplier_greater_than_one(x: np.ndarray, multiplier: int,
+                                                      left_shift: int) -> np.ndarray:
+    """TFLM MultiplyByQuantizedMultiplierGreaterThanOne (double-rounding build)."""
+    return saturating_rounding_doubling_high_mul(
+        _wrap_int32(np.asarray(x, np.int64) << left_shift), multiplier)
+
+
+# -- int16 helpers of TFLM's reference HARD_SWISH (int16 values held in int64 arrays) ------------
+
+INT16_MIN = -(1 << 15)
+INT16_MAX = (1 << 15) - 1
+
+
+def wrap_int16(x: np.ndarray) -> np.ndarray:
+    """A C cast to int16_t (two's complement truncation)."""
+    return ((np.asarray(x, np.int64) + (1 << 15)) & 0xFFFF) - (1 << 15)
+
+
+def saturating_rounding_doubling_high_mul_int16(a: np.ndarray, b) -> np.ndarray:
+    """gemmlowp SaturatingRoundingDoublingHighMul<int16>."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    ab = a * b
+    total = ab + np.where(ab >= 0, 1 << 14, 1 - (1 << 14))
+    high = np.where(total >= 0, total >> 15, -((-total) >> 15))
+    return np.where((a == INT16_MIN) & (b == INT16_MIN), INT16_MAX, wrap_int16(high))
+
+
+def saturating_doubling_high_mul_int16(a: np.ndarray, b) -> np.ndarray:
+    """TFLM hard_swish.h SaturatingDoublingHighMul: (a*b) / 2^15 truncated, on int16."""
+    a = np.asarray(a, np.int64)
+    b = np.asarray(b, np.int64)
+    ab = a * b
+    high = np.where(ab >= 0, ab >> 15, -((-ab) >> 15))
+    return np.where((a == INT16_MIN) & (b == INT16_MIN), INT16_MAX, wrap_int16(high))
+
+
+def saturating_left_shift_int16(x: np.ndarray, amount: int) -> np.ndarray:
+    """TFLM hard_swish.h SaturatingLeftShift on int16."""
+    return np.clip(np.asarray(x, np.int64) << amount, INT16_MIN, INT16_MAX)
+
+
+def down_scale_int32_to_int16_multiplier(multiplier: int) -> int:
+    """TFLM common.h DownScaleInt32ToInt16Multiplier."""
+    if multiplier >= INT32_MAX - (1 << 15):
+        return INT16_MAX
+    return (multiplier + (1 << 15)) >> 16

@@ -1,0 +1,88 @@
+"""MEAN (TFLM reduce_common.cc: PrepareMeanOrSumHelper + reference_ops::QuantizedMeanOrSum for
+int8, one path for every axis set; the float reference for float32).
+
+int8: the raw values are summed in int32 over the reduced axes, the zero point is removed as
+``zp * count``, and the division by the element count is folded into the requantization
+multiplier (``(multiplier << shift) / count`` with ``shift = floor(log2(count))`` capped at 32
+and at ``31 + output_shift``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import InputError
+from ...fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
+from ...model.graph import Graph, Operator
+from ..common import QMAX, QMIN, scale_of, zero_point_of
+from ..registry import FLOAT, QUANT, KernelCall, register
+
+
+@dataclass
+class MeanParams:
+    axes: tuple[int, ...]        # resolved: non-negative, unique, sorted
+    keep_dims: bool
+    count: int                   # input elements per output element
+    input_zero_point: int
+    output_zero_point: int
+    multiplier: int              # already divided by count, as QuantizedMeanOrSum does
+    shift: int
+
+
+def resolve_axes(graph: Graph, op: Operator) -> tuple[int, ...]:
+    x = graph.tensors[op.inputs[0]]
+    axis_tensor = graph.tensors[op.inputs[1]]
+    if axis_tensor.data is None:
+        raise InputError(f"MEAN at index {op.index}: the axis tensor must be constant",
+                         graph.name)
+    rank = len(x.shape)
+    axes = sorted({int(a) + rank if int(a) < 0 else int(a)
+                   for a in np.asarray(axis_tensor.data).ravel()})
+    if any(a < 0 or a >= rank for a in axes):
+        raise InputError(f"MEAN at index {op.index}: axis out of range for rank {rank}",
+                         graph.name)
+    return tuple(axes)
+
+
+def prepare_mean(graph: Graph, op: Operator) -> MeanParams:
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    axes = resolve_axes(graph, op)
+    count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64)) if axes else 1
+    keep_dims = bool(op.options.get("keep_dims", False))
+    if x.dtype == np.float32:
+        return MeanParams(axes, keep_dims, count, 0, 0, 0, 0)
+    multiplier, shift = quantize_multiplier(float(np.float32(scale_of(x)))
+                                            / float(np.float32(scale_of(y))))
+    if count > 0:
+        fold = min(count.bit_length() - 1, 32, 31 + shift)
+        multiplier = (multiplier << fold) // count        # C int64 division, both positive
+        shift -= fold
+    return MeanParams(axes, keep_dims, count, zero_point_of(x), zero_point_of(y),
+                      multiplier, shift)
+
+
+def _params(call: KernelCall) -> MeanParams:
+    p = call.cache.get("params")
+    if p is None:
+        p = call.cache["params"] = prepare_mean(call.graph, call.op)
+    return p
+
+
+@register("MEAN", QUANT)
+def mean(call: KernelCall) -> list[np.ndarray]:
+    p = _params(call)
+    y = call.outputs[0]
+    total = call.values[0].astype(np.int64).sum(axis=p.axes, keepdims=p.keep_dims)
+    shifted_sum = total - p.input_zero_point * p.count
+    out = multiply_by_quantized_multiplier(shifted_sum, p.multiplier, p.shift) \
+        + p.output_zero_point
+    return [np.clip(out, QMIN[y.dtype], QMAX[y.dtype]).astype(y.dtype)]
+
+
+@register("MEAN", FLOAT)
+def mean_float(call: KernelCall) -> list[np.ndarray]:
+    p = _params(call)
+    return [call.values[0].astype(np.float64).mean(axis=p.axes, keepdims=p.keep_dims)
+            .astype(np.float32)]
