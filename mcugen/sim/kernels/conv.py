@@ -37,6 +37,14 @@ class ConvParams:
     act_max: int
 
 
+def dilations(options: dict) -> tuple[int, int]:
+    """(dilation_h, dilation_w). The reader spells the schema's dilationHFactor as
+    ``dilation_hfactor``; the underscored spelling is accepted too, for hand-built options."""
+    dh = options.get("dilation_hfactor", options.get("dilation_h_factor", 1))
+    dw = options.get("dilation_wfactor", options.get("dilation_w_factor", 1))
+    return int(dh), int(dw)
+
+
 def geometry(graph: Graph, op: Operator) -> tuple[int, ...]:
     """(stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left) of a conv-family op."""
     x = graph.tensors[op.inputs[0]]
@@ -44,7 +52,7 @@ def geometry(graph: Graph, op: Operator) -> tuple[int, ...]:
     y = graph.tensors[op.outputs[0]]
     o = op.options
     sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
-    dh, dw = o.get("dilation_h_factor", 1), o.get("dilation_w_factor", 1)
+    dh, dw = dilations(o)
     kh, kw = w.shape[1], w.shape[2]
     pad_top = padding_before(o.get("padding", "VALID"), x.shape[1], kh, sh, dh, y.shape[1])
     pad_left = padding_before(o.get("padding", "VALID"), x.shape[2], kw, sw, dw, y.shape[2])
