@@ -43,6 +43,12 @@ extern const mcugen_model_info_t mcugen_model_info;
 /* Run one inference: inputs[i] holds input_bytes[i] bytes, outputs[i] receives output_bytes[i]. */
 int mcugen_model_invoke(const void *const *inputs, void *const *outputs);
 
+/* Where input / output `index` lives inside the model's arena. Writing an input there and passing
+ * these same pointers to mcugen_model_invoke() skips every copy (zero-copy I/O); the input's bytes
+ * are consumed by the inference, since the arena reuses them. */
+void *mcugen_model_input(uint32_t index);
+void *mcugen_model_output(uint32_t index);
+
 /* Where tensor `index` (graph tensor index) lives in the arena after the last invoke, and its size;
  * NULL for constant or unknown tensors. In a normal build dead tensors are overwritten; a debug
  * build (plan keeping every tensor) makes every intermediate readable. */

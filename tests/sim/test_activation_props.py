@@ -70,3 +70,11 @@ def test_float(opcode, shape, alpha):
 @given(data=st.data())
 def test_int8_slow(slow_selected, opcode, data):
     _run(opcode, data.draw(int8_case(opcode)))
+
+
+def test_non_int8_is_a_clear_error():
+    from mcugen.errors import UnsupportedOperatorError
+    from mcugen.sim import Simulator
+    graph = unary_graph("LOGISTIC", (4,), np.int16, np.int16, (0.1, 0), (1 / 32768, 0))
+    with pytest.raises(UnsupportedOperatorError, match="LOGISTIC at index 0"):
+        Simulator(graph).run([np.zeros(4, np.int16)])

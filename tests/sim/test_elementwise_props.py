@@ -130,3 +130,12 @@ def test_add_resnet_like_same_shape_relu():
 @given(data=st.data())
 def test_slow_tier(slow_selected, opcode, strategy, data):
     _run(opcode, data.draw(strategy))
+
+
+def test_int16_add_is_a_clear_error():
+    from mcugen.errors import UnsupportedOperatorError
+    from mcugen.sim import Simulator
+    graph = binary_graph("ADD", (4,), (4,), (4,), (0.1, 0), (0.1, 0), (0.1, 0), "NONE",
+                         dtype=np.int16)
+    with pytest.raises(UnsupportedOperatorError, match="ADD at index 0"):
+        Simulator(graph).run([np.zeros(4, np.int16)] * 2)

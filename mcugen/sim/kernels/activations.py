@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ... import fixedpoint as fx
+from ...errors import InputError, UnsupportedOperatorError
 from ...model.graph import Graph, Operator
 from ..common import QMAX, QMIN, scale_of, zero_point_of
 from ..registry import FLOAT, QUANT, KernelCall, register
@@ -30,11 +31,13 @@ def _io(graph: Graph, op: Operator):
 def _lut_kernel(call: KernelCall, make_lut) -> list[np.ndarray]:
     lut = call.cache.get("lut")
     if lut is None:
+        x, y = call.inputs[0], call.outputs[0]
+        if x.dtype != np.int8 or y.dtype != np.int8:
+            raise UnsupportedOperatorError(call.op.opcode, call.op.index, call.graph.name,
+                                           stage=f"simulator: {x.dtype} -> {y.dtype}; "
+                                                 "int8 -> int8 only")
         lut = call.cache["lut"] = make_lut(call.graph, call.op)
-    x = call.values[0]
-    if x.dtype != np.int8 or call.outputs[0].dtype != np.int8:
-        raise ValueError(f"{call.op.opcode} supports int8 -> int8 only")
-    return [lut[x.astype(np.int64) + 128]]
+    return [lut[call.values[0].astype(np.int64) + 128]]
 
 
 # -- LOGISTIC / TANH ------------------------------------------------------------------------------
@@ -219,7 +222,8 @@ def prepare_hard_swish(graph: Graph, op: Operator) -> HardSwishParams:
     out_m32, out_exp = fx.quantize_multiplier(float(hires_input_scale / np.float32(scale_of(y))))
     rel_m32, rel_exp = fx.quantize_multiplier(float(hires_input_scale / reluish_scale))
     if out_exp > 0:
-        raise ValueError("HARD_SWISH needs output_scale >= input_scale / 128 (TFLM's limit)")
+        raise InputError(f"HARD_SWISH at index {op.index}: output scale {scale_of(y):g} is below "
+                         "input scale / 128, which TFLM rejects", graph.name)
     return HardSwishParams(zero_point_of(x), zero_point_of(y),
                            fx.down_scale_int32_to_int16_multiplier(rel_m32), rel_exp,
                            fx.down_scale_int32_to_int16_multiplier(out_m32), out_exp)

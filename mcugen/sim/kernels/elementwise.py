@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...errors import UnsupportedOperatorError
 from ...fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
 from ...model.graph import Graph, Operator
 from ..common import activation_range_quantized, apply_float_activation, scale_of, zero_point_of
@@ -69,6 +70,12 @@ def prepare_sub(graph: Graph, op: Operator) -> AddParams:
 def _params(call: KernelCall, prepare):
     p = call.cache.get("params")
     if p is None:
+        dtypes = {str(t.dtype) for t in call.inputs + call.outputs}
+        if dtypes != {"int8"}:
+            # int16 ADD/SUB use another headroom shift and zero-point rules in TFLM
+            raise UnsupportedOperatorError(call.op.opcode, call.op.index, call.graph.name,
+                                           stage=f"simulator: {'/'.join(sorted(dtypes))}; "
+                                                 "int8 only")
         p = call.cache["params"] = prepare(call.graph, call.op)
     return p
 

@@ -1,0 +1,1 @@
+"""Build: compile generated sources for the host or a board; size reports."""

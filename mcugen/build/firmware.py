@@ -1,0 +1,158 @@
+"""Firmware for a board: the generated model, mcugen's harness and a kernel library, compiled and
+linked into one ELF (or a native program for the ``host`` board), with a size report that is
+checked against the board's memory."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..boards import Board
+from ..codegen import RenderedModel, render_model
+from ..codegen.render import environment
+from ..errors import InfrastructureError, InputError
+from ..model.graph import Graph
+from ..resources import templates_dir
+from .size import SizeReport, size_report
+
+UART_SOURCES = {"cmsdk": "uart_cmsdk.c", "pl011": "uart_pl011.c", "nrf51": "uart_nrf51.c",
+                "stm32_sr": "uart_stm32_sr.c", "stm32_isr": "uart_stm32_isr.c"}
+OPT = "-O2"
+
+
+@dataclass
+class Firmware:
+    board: Board
+    elf: Path                    # the ELF, or the native program for the host board
+    rendered: RenderedModel
+    size: SizeReport | None      # None for the host board
+
+
+def toolchain(board: Board) -> str:
+    cc = shutil.which("cc") or shutil.which("gcc") if board.is_host \
+        else shutil.which("arm-none-eabi-gcc")
+    if not cc:
+        package = "gcc" if board.is_host else "gcc-arm-none-eabi libnewlib-arm-none-eabi"
+        raise InfrastructureError(f"C compiler for {board.name} not found (apt-get install "
+                                  f"{package}, or run scripts/bootstrap.sh)")
+    return cc
+
+
+def build_firmware(graph: Graph, board: Board, out_dir: str | Path, *, kernels: str = "portable",
+                   cmsis_nn=None, debug_keep_all: bool = False) -> Firmware:
+    """Render ``graph`` for ``board`` and build it into firmware with mcugen's harness."""
+    out_dir = Path(out_dir)
+    rendered = render_model(graph, out_dir / "model", kernels=kernels,
+                            cpu="host" if board.is_host else board.cpu, cmsis_nn=cmsis_nn,
+                            debug_keep_all=debug_keep_all)
+    try:
+        return build_harness(board, out_dir, rendered)
+    except _RegionOverflow as exc:
+        region = board.ram if exc.region == "RAM" else board.flash
+        raise InputError(
+            f"model does not fit {board.name}: {exc.region} needs "
+            f"{region.length + exc.overflow:,} bytes (arena {rendered.arena_bytes:,}, stack "
+            f"{board.stack_bytes:,}), the board has {region.length:,}", graph.name) from None
+
+
+class _RegionOverflow(Exception):
+    def __init__(self, region: str, overflow: int):
+        super().__init__(region)
+        self.region, self.overflow = region, overflow
+
+
+def write_harness_sources(board: Board, fw_dir: Path, rendered, build_flags: str) -> list[str]:
+    """Lay out mcugen's firmware harness for ``board`` in ``fw_dir``: board_config.h, the linker
+    script, startup, counter, the board's UART driver and the protocol server (or the host
+    variant). Returns the harness file names. Used by the Makefile build and PlatformIO."""
+    fw_dir.mkdir(parents=True, exist_ok=True)
+    env = environment()
+    (fw_dir / "board_config.h").write_text(env.get_template("firmware/board_config.h.j2").render(
+        board=board, semihosting=board.run_method == "qemu",
+        input_bytes=sum(n for n, _ in rendered.inputs),
+        output_bytes=sum(n for n, _ in rendered.outputs), build_flags=build_flags))
+    harness = ["harness.h", "protocol.c"]
+    if board.is_host:
+        harness += ["host_main.c"]
+    else:
+        if board.uart_kind not in UART_SOURCES:
+            raise InputError(f"board {board.name}: unknown UART kind '{board.uart_kind}'")
+        harness += ["startup.c", "counter.c", UART_SOURCES[board.uart_kind]]
+        (fw_dir / "linker.ld").write_text(
+            env.get_template("firmware/linker.ld.j2").render(board=board))
+    for name in harness:
+        shutil.copyfile(templates_dir() / "firmware" / name, fw_dir / name)
+    return harness
+
+
+def build_harness(board: Board, out_dir: Path, rendered) -> Firmware:
+    """Compile and link mcugen's harness around any code implementing mcugen_model_api.h
+    (``rendered`` needs .sources, .library_sources, .include_dirs, .inputs, .outputs, .name,
+    .kernels)."""
+    fw_dir = out_dir / "firmware"
+    env = environment()
+    flags = board.gcc_flags()
+    harness = write_harness_sources(board, fw_dir, rendered, " ".join(flags + [OPT,
+                                                                              rendered.kernels]))
+
+    cc = toolchain(board)
+    # hosted flags on purpose: with -ffreestanding GCC stops inlining memcpy, which CMSIS-NN
+    # calls in its inner loops (3.4x more instructions on kws)
+    cflags = [*flags, OPT, "-std=c99", "-ffunction-sections", "-fdata-sections", "-g"]
+    includes = [f"-I{d}" for d in [fw_dir, *rendered.include_dirs]]
+    ldflags = ["-Wl,--gc-sections"]
+    if not board.is_host:
+        ldflags = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
+                   f"-T{fw_dir / 'linker.ld'}", "-Wl,--gc-sections",
+                   f"-Wl,-Map={out_dir / 'firmware.map'}"]
+    own = [p for p in rendered.sources] + [fw_dir / n for n in harness if n.endswith(".c")]
+    elf = out_dir / ("firmware.elf" if not board.is_host else "firmware-host")
+    (out_dir / "Makefile").write_text(env.get_template("firmware/Makefile.j2").render(
+        board=board, kernels=rendered.kernels, elf=elf.name, cc=cc, cflags=cflags,
+        includes=includes, ldflags=ldflags, own_sources=[str(p) for p in own],
+        lib_sources=[str(p) for p in rendered.library_sources]))
+
+    objects = _compile_all(cc, cflags, includes, own, rendered.library_sources, out_dir / "obj",
+                           board)
+    proc = subprocess.run([cc, *cflags, *objects, *ldflags, "-o", str(elf)], capture_output=True,
+                          text=True, timeout=600)
+    if proc.returncode != 0:
+        overflow = re.search(r"region `(\w+)' overflowed by (\d+) bytes", proc.stderr)
+        if overflow:
+            raise _RegionOverflow(overflow.group(1), int(overflow.group(2)))
+        raise InfrastructureError(f"link failed: {_first_error(proc.stderr)}", str(out_dir))
+    size = None if board.is_host else size_report(elf, rendered.name)
+    return Firmware(board, elf, rendered, size)
+
+
+def _compile_all(cc, cflags, includes, own, library, obj_dir: Path, board: Board) -> list[str]:
+    """Compile in parallel; mcugen's sources with -Werror, the kernel library without. Library
+    objects are cached by content and flags (CMSIS-NN is 100+ files)."""
+    obj_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [(src, True) for src in own] + [(src, False) for src in library]
+
+    def compile_one(job):
+        src, werror = job
+        key = hashlib.sha256((str(src) + " ".join(cflags + includes)).encode()
+                             + Path(src).read_bytes()).hexdigest()[:16]
+        obj = obj_dir / f"{Path(src).stem}-{key}.o"
+        if not obj.exists():
+            cmd = [cc, *cflags, *(["-Wall", "-Wextra", "-Werror"] if werror else ["-w"]),
+                   *includes, "-c", str(src), "-o", str(obj)]
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+            if proc.returncode != 0:
+                raise InfrastructureError(f"compile failed for {board.name}: "
+                                          f"{_first_error(proc.stderr)}", str(src))
+        return str(obj)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return list(pool.map(compile_one, jobs))
+
+
+def _first_error(stderr: str) -> str:
+    return next((line.strip() for line in stderr.splitlines() if "error" in line),
+                stderr.strip()[:300])

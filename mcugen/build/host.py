@@ -1,0 +1,84 @@
+"""The host target: compile generated model sources with the machine's C compiler and run them,
+so bit-exactness is checked without an emulator."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InfrastructureError
+from ..resources import templates_dir
+
+WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
+
+
+def host_compiler() -> str:
+    for cc in ("cc", "gcc", "clang"):
+        path = shutil.which(cc)
+        if path:
+            return path
+    raise InfrastructureError("no host C compiler found (install gcc: apt-get install gcc)")
+
+
+def compile_host(rendered, exe: Path, sanitize: bool = False, opt: str = "-O2") -> Path:
+    """Build ``rendered`` (a RenderedModel) with templates/host/host_check.c into ``exe``.
+
+    mcugen's own sources build with -Wall -Wextra -Werror; a third-party kernel library
+    (CMSIS-NN) is compiled separately without -Werror, since its warnings are not ours to fix.
+    """
+    exe = Path(exe)
+    includes = [f"-I{d}" for d in rendered.include_dirs]
+    defines = [f"-D{d}" for d in rendered.defines]
+    extra = SANITIZE if sanitize else []
+    objects = []
+    if rendered.library_sources:
+        lib_dir = exe.parent / f"{exe.name}-lib"
+        lib_dir.mkdir(parents=True, exist_ok=True)
+        for src in rendered.library_sources:
+            obj = lib_dir / (src.stem + ".o")
+            _run([host_compiler(), opt, "-std=c99", *extra, *includes, *defines, "-c",
+                  str(src), "-o", str(obj)], rendered.out_dir)
+            objects.append(str(obj))
+    sources = [str(p) for p in rendered.sources]
+    sources.append(str(templates_dir() / "host" / "host_check.c"))
+    _run([host_compiler(), opt, *WARNINGS, *extra, *includes, *defines, *sources, *objects,
+          "-o", str(exe)], rendered.out_dir)
+    return exe
+
+
+def _run(cmd: list[str], where) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        first = next((line for line in proc.stderr.splitlines() if "error" in line),
+                     proc.stderr.strip()[:300])
+        raise InfrastructureError(f"host compile failed: {first}", str(where))
+
+
+def run_host(exe: Path, inputs: list[list[np.ndarray]], output_sizes: list[int],
+             output_dtypes: list[np.dtype]) -> list[list[np.ndarray]]:
+    """Run N inferences (each a list of input arrays) in one process; returns N output lists."""
+    with tempfile.TemporaryDirectory() as tmp:
+        fin, fout = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
+        fin.write_bytes(b"".join(np.ascontiguousarray(x).tobytes()
+                                 for sample in inputs for x in sample))
+        proc = subprocess.run([str(exe), str(fin), str(fout)], capture_output=True, text=True,
+                              timeout=600)
+        if proc.returncode != 0:
+            raise InfrastructureError(f"host program failed (exit {proc.returncode}): "
+                                      f"{proc.stderr.strip()[:300]}", str(exe))
+        raw = fout.read_bytes()
+    per_sample = sum(n * np.dtype(d).itemsize for n, d in zip(output_sizes, output_dtypes))
+    results = []
+    for k in range(len(inputs)):
+        chunk, offset, outs = raw[k * per_sample:(k + 1) * per_sample], 0, []
+        for n, d in zip(output_sizes, output_dtypes):
+            size = n * np.dtype(d).itemsize
+            outs.append(np.frombuffer(chunk[offset:offset + size], dtype=d).copy())
+            offset += size
+        results.append(outs)
+    return results

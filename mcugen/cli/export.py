@@ -1,0 +1,79 @@
+"""``mcugen export``: the model as a library for an existing project, or the emulated-board
+PlatformIO platform.
+
+    mcugen export MODEL --platformio-lib DIR   PlatformIO library (library.json): copy to lib/
+    mcugen export MODEL --c-lib DIR            plain C library with a CMakeLists.txt
+    mcugen export --platformio-platform DIR    mcugen's QEMU development platform for PlatformIO
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from ..errors import InputError
+from ._output import console
+
+NAME = "export"
+HELP = "export a model as a PlatformIO or plain C (CMake) library, or the QEMU PlatformIO platform"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("model", nargs="?", help=".tflite file (full int8, or float with --calib)")
+    p.add_argument("--platformio-lib", metavar="DIR", help="write a PlatformIO library here")
+    p.add_argument("--c-lib", metavar="DIR", help="write a plain C library with CMakeLists.txt")
+    p.add_argument("--platformio-platform", metavar="DIR",
+                   help="write mcugen's local PlatformIO platform for the emulated boards")
+    p.add_argument("--name", help="C identifier of the model (default: from the file name)")
+    p.add_argument("--kernels", default="portable", choices=("portable", "cmsis-nn"),
+                   help="kernel backend (default: portable, needs nothing else)")
+    p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree (with --kernels cmsis-nn)")
+    p.add_argument("--calib", metavar="DATA",
+                   help="quantize a float model first, calibrated on DATA (as mcugen quantize)")
+    p.add_argument("--board", default=None,
+                   help="board the library is built for: sets the CPU (default: cortex-m4)")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not (args.platformio_lib or args.c_lib or args.platformio_platform):
+        raise InputError("nothing to export: give --platformio-lib, --c-lib or "
+                         "--platformio-platform", "export")
+    if args.platformio_platform:
+        from ..platformio import write_local_platform
+        path = write_local_platform(args.platformio_platform)
+        console.print(f"PlatformIO platform mcugen-qemu written to {path}; use it with "
+                      f"'platform = symlink://{path}' and a board such as mcugen_mps2_an386")
+    if args.platformio_lib or args.c_lib:
+        if not args.model:
+            raise InputError("a model is needed for --platformio-lib/--c-lib", "export")
+        _export_model(args)
+    return 0
+
+
+def _export_model(args) -> None:
+    from ..model import load_model
+    from ..platformio import export_library, resolve_target
+    from ..platformio.project import render_for
+
+    graph = load_model(args.model)
+    if args.calib:  # a float model becomes full int8 first, exactly as `mcugen quantize` does it
+        from ..quantize import quantize_model
+        from ..quantize.data import load_samples
+        graph = quantize_model(graph, load_samples(args.calib, graph)).graph
+    target = resolve_target(args.board or "mps2-an386")
+    name = args.name or _identifier(Path(args.model).stem)
+    with tempfile.TemporaryDirectory(prefix="mcugen-render-") as staging:
+        rendered = render_for(graph, target, Path(staging), name=name, kernels=args.kernels,
+                              cmsis_nn=args.cmsis_nn)
+        for flavour, out in (("platformio", args.platformio_lib), ("cmake", args.c_lib)):
+            if out:
+                lib = export_library(rendered, out, flavour=flavour, cmsis_nn=args.cmsis_nn)
+                manifest = "library.json" if flavour == "platformio" else "CMakeLists.txt"
+                console.print(f"{lib.name}: {len(lib.sources)} sources, {len(lib.headers)} "
+                              f"headers, {manifest} in {lib.path}; example: {lib.example}")
+
+
+def _identifier(stem: str) -> str:
+    ident = "".join(c if c.isalnum() else "_" for c in stem).strip("_") or "model"
+    return ident if not ident[0].isdigit() else f"m_{ident}"

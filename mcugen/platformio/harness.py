@@ -1,0 +1,27 @@
+"""mcugen's firmware harness (``templates/firmware/``) as the ``src/`` of a PlatformIO project.
+
+The same files the Makefile build compiles: startup, linker script, counter, the board's UART
+driver, the protocol server, and ``board_config.h`` rendered from the board file. Only the files
+are laid out here; PlatformIO compiles them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import InputError
+
+
+def write_harness(board_name: str, rendered, out_dir, *, optimization: str = "-O2") -> list[Path]:
+    """Write the harness for ``board_name`` around ``rendered`` into ``out_dir``; returns the files
+    (one of them ``linker.ld``)."""
+    from ..boards import load_board
+    from ..build.firmware import write_harness_sources
+
+    board = load_board(board_name)
+    if board.is_host:
+        raise InputError("the host board has no PlatformIO project", board.name)
+    out = Path(out_dir)
+    flags = " ".join(board.gcc_flags() + [optimization, rendered.kernels, "platformio"])
+    names = write_harness_sources(board, out, rendered, flags)
+    return [out / "board_config.h", out / "linker.ld"] + [out / n for n in names]
