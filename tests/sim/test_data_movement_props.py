@@ -127,8 +127,17 @@ def slice_case(draw):
     rank = len(shape)
     begin = [draw(st.integers(-d - 2, d + 2)) for d in shape]
     end = [draw(st.integers(-d - 2, d + 2)) for d in shape]
-    strides = [draw(st.sampled_from([-3, -2, -1, 1, 2, 3])) for _ in shape]
+    # the stride's sign follows the direction from begin to end (normalised), so that most
+    # cases select something; masks and clamping still produce every other combination
+    strides = [draw(st.integers(1, 3)) * (1 if (b % d if -d <= b < d else b) <=
+                                          (e % d if -d <= e < d else e) else -1)
+               for b, e, d in zip(begin, end, shape)]
     masks = [draw(st.integers(0, 2**rank - 1)) for _ in range(3)]
+    # shrink only axes whose begin is a valid index, and never all of them (a scalar output)
+    shrinkable = sum(1 << a for a, (b, d) in enumerate(zip(begin, shape)) if -d <= b < d)
+    masks[2] &= shrinkable
+    if masks[2] == 2**rank - 1:
+        masks[2] &= ~1
     # A shrunk axis going backward makes TFLM copy nothing (its loop runs i > begin + 1) and
     # leave the output unwritten: no value to compare, so shrunk axes step forward here.
     strides = [1 if masks[2] >> axis & 1 else s for axis, s in enumerate(strides)]
