@@ -65,16 +65,15 @@ def round_half_away(x: np.ndarray) -> np.ndarray:
 
 
 def saturating_rounding_doubling_high_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """gemmlowp's SaturatingRoundingDoublingHighMul on int32 values (as int64 arrays)."""
-    a = np.asarray(a, dtype=np.int64)
-    b = np.asarray(b, dtype=np.int64)
-    ab = a * b
-    nudge = np.where(ab >= 0, 1 << 30, 1 - (1 << 30))
-    total = ab + nudge
-    # C's int64 division truncates toward zero; numpy's >> floors.
-    high = np.where(total >= 0, total >> 31, -((-total) >> 31))
-    overflow = (a == INT32_MIN) & (b == INT32_MIN)
-    return np.where(overflow, INT32_MAX, high)
+    """gemmlowp's SaturatingRoundingDoublingHighMul on int32 values (as int64 arrays).
+
+    gemmlowp adds a nudge of 2^30 (ab >= 0) or 1 - 2^30 (ab < 0) and divides by 2^31 truncating
+    toward zero; for integers that is exactly floor((ab + 2^30) / 2^31), one arithmetic shift.
+    The only product whose result leaves int32 is INT32_MIN * INT32_MIN (2^62 -> 2^31), which
+    gemmlowp saturates to INT32_MAX: the minimum does that and nothing else.
+    """
+    ab = np.asarray(a, dtype=np.int64) * np.asarray(b, dtype=np.int64)
+    return np.minimum((ab + (1 << 30)) >> 31, INT32_MAX)
 
 
 def rounding_divide_by_pot(x: np.ndarray, exponent: np.ndarray | int) -> np.ndarray:
@@ -104,8 +103,9 @@ def multiply_by_quantized_multiplier(x: np.ndarray, multiplier: np.ndarray | int
         return (x * multiplier + round_) >> total_shift
     left = np.maximum(shift, 0)
     right = np.maximum(-shift, 0)
-    # int32 arithmetic in C: the left-shifted value wraps like the C code's would.
-    shifted = _wrap_int32(x << left)
+    # int32 arithmetic in C: the left-shifted value wraps like the C code's would (multipliers
+    # below one, the common case, shift nothing left: skip the work then).
+    shifted = _wrap_int32(x << left) if left.any() else x
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right)
 
 

@@ -1,53 +1,148 @@
-"""``mcugen simulate MODEL --input X.npy``: what the device will compute, on the host."""
+"""``mcugen simulate MODEL --input X.npy [--output Y.npy] [--dump DIR] [--json]``: run a model
+through mcugen's own simulator (TFLM reference semantics), the host side of every verification."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 from pathlib import Path
 
 import numpy as np
+from rich.table import Table
 
 from ..errors import InputError
 from ..model import load_model
+from ..model.graph import Graph
 from ..sim import Simulator
-from ._output import console
-from .run import load_inputs
+from ._output import console, print_json
 
 NAME = "simulate"
-HELP = "run a model in mcugen's bit-exact simulator (TFLM reference semantics)"
+HELP = "run a model on the host with mcugen's simulator (bit-exact with TFLM for int8)"
+
+SHOWN_VALUES = 16
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help=".tflite file (int8 or float32)")
-    p.add_argument("--input", required=True, help=".npy (one input) or .npz (one array per input)")
-    p.add_argument("--output", help="write the output as .npy (.npz when there are several)")
-    p.add_argument("--dump", metavar="DIR", help="write every tensor as DIR/<index>_<name>.npy")
+    p.add_argument("model", help=".tflite file")
+    p.add_argument("--input", required=True, metavar="X",
+                   help=".npy (one-input models) or .npz with one array per input, named by "
+                        "input tensor name or arr_0, arr_1, ... in input order")
+    p.add_argument("--output", metavar="Y",
+                   help="write the outputs: .npy (one-output models) or .npz (by tensor name)")
+    p.add_argument("--dump", metavar="DIR",
+                   help="write every tensor computed (inputs and each operator's outputs) as "
+                        "DIR/<index>_<name>.npy, with DIR/tensors.json describing them")
+    p.add_argument("--json", action="store_true", help="print the outputs as JSON")
+
+
+def load_inputs(path: str, graph: Graph) -> list[np.ndarray]:
+    """The model's inputs from .npy/.npz, checked against the input tensors' dtype and size."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise InputError("input file not found", path) from None
+    except (OSError, ValueError, EOFError) as exc:
+        raise InputError(f"cannot read input as .npy/.npz: {exc}", path) from None
+    tensors = [graph.tensors[i] for i in graph.inputs]
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            arrays = []
+            for n, t in enumerate(tensors):
+                key = t.name if t.name in data.files else f"arr_{n}"
+                if key not in data.files:
+                    raise InputError(f"no array named '{t.name}' or 'arr_{n}' in the .npz "
+                                     f"(it has {', '.join(data.files) or 'none'})", path)
+                arrays.append(data[key])
+    else:
+        if len(tensors) != 1:
+            raise InputError(f"the model takes {len(tensors)} inputs: give an .npz with one "
+                             "array per input", path)
+        arrays = [data]
+    result = []
+    for t, a in zip(tensors, arrays):
+        if a.dtype != t.dtype:
+            raise InputError(f"input '{t.name}' is {t.dtype}{list(t.shape)}, got "
+                             f"{a.dtype}{list(a.shape)}", path)
+        if a.size != t.size:
+            raise InputError(f"input '{t.name}' has shape {list(t.shape)} ({t.size} values), "
+                             f"got {list(a.shape)} ({a.size} values)", path)
+        result.append(a.reshape(t.shape))
+    return result
 
 
 def _file_name(index: int, name: str) -> str:
-    return f"{index:04d}_{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)[:80] or 'tensor'}.npy"
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_.")[:80] or "tensor"
+    return f"{index:04d}_{safe}.npy"
+
+
+def dump_tensors(graph: Graph, tensors: dict[int, np.ndarray], directory: str) -> int:
+    """Every computed tensor as <index>_<name>.npy plus tensors.json; returns how many."""
+    out = Path(directory)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create dump directory: {exc.strerror}", directory) from None
+    producers = graph.producers()
+    described = []
+    for index in sorted(tensors):
+        t = graph.tensors[index]
+        name = _file_name(index, t.name)
+        np.save(out / name, np.ascontiguousarray(tensors[index]))
+        entry = {"index": index, "name": t.name, "file": name, "shape": list(t.shape),
+                 "dtype": str(t.dtype),
+                 "producer": None if index not in producers else
+                 {"index": producers[index].index, "opcode": producers[index].opcode}}
+        if t.quant is not None and t.quant.scale.size == 1:
+            entry["scale"] = float(t.quant.scale[0])
+            entry["zero_point"] = int(t.quant.zero_point[0])
+        described.append(entry)
+    (out / "tensors.json").write_text(json.dumps(described, indent=2) + "\n")
+    return len(described)
+
+
+def write_outputs(graph: Graph, outputs: list[np.ndarray], path: str) -> None:
+    names = [graph.tensors[i].name for i in graph.outputs]
+    try:
+        if path.endswith(".npz"):
+            np.savez(path, **{n if n else f"arr_{k}": o
+                              for k, (n, o) in enumerate(zip(names, outputs))})
+        elif len(outputs) == 1:
+            np.save(path if path.endswith(".npy") else path + ".npy", outputs[0])
+        else:
+            raise InputError(f"the model has {len(outputs)} outputs: write them to an .npz",
+                             path)
+    except OSError as exc:
+        raise InputError(f"cannot write output: {exc.strerror}", path) from None
 
 
 def run(args: argparse.Namespace) -> int:
     graph = load_model(args.model)
-    if not Path(args.input).is_file():
-        raise InputError("input file not found", args.input)
     inputs = load_inputs(args.input, graph)
     result = Simulator(graph).run(inputs, keep_all=bool(args.dump))
-    if args.dump:
-        out = Path(args.dump)
-        out.mkdir(parents=True, exist_ok=True)
-        for index, value in sorted(result.tensors.items()):
-            np.save(out / _file_name(index, graph.tensors[index].name), value)
-        console.print(f"wrote {len(result.tensors)} tensors to {out}")
     if args.output:
-        if len(result.outputs) == 1:
-            np.save(args.output, result.outputs[0])
-        else:
-            np.savez(args.output, **{graph.tensors[i].name: v
-                                     for i, v in zip(graph.outputs, result.outputs)})
-    else:
-        for k, value in enumerate(result.outputs):
-            console.print(f"output {k}: {value.ravel().tolist()}")
+        write_outputs(graph, result.outputs, args.output)
+    dumped = dump_tensors(graph, result.tensors, args.dump) if args.dump else 0
+    if args.json:
+        print_json({"outputs": [{"name": graph.tensors[i].name, "shape": list(o.shape),
+                                 "dtype": str(o.dtype), "values": o.ravel().tolist()}
+                                for i, o in zip(graph.outputs, result.outputs)],
+                    "dumped_tensors": dumped})
+        return 0
+    table = Table(title=f"{graph.name}: simulated outputs", title_justify="left")
+    for col in ("output", "shape", "values", "argmax"):
+        table.add_column(col)
+    for i, o in zip(graph.outputs, result.outputs):
+        flat = o.ravel()
+        values = " ".join(f"{v:.6g}" if o.dtype.kind == "f" else str(v)
+                          for v in flat[:SHOWN_VALUES].tolist())
+        if flat.size > SHOWN_VALUES:
+            values += f" … ({flat.size} values)"
+        table.add_row(graph.tensors[i].name, f"{o.dtype}{list(o.shape)}", values,
+                      str(int(np.argmax(flat))) if flat.size else "-")
+    console.print(table)
+    if args.output:
+        console.print(f"outputs written to {args.output}")
+    if args.dump:
+        console.print(f"{dumped} tensors written to {args.dump} (index in tensors.json)")
     return 0

@@ -277,8 +277,15 @@ def serialize_model(graph: Graph) -> bytes:
 
 def _dict_to_options(cls: type, options: dict[str, Any]) -> Any:
     obj = cls()
+    # Map back through the reader's own spelling: _camel() cannot restore a field such as
+    # dilationHFactor from "dilation_hfactor", and setattr of a misspelt field is silently lost.
+    fields = {_snake(name): name for name in vars(obj)}
+    loose = {name.lower(): name for name in vars(obj)}     # also "dilation_h_factor"
     for key, value in options.items():
         if key in _ENUM_CODES and isinstance(value, str):
             value = _ENUM_CODES[key][value]
-        setattr(obj, _camel(key), value)
+        field = fields.get(key) or loose.get(key.replace("_", "").lower())
+        if field is None:
+            raise InputError(f"{cls.__name__} has no option '{key}'")
+        setattr(obj, field, value)
     return obj

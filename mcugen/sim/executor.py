@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import InputError, UnsupportedOperatorError
 from ..model.graph import Graph
 from .registry import KernelCall, arithmetic_of, lookup
+from .threads import single_threaded_blas
 
 
 @dataclass
@@ -46,6 +47,14 @@ class Simulator:
                                  f"{list(array.shape)}", g.name)
             values[index] = array.reshape(t.shape)
         remaining = _last_uses(g) if not keep_all else None
+        with single_threaded_blas():
+            self._run_steps(values, remaining)
+        return SimResult(outputs=[values[i] for i in g.outputs],
+                         tensors=values if keep_all else {})
+
+    def _run_steps(self, values: dict[int, np.ndarray],
+                   remaining: dict[int, list[int]] | None) -> None:
+        g = self.graph
         for step, (op, kernel, cache) in enumerate(self._steps):
             args = [None if i < 0 else (g.tensors[i].data if g.tensors[i].is_constant
                                         else values[i]) for i in op.inputs]
@@ -57,8 +66,6 @@ class Simulator:
             if remaining is not None:
                 for index in remaining.get(step, ()):
                     values.pop(index, None)
-        return SimResult(outputs=[values[i] for i in g.outputs],
-                         tensors=values if keep_all else {})
 
 
 def _last_uses(graph: Graph) -> dict[int, list[int]]:

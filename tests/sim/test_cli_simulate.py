@@ -1,53 +1,121 @@
-"""`mcugen simulate`: outputs and every dumped tensor equal TFLM's; bad input is one line."""
+"""``mcugen simulate``: outputs and --dump against TFLM, .npy/.npz inputs, one-line errors."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from mcugen.cli import main
-from tests.oracle import Tflm, shared_input, shared_model
+from mcugen.model import load_model, save_model
+from mcugen.model.builder import GraphBuilder
+from tests.oracle import Tflm, shared_model
 
+REPO = Path(__file__).resolve().parents[2]
 KWS = "mlperf_tiny/kws_ref_model.tflite"
 
 
-def test_output_and_dump_match_tflm(tmp_path):
+def _sample(tmp_path: Path, rel: str, seed: int = 0) -> tuple[Path, np.ndarray]:
+    graph = load_model(shared_model(rel))
+    t = graph.tensors[graph.inputs[0]]
+    x = np.random.default_rng(seed).integers(-128, 128, t.shape).astype(np.int8)
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    return path, x
+
+
+def test_output_and_dump_match_tflm(tmp_path, capsys):
     model = shared_model(KWS)
-    x = shared_input("kws_sample_int8.npy")
-    np.save(tmp_path / "x.npy", x)
-    assert main(["simulate", str(model), "--input", str(tmp_path / "x.npy"), "--output",
-                 str(tmp_path / "y.npy"), "--dump", str(tmp_path / "dump")]) == 0
-    tflm = Tflm(model)
+    x_path, x = _sample(tmp_path, KWS)
+    out, dump = tmp_path / "y.npy", tmp_path / "dump"
+    assert main(["simulate", str(model), "--input", str(x_path), "--output", str(out),
+                 "--dump", str(dump)]) == 0
+    tflm = Tflm(model, preserve_all=True)
     expected = tflm.run([x])[0]
-    assert np.load(tmp_path / "y.npy").tobytes() == expected.tobytes()
-    dumped = sorted((tmp_path / "dump").glob("*.npy"))
-    assert len(dumped) > 10
-    for path in dumped:
-        index = int(path.name.split("_")[0])
-        assert np.load(path).tobytes() == tflm.tensor(index).tobytes(), path.name
+    assert np.load(out).tobytes() == expected.astype(np.int8).tobytes()
+    described = json.loads((dump / "tensors.json").read_text())
+    graph = load_model(model)
+    computed = set(graph.inputs) | {i for op in graph.operators for i in op.outputs}
+    assert {d["index"] for d in described} == computed
+    for d in described:
+        ours = np.load(dump / d["file"])
+        assert d["file"].startswith(f"{d['index']:04d}_")
+        assert list(ours.shape) == d["shape"] and str(ours.dtype) == d["dtype"]
+        assert ours.tobytes() == tflm.tensor(d["index"]).astype(ours.dtype).tobytes(), d["name"]
+    assert "tensors written" in capsys.readouterr().out
 
 
-def test_wrong_shape_is_one_line_exit_2(tmp_path):
-    np.save(tmp_path / "bad.npy", np.zeros((3, 3), np.int8))
-    proc = subprocess.run([sys.executable, "-m", "mcugen", "simulate", str(shared_model(KWS)),
-                           "--input", str(tmp_path / "bad.npy")], capture_output=True, text=True)
-    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
-    assert "needs int8[1, 49, 10, 1]" in proc.stderr
+def test_json_output(tmp_path, capsys):
+    x_path, x = _sample(tmp_path, KWS, seed=1)
+    assert main(["simulate", str(shared_model(KWS)), "--input", str(x_path), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    expected = Tflm(shared_model(KWS)).run([x])[0].ravel().tolist()
+    assert data["outputs"][0]["values"] == expected
 
 
-def test_unsupported_operator_is_named():
-    proc = subprocess.run([sys.executable, "-m", "mcugen", "simulate",
-                           str(shared_model("tflm/mnist_lstm_int8.tflite")), "--input",
-                           "/dev/null"], capture_output=True, text=True)
+def _two_input_model(tmp_path: Path) -> Path:
+    b = GraphBuilder("two_inputs")
+    a = b.input("a", (1, 4), np.float32)
+    c = b.input("c", (1, 4), np.float32)
+    y = b.tensor("y", (2, 4), np.float32)
+    b.op("CONCATENATION", [a, c], [y], "ConcatenationOptions", axis=0,
+         fused_activation_function="NONE")
+    b.output(y)
+    path = tmp_path / "two.tflite"
+    save_model(b.build(), path)
+    return path
+
+
+def test_npz_inputs_by_name_and_position(tmp_path):
+    model = _two_input_model(tmp_path)
+    a, c = np.arange(4, dtype=np.float32).reshape(1, 4), np.ones((1, 4), np.float32)
+    for key, args in (("named", {"a": a, "c": c}), ("positional", {"arr_0": a, "arr_1": c})):
+        np.savez(tmp_path / f"{key}.npz", **args)
+        out = tmp_path / f"{key}_out.npz"
+        assert main(["simulate", str(model), "--input", str(tmp_path / f"{key}.npz"),
+                     "--output", str(out)]) == 0
+        with np.load(out) as result:
+            assert np.array_equal(result["y"], np.concatenate([a, c]))
+
+
+@pytest.mark.parametrize("problem, expected", [
+    ("shape", "has shape [1, 49, 10, 1] (490 values), got [3, 7] (21 values)"),
+    ("dtype", "is int8[1, 49, 10, 1], got float32"),
+    ("missing", "input file not found"),
+    ("garbage", "cannot read input as .npy/.npz"),
+    ("npz_key", "no array named"),
+])
+def test_bad_inputs_give_one_line(tmp_path, capsys, problem, expected):
+    path = tmp_path / "x.npy"
+    if problem == "shape":
+        np.save(path, np.zeros((3, 7), np.int8))
+    elif problem == "dtype":
+        np.save(path, np.zeros((1, 49, 10, 1), np.float32))
+    elif problem == "garbage":
+        path.write_bytes(b"not an array")
+    elif problem == "npz_key":
+        path = tmp_path / "x.npz"
+        np.savez(path, wrong=np.zeros((1, 49, 10, 1), np.int8))
+    assert main(["simulate", str(shared_model(KWS)), "--input", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("mcugen: error: ") and expected in err and "\n" not in err
+
+
+def test_unsupported_operator_named_with_index(tmp_path):
+    """In a subprocess: the real command line, exit code 2, one line, no traceback."""
+    model = shared_model("tflm/mnist_lstm_int8.tflite")
+    graph = load_model(model)
+    bad = next(op for op in graph.operators if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM")
+    t = graph.tensors[graph.inputs[0]]
+    x = tmp_path / "x.npy"
+    np.save(x, np.zeros(t.shape, t.dtype))
+    proc = subprocess.run([sys.executable, "-m", "mcugen", "simulate", str(model), "--input",
+                           str(x)], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
-
-
-def test_lstm_model_unsupported_operator_message(tmp_path):
-    np.save(tmp_path / "x.npy", np.zeros((1, 28, 28), np.int8))
-    proc = subprocess.run([sys.executable, "-m", "mcugen", "simulate",
-                           str(shared_model("tflm/mnist_lstm_int8.tflite")), "--input",
-                           str(tmp_path / "x.npy")], capture_output=True, text=True)
-    assert proc.returncode == 2
-    assert "unsupported operator UNIDIRECTIONAL_SEQUENCE_LSTM at index 0" in proc.stderr
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+    assert f"unsupported operator UNIDIRECTIONAL_SEQUENCE_LSTM at index {bad.index}" \
+        in proc.stderr

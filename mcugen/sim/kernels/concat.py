@@ -1,0 +1,54 @@
+"""CONCATENATION (TFLM concatenation.cc): a byte copy along one axis.
+
+TFLM's int8 kernel does not requantize: it requires every input to carry the output's scale and
+zero point and rejects the model otherwise, so the simulator does the same (a clear error rather
+than silently different numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...errors import InputError
+from ...model.graph import Graph, Operator
+from ..registry import FLOAT, QUANT, KernelCall, register
+
+
+@dataclass
+class ConcatParams:
+    axis: int                     # non-negative
+
+
+def prepare_concatenation(graph: Graph, op: Operator) -> ConcatParams:
+    y = graph.tensors[op.outputs[0]]
+    rank = len(y.shape)
+    axis = int(op.options.get("axis", 0))
+    if not -rank <= axis < rank:
+        raise InputError(f"CONCATENATION axis {axis} is out of range for rank {rank}",
+                         f"operator {op.index}")
+    if op.fused_activation != "NONE":
+        raise InputError(f"CONCATENATION with fused {op.fused_activation} is not supported "
+                         "(TFLM accepts NONE only)", f"operator {op.index}")
+    if y.dtype == np.int8:
+        for i in op.inputs:
+            t = graph.tensors[i]
+            if (t.quant is None or y.quant is None
+                    or float(t.quant.scale[0]) != float(y.quant.scale[0])
+                    or int(t.quant.zero_point[0]) != int(y.quant.zero_point[0])):
+                raise InputError(f"CONCATENATION input '{t.name}' is quantized differently "
+                                 "from the output (TFLM requires identical int8 parameters)",
+                                 f"operator {op.index}")
+    return ConcatParams(axis % rank)
+
+
+def _concatenation(call: KernelCall) -> list[np.ndarray]:
+    p = call.cache.get("params") or call.cache.setdefault(
+        "params", prepare_concatenation(call.graph, call.op))
+    parts = [np.asarray(v).reshape(t.shape) for v, t in zip(call.values, call.inputs)]
+    return [np.concatenate(parts, axis=p.axis)]
+
+
+register("CONCATENATION", QUANT)(_concatenation)
+register("CONCATENATION", FLOAT)(_concatenation)
