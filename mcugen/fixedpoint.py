@@ -187,15 +187,24 @@ def rounding_half_sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.where(t >= 0, t // 2, -((-t) // 2))     # C division truncates toward zero
 
 
-def one_over_one_plus_x_for_x_in_0_1(a: np.ndarray) -> np.ndarray:
-    """gemmlowp one_over_one_plus_x_for_x_in_0_1: FixedPoint<int32, 0> in and out (Newton)."""
+_ONE_F2 = 1 << 29
+
+
+def _newton_one_over_half_denominator(a: np.ndarray) -> np.ndarray:
+    """FixedPoint<int32, 2> x ≈ 1 / ((1 + a) / 2) for a in [0, 1): gemmlowp's three Newton-Raphson
+    steps from 48/17 - 32/17 d, shared by both of its 1/(1+x) functions."""
     half_denominator = rounding_half_sum(a, INT32_MAX)
-    x = _wrap_int32(1515870810 + _fx_mul(half_denominator, -1010580540))   # F2: 48/17 - 32/17 d
-    one_f2 = 1 << 29
+    x = _wrap_int32(1515870810 + _fx_mul(half_denominator, -1010580540))
     for _ in range(3):
         half_denominator_times_x = _fx_mul(half_denominator, x)
-        one_minus = _wrap_int32(one_f2 - half_denominator_times_x)
+        one_minus = _wrap_int32(_ONE_F2 - half_denominator_times_x)
         x = _wrap_int32(x + rescale(_fx_mul(x, one_minus), 4, 2))
+    return x
+
+
+def one_over_one_plus_x_for_x_in_0_1(a: np.ndarray) -> np.ndarray:
+    """gemmlowp one_over_one_plus_x_for_x_in_0_1: FixedPoint<int32, 0> in and out."""
+    x = _newton_one_over_half_denominator(a)
     return rescale(x, 1, 0)    # ExactMulByPot<-1> reinterprets F2 as F1, then Rescale<0>
 
 
@@ -240,14 +249,8 @@ def _fx_neg(a: np.ndarray) -> np.ndarray:
 
 def one_minus_x_over_one_plus_x_for_x_in_0_1(a: np.ndarray) -> np.ndarray:
     """gemmlowp one_minus_x_over_one_plus_x_for_x_in_0_1: FixedPoint<int32, 0> in and out."""
-    half_denominator = rounding_half_sum(a, INT32_MAX)
-    x = _wrap_int32(1515870810 + _fx_mul(half_denominator, -1010580540))   # F2: 48/17 - 32/17 d
-    one_f2 = 1 << 29
-    for _ in range(3):
-        half_denominator_times_x = _fx_mul(half_denominator, x)
-        one_minus = _wrap_int32(one_f2 - half_denominator_times_x)
-        x = _wrap_int32(x + rescale(_fx_mul(x, one_minus), 4, 2))
-    return rescale(_wrap_int32(x - one_f2), 2, 0)
+    x = _newton_one_over_half_denominator(a)
+    return rescale(_wrap_int32(x - _ONE_F2), 2, 0)
 
 
 def fixed_point_logistic(a: np.ndarray, integer_bits: int) -> np.ndarray:

@@ -25,6 +25,19 @@ HYBRID_MODELS = ["mlperf_tiny/kws_ref_model_hybrid.tflite"]
 ALL_MODELS = INT8_MODELS + FLOAT_MODELS + HYBRID_MODELS + LSTM_MODELS
 
 
+def published_figures(heading: str) -> dict[str, int]:
+    """Per-model numbers printed in ../shared/benchmarks/README.md after ``heading`` (e.g.
+    "Multiply-accumulates", "Activation lower bound"): independent figures to test against."""
+    import re
+    readme = SHARED_MODELS.parent / "benchmarks" / "README.md"
+    if not readme.exists():
+        pytest.skip(f"{readme} is absent")
+    text = readme.read_text()
+    chunk = text[text.index(heading):][:300]
+    return {name: int(num.replace(",", "")) for name, num in
+            re.findall(r"(kws|vww|resnet8|ad01|person_detect) ([\d,]+)", chunk)}
+
+
 def shared_model(rel: str) -> Path:
     """Path of a shared model, or skip the test with the reason."""
     path = SHARED_MODELS / rel

@@ -56,6 +56,20 @@ class LoweringContext:
         self._by_content[key] = name
         return name
 
+    def weighted_constants(self, op, p) -> dict:
+        """Weights, bias and per-channel multipliers/shifts of a CONV/DEPTHWISE/FC op as C
+        identifiers (``p`` holds the prepared multipliers and shifts)."""
+        w = self.graph.tensors[op.inputs[1]]
+        bias = op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else -1
+        tag = f"op{op.index}"
+        return {
+            "filter": self.const(f"{tag}_weights", w.data, comment=f"{w.name} {list(w.shape)}"),
+            "bias": self.const(f"{tag}_bias", self.graph.tensors[bias].data.astype(np.int32),
+                               comment=self.graph.tensors[bias].name) if bias >= 0 else "NULL",
+            "multiplier": self.const(f"{tag}_multiplier", p.multipliers, "int32_t"),
+            "shift": self.const(f"{tag}_shift", p.shifts, "int32_t"),
+        }
+
     def tensor(self, index: int) -> Tensor:
         return self.graph.tensors[index]
 

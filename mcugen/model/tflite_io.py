@@ -63,7 +63,7 @@ def parse_model(data: bytes, where: str = "<bytes>", name: str = "model") -> Gra
     except InputError as exc:  # say which file, then where inside it
         inner = f", {exc.where}" if exc.where and exc.where != name else ""
         raise InputError(exc.message, f"{where}{inner}") from None
-    except Exception as exc:  # the flatbuffer runtime raises IndexError/struct.error on garbage
+    except Exception:  # the flatbuffer runtime raises IndexError/struct.error on garbage
         raise InputError("malformed or truncated .tflite (flatbuffer does not parse)", where) from None
 
 

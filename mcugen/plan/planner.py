@@ -87,7 +87,7 @@ def _plan_for_order(graph: Graph, order: list[int], kernels: str, cpu: str,
     align = alignment_for(cpu)
     rounded = lambda n: (n + align - 1) // align * align   # noqa: E731
     lifetimes, root_of = compute_lifetimes(graph, order, keep_all)
-    blocks, names = [], {}
+    blocks = []
     for root, life in sorted(lifetimes.items()):
         blocks.append(Block(root, rounded(life.size), life.first, life.last))
     scratch_key = {}

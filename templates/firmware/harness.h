@@ -21,6 +21,9 @@ uint8_t uart_getc(void);
  * instructions under QEMU -icount, cycles on silicon (DWT). */
 void counter_init(void);
 uint64_t counter_read(void);
+/* Start a measurement from a fresh period, so that a wrap (SysTick's interrupt) cannot fall
+ * inside any measurement shorter than one period. */
+void counter_restart(void);
 
 /* Stack high-water mark in bytes since boot (startup.c paints the stack). */
 uint32_t stack_used_bytes(void);

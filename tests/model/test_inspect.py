@@ -4,7 +4,6 @@ counts read straight from the flatbuffer, and the published MAC counts in ../sha
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 
@@ -13,7 +12,7 @@ import pytest
 
 from mcugen.cli import main
 from mcugen.model.schema import fb
-from tests.oracle import ALL_MODELS, HYBRID_MODELS, SHARED_MODELS, Tflm, shared_model
+from tests.oracle import ALL_MODELS, HYBRID_MODELS, Tflm, published_figures, shared_model
 
 
 def _inspect_json(path, capsys) -> dict:
@@ -52,26 +51,13 @@ def test_io_matches_tflm_interpreter(rel, capsys):
         assert f["shape"] == list(d["shape"]) and f["dtype"] == np.dtype(d["dtype"]).name
 
 
-def _published_macs() -> dict[str, int]:
-    """MACs per inference as printed in ../shared/benchmarks/README.md (an independent count)."""
-    readme = SHARED_MODELS.parent / "benchmarks" / "README.md"
-    if not readme.exists():
-        pytest.skip(f"{readme} is absent")
-    line = next(l for l in readme.read_text().splitlines() if "Multiply-accumulates" in l or "kws 2," in l)
-    text = readme.read_text()
-    start = text.index("Multiply-accumulates")
-    chunk = text[start:start + 300]
-    return {name: int(num.replace(",", "")) for name, num in
-            re.findall(r"(kws|vww|resnet8|ad01|person_detect) ([\d,]+)", chunk)}
-
-
 @pytest.mark.parametrize("key,rel", [
     ("kws", "mlperf_tiny/kws_ref_model.tflite"), ("vww", "mlperf_tiny/vww_96_int8.tflite"),
     ("resnet8", "mlperf_tiny/resnet8_int8.tflite"), ("ad01", "mlperf_tiny/ad01_int8.tflite"),
     ("person_detect", "tflm/person_detect_int8.tflite")])
 def test_macs_match_published_counts(key, rel, capsys):
     facts = _inspect_json(shared_model(rel), capsys)
-    assert facts["total_macs"] == _published_macs()[key]
+    assert facts["total_macs"] == published_figures("Multiply-accumulates")[key]
 
 
 @pytest.mark.parametrize("rel,kind", [

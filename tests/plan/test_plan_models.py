@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 
@@ -11,7 +10,7 @@ from mcugen.cli import main
 from mcugen.model import load_model
 from mcugen.plan import plan_memory, validate_plan
 from mcugen.plan.lifetimes import compute_lifetimes
-from tests.oracle import INT8_MODELS, SHARED_MODELS, shared_model
+from tests.oracle import INT8_MODELS, SHARED_MODELS, published_figures, shared_model
 
 CORES = ["cortex-m4", "cortex-m55", "cortex-m3"]
 
@@ -35,16 +34,6 @@ def test_debug_plan_keeps_every_tensor(rel):
     assert plan.arena_bytes >= sum(t.nbytes for t in graph.activations()
                                    if plan.aliases[t.index] == t.index)
     assert plan.arena_bytes <= total + 4 * len(graph.tensors)
-
-
-def _published_bounds() -> dict[str, int]:
-    readme = SHARED_MODELS.parent / "benchmarks" / "README.md"
-    if not readme.exists():
-        pytest.skip(f"{readme} is absent")
-    text = readme.read_text()
-    chunk = text[text.index("Activation lower bound"):][:300]
-    return {k: int(v.replace(",", "")) for k, v in
-            re.findall(r"(kws|vww|resnet8|ad01|person_detect) ([\d,]+)", chunk)}
 
 
 @pytest.mark.parametrize("key,rel", [
@@ -80,7 +69,7 @@ def test_activation_bound_matches_published(key, rel):
                 if first <= step <= last:
                     live += graph.tensors[t].nbytes
         peak = max(peak, live)
-    assert peak == _published_bounds()[key]
+    assert peak == published_figures("Activation lower bound")[key]
 
 
 @pytest.mark.parametrize("key,rel,ratio", [

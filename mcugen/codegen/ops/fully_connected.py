@@ -28,13 +28,9 @@ def fully_connected(ctx: LoweringContext, op) -> dict:
         kernel_sums = "(void *)" + ctx.const(f"{tag}_kernel_sums", sums.astype(np.int32))
         kernel_sums_bytes = 4 * out_depth
     return {
+        **ctx.weighted_constants(op, p),
         "kernel_sums": kernel_sums, "kernel_sums_bytes": kernel_sums_bytes,
         "p": p, "batches": x.size // depth, "depth": depth, "out_depth": out_depth,
         "input": ctx.ptr(op.inputs[0]), "output": ctx.ptr(op.outputs[0]),
-        "filter": ctx.const(f"{tag}_weights", w.data, comment=f"{w.name} {list(w.shape)}"),
-        "bias": ctx.const(f"{tag}_bias", ctx.tensor(bias).data.astype(np.int32),
-                          comment=ctx.tensor(bias).name) if bias >= 0 else "NULL",
-        "multiplier": ctx.const(f"{tag}_multiplier", p.multipliers, "int32_t"),
-        "shift": ctx.const(f"{tag}_shift", p.shifts, "int32_t"),
         "scratch": ctx.scratch(op.index),
     }
