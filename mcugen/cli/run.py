@@ -20,6 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_target_arguments(p)
     p.add_argument("--input", required=True, help=".npy (one input) or .npz (one array per input)")
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
+    p.add_argument("--no-flash", action="store_true",
+                   help="the board on --port already runs this firmware: do not flash it")
     p.add_argument("--json", action="store_true")
 
 
@@ -48,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     with scratch_dir() as tmp:
         graph, fw = build(args, tmp)
         sample = load_inputs(args.input, graph)
-        with open_target(fw, port=args.port) as device:
+        with open_target(fw, port=args.port, flash=not args.no_flash, graph=graph,
+                         cmsis_nn=args.cmsis_nn) as device:
             info = device.hello()
             outputs, inference = run_on_device(device, graph, sample)
     from ..target.protocol import instructions

@@ -27,6 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inputs", default="10", help="N random inputs, or a .npy/.npz file "
                    "(the file's inputs plus random ones up to 10)")
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
+    p.add_argument("--no-flash", action="store_true",
+                   help="the board on --port already runs this firmware: do not flash it")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
@@ -49,13 +51,15 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
     samples = _samples(args, graph)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"verifying on {fw.board.name}", total=len(samples))
-        with open_target(fw, port=args.port) as device:
+        with open_target(fw, port=args.port, flash=not args.no_flash, graph=graph,
+                         cmsis_nn=args.cmsis_nn) as device:
             result = verify_on_device(device, graph, samples,
                                       progress=lambda n: progress.update(task, completed=n))
     if result.mismatches:   # name the first diverging layer on a debug build keeping every tensor
         first = result.mismatches[0]
         _, debug_fw = build(args, Path(tmp) / "debug", debug_keep_all=True)
-        with open_target(debug_fw, port=args.port) as device:
+        with open_target(debug_fw, port=args.port, flash=not args.no_flash, graph=graph,
+                         cmsis_nn=args.cmsis_nn) as device:
             first.first_layer = locate_divergence(device, graph, samples[first.input_index],
                                                   debug_fw.rendered.plan.order)
     unit = result.info.counter_unit if result.info else "none"

@@ -106,10 +106,20 @@ def host_target(program: Path, timeout: float = 30.0):
 
 
 @contextmanager
-def open_target(firmware, port: str | None = None, timeout: float = 30.0):
-    """The Device for a built firmware: an explicit port (real board), else its emulator."""
+def open_target(firmware, port: str | None = None, timeout: float = 30.0, flash: bool = True,
+                graph=None, cmsis_nn=None):
+    """The Device for a built firmware: its emulator or native program, or a real board on
+    ``port`` — flashed first through PlatformIO when the board's flashing method is PlatformIO
+    (``flash=False``: the board already runs this firmware)."""
     board = firmware.board
-    if port:
+    if port and flash and board.run_method == "platformio":
+        from ..platformio import platformio_target, write_platformio_project
+        project = write_platformio_project(graph if graph is not None else firmware.rendered,
+                                           board, firmware.elf.parent / "platformio",
+                                           kernels=firmware.rendered.kernels, cmsis_nn=cmsis_nn)
+        with platformio_target(project, port=port, timeout=timeout) as device:
+            yield device
+    elif port:
         device = Device.open(port, timeout=timeout)
         try:
             yield device

@@ -187,3 +187,29 @@ def test_cmsis_nn_dependency_builds_from_the_users_tree(tmp_path, pio_core):
     out = build_with_platformio(project.path, core_dir=pio_core, timeout=240)
     assert "arm_elementwise_add_s8.o" in out and "arm_softmax_s8.o" in out
     assert "arm_convolve_s8.o" not in out  # only the listed sources
+
+
+def test_verify_on_a_real_board_flashes_through_platformio(tmp_path, monkeypatch):
+    """`verify --board <real board> --port P` writes the PlatformIO project and flashes it with
+    `pio run -t upload` before talking to P (here the official platform cannot be installed, so
+    the flashing step is observed, not performed)."""
+    from mcugen.boards import load_board
+    from mcugen.build.firmware import build_firmware
+    from mcugen.errors import InfrastructureError
+    from mcugen.model import load_model
+    import mcugen.platformio.target as target_module
+    from mcugen.target.runner import open_target
+    from tests.oracle import shared_model
+
+    flashed = []
+
+    def fake_flash(path, port=None, **kwargs):
+        flashed.append(path)
+        raise InfrastructureError("offline: the ststm32 platform cannot be installed here")
+    monkeypatch.setattr(target_module, "flash_with_platformio", fake_flash)
+    graph = load_model(shared_model("tflm/hello_world_int8.tflite"))
+    fw = build_firmware(graph, load_board("nucleo_l4r5zi"), tmp_path / "fw")
+    with pytest.raises(InfrastructureError, match="offline"):
+        with open_target(fw, port="/dev/ttyACM0", graph=graph):
+            pass
+    assert flashed and (tmp_path / "fw" / "platformio" / "platformio.ini").exists()

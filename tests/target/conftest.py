@@ -43,19 +43,20 @@ def firmware(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def loop_firmware(tmp_path_factory):
-    """The known-length-loop test firmware for a board."""
+    """Test-only firmware around a fixture model (default: the known-length loop)."""
     cache = {}
 
-    def build(board: str):
-        if board not in cache:
+    def build(board: str, fixture: str = "loop_model.c"):
+        if (board, fixture) not in cache:
             need_tools("arm-none-eabi-gcc")
             stand_in = SimpleNamespace(
-                name="loop", kernels="test", sources=[FIXTURES / "loop_model.c"],
+                name="loop", kernels="test", sources=[FIXTURES / fixture],
                 library_sources=[], include_dirs=[templates_dir() / "runtime"],
                 inputs=[(4, "int8")], outputs=[(4, "int8")])
-            cache[board] = build_harness(load_board(board),
-                                         tmp_path_factory.mktemp(f"loop-{board}"), stand_in)
-        return cache[board]
+            cache[(board, fixture)] = build_harness(
+                load_board(board), tmp_path_factory.mktemp(f"{Path(fixture).stem}-{board}"),
+                stand_in)
+        return cache[(board, fixture)]
     return build
 
 

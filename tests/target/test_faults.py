@@ -107,3 +107,15 @@ def test_qemu_killed_mid_run_is_a_clean_error(firmware, tmp_path_factory):
             for _ in range(100):          # the kill lands during one of these inferences
                 device.invoke(timeout=10)
     assert [p for p in qemu_processes() if str(fw.elf) in p] == []
+
+
+@pytest.mark.qemu
+def test_hardfault_is_reported_with_pc(loop_firmware):
+    """A crash in the model reaches the host as 'device crashed: HardFault at pc=...'."""
+    need_tools("qemu-system-arm")
+    fw = loop_firmware("mps2-an386", "fault_model.c")
+    with open_target(fw, timeout=10) as device:
+        device.hello()
+        device.set_inputs(bytes(4))
+        with pytest.raises(InfrastructureError, match=r"device crashed: HardFault at pc=0x"):
+            device.invoke(timeout=10)
