@@ -17,6 +17,7 @@ __all__ = ["RenderedModel", "lowered_ops", "render_model", "c_identifier"]
 
 _PORTABLE_RUNTIME = ["runtime/mcugen_model_api.h", "kernels/portable/mcugen_kernels.h",
                      "kernels/portable/mcugen_kernels.c"]
+_FLOAT_IO_RUNTIME = ["kernels/portable/mcugen_float_io.h", "kernels/portable/mcugen_float_io.c"]
 
 
 def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
@@ -26,7 +27,7 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
     from ..plan import plan_memory, validate_plan
 
     kind, verdict = classify(graph)
-    if kind not in ("int8", "int8-uint8-io"):
+    if kind not in ("int8", "int8-uint8-io", "int8-float-io"):
         raise InputError(f"the code generator needs a full-integer model; this one is: {verdict}",
                          graph.name)
     name = c_identifier(name or graph.name)
@@ -34,21 +35,26 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
     if plan is None:
         plan = plan_memory(graph, kernels=kernels, cpu=cpu, keep_all=debug_keep_all)
     validate_plan(graph, plan)
+    # mcugen's portable kernels are always there: the whole model with --kernels portable, and
+    # the operators CMSIS-NN has no kernel for (the linker drops what a model does not call)
     if kernels == "portable":
         headers, text, version = ["mcugen_kernels.h"], "mcugen portable kernels", "portable"
         library, include_dirs, defines = [], [], []
     elif kernels == "cmsis-nn":
         from .cmsis_nn import find_cmsis_nn
         lib = find_cmsis_nn(cmsis_nn)
-        headers, version = ["arm_nnfunctions.h"], lib.version
+        headers, version = ["arm_nnfunctions.h", "mcugen_kernels.h"], lib.version
         text = f"CMSIS-NN {lib.version}"
         library, include_dirs, defines = lib.sources(), lib.include_dirs(), []
     else:
         raise InputError(f"unknown kernel backend '{kernels}' (portable, cmsis-nn)")
+    runtime_files = list(_PORTABLE_RUNTIME)
+    if kind == "int8-float-io":
+        headers = headers + ["mcugen_float_io.h"]
+        runtime_files += _FLOAT_IO_RUNTIME
     files = render_sources(graph, plan, kernels, cpu, name, headers, text)
     paths = write_files(files, out_dir)
-    runtime = copy_runtime(out_dir, _PORTABLE_RUNTIME if kernels == "portable"
-                           else _PORTABLE_RUNTIME[:1])
+    runtime = copy_runtime(out_dir, runtime_files)
     all_paths = paths + runtime
     sources = [p for p in all_paths if p.suffix == ".c"]
     return RenderedModel(

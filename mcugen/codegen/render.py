@@ -18,7 +18,8 @@ from .context import LoweringContext, dims4
 from .lowering import lookup
 
 _IO_TYPES = {np.dtype(np.int8): ("int8_t", -128, 127, 0),
-             np.dtype(np.uint8): ("uint8_t", 0, 255, 1)}
+             np.dtype(np.uint8): ("uint8_t", 0, 255, 1),
+             np.dtype(np.float32): ("float", 0, 0, 4)}
 
 
 @dataclass
@@ -57,13 +58,15 @@ def _format_array(values: np.ndarray, per_line: int = 24) -> str:
 
 def _io(graph: Graph, index: int, plan) -> dict:
     t = graph.tensors[index]
-    if t.dtype not in _IO_TYPES or t.quant is None:
+    is_float = t.dtype == np.float32
+    if t.dtype not in _IO_TYPES or (t.quant is None and not is_float):
         raise InputError(f"model I/O tensor '{t.name}' is {t.dtype}; the code generator handles "
-                         "int8 and uint8 I/O (run `mcugen quantize --io int8`)", graph.name)
+                         "int8, uint8 and float I/O", graph.name)
     ctype, qmin, qmax, abi = _IO_TYPES[t.dtype]
-    scale = float(t.quant.scale[0])
+    scale = float(t.quant.scale[0]) if t.quant is not None else 1.0
     return {"tensor": t, "shape": list(t.shape), "ctype": ctype, "qmin": qmin, "qmax": qmax,
-            "abi_dtype": abi, "zero_point": int(t.quant.zero_point[0]),
+            "abi_dtype": abi, "is_float": is_float,
+            "zero_point": int(t.quant.zero_point[0]) if t.quant is not None else 0,
             "scale_text": repr(float(np.float32(scale))), "offset": plan.tensor_offset(index)}
 
 

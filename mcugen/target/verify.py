@@ -45,6 +45,9 @@ def random_inputs(graph: Graph, count: int, seed: int = 0) -> list[list[np.ndarr
         sample = []
         for index in graph.inputs:
             t = graph.tensors[index]
+            if np.issubdtype(t.dtype, np.floating):     # models that keep float I/O
+                sample.append(rng.standard_normal(t.shape).astype(t.dtype))
+                continue
             info = np.iinfo(t.dtype)
             sample.append(rng.integers(info.min, info.max + 1, size=t.shape).astype(t.dtype))
         samples.append(sample)

@@ -1,16 +1,41 @@
-"""QUANTIZE between int8 tensors (requantization), e.g. where a model changes scale."""
+"""QUANTIZE and DEQUANTIZE: requantization between 8-bit types (int8 ↔ int8/uint8), and the float
+edges of models that keep float I/O (float → int8 in, int8 → float out)."""
 
 from __future__ import annotations
 
+import numpy as np
+
+from ...sim.common import scale_of, zero_point_of
 from ...sim.kernels.quantize import prepare_requantize
 from ..context import LoweringContext
 from ..lowering import lowering
 
+_BYTE_TYPES = ("int8", "uint8")
 
-@lowering("QUANTIZE", "requantize", "portable")
+
+@lowering("QUANTIZE", "quantize")
 def quantize(ctx: LoweringContext, op) -> dict:
     x, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
-    if x.dtype.kind == "f" or y.dtype.kind == "f" or x.dtype != y.dtype:
-        raise ValueError("only int8 -> int8 QUANTIZE is generated")
-    return {"p": prepare_requantize(ctx.graph, op), "size": y.size,
-            "input": ctx.ptr(op.inputs[0]), "output": ctx.ptr(op.outputs[0])}
+    common = {"size": y.size, "output": ctx.ptr(op.outputs[0], "void" if y.dtype.name ==
+                                                 "uint8" else "int8_t")}
+    if x.dtype == np.float32 and y.dtype.name == "int8":
+        return {**common, "kind": "from_float", "input": ctx.ptr(op.inputs[0], "float"),
+                "scale": repr(float(np.float32(scale_of(y)))) + "f",
+                "zero_point": zero_point_of(y)}
+    if x.dtype.name in _BYTE_TYPES and y.dtype.name in _BYTE_TYPES:
+        return {**common, "kind": "requantize", "p": prepare_requantize(ctx.graph, op),
+                "input": ctx.ptr(op.inputs[0], "void"), "output": ctx.ptr(op.outputs[0], "void"),
+                "in_unsigned": int(x.dtype.name == "uint8"),
+                "out_unsigned": int(y.dtype.name == "uint8")}
+    raise ValueError(f"{x.dtype} -> {y.dtype} is not generated")
+
+
+@lowering("DEQUANTIZE", "quantize")
+def dequantize(ctx: LoweringContext, op) -> dict:
+    x, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
+    if x.dtype.name != "int8" or y.dtype != np.float32:
+        raise ValueError(f"{x.dtype} -> {y.dtype} is not generated")
+    return {"kind": "to_float", "size": y.size, "input": ctx.ptr(op.inputs[0]),
+            "output": ctx.ptr(op.outputs[0], "float"),
+            "scale": repr(float(np.float64(np.float32(scale_of(x))))),
+            "zero_point": zero_point_of(x)}

@@ -2,6 +2,8 @@
  * mcugen_kernels.c - mcugen's portable int8 kernels. See mcugen_kernels.h.
  * The arithmetic mirrors mcugen/fixedpoint.py and the simulator kernels in mcugen/sim/kernels.
  */
+#include <stddef.h>
+
 #include "mcugen_kernels.h"
 
 #define MCUGEN_MAX(a, b) ((a) > (b) ? (a) : (b))
@@ -223,44 +225,126 @@ void mcugen_maxpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_di
 
 /* ---- elementwise ----------------------------------------------------------------------------- */
 
-void mcugen_add_s8(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int8_t *a,
-                   const mcugen_dims_t *b_dims, const int8_t *b,
-                   const mcugen_dims_t *out_dims, int8_t *out)
+enum { BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_MAX, BINARY_MIN };
+
+static int32_t broadcast_index(const mcugen_dims_t *d, int32_t n, int32_t y, int32_t x, int32_t c)
+{
+    return (((d->n > 1 ? n : 0) * d->h + (d->h > 1 ? y : 0)) * d->w + (d->w > 1 ? x : 0)) * d->c
+           + (d->c > 1 ? c : 0);
+}
+
+static int32_t add_sub_value(const mcugen_add_params_t *p, int32_t a, int32_t b, int32_t sign)
+{
+    const int32_t va = (p->input1_offset + a) * (1 << p->left_shift);
+    const int32_t vb = (p->input2_offset + b) * (1 << p->left_shift);
+    const int32_t sa = mcugen_requantize(va, p->input1_multiplier, p->input1_shift);
+    const int32_t sb = mcugen_requantize(vb, p->input2_multiplier, p->input2_shift);
+    const int32_t raw = mcugen_requantize(sign > 0 ? sa + sb : sa - sb, p->output_multiplier,
+                                          p->output_shift);
+    return MCUGEN_MIN(MCUGEN_MAX(raw + p->output_offset, p->act_min), p->act_max);
+}
+
+static int32_t mul_value(const mcugen_mul_params_t *p, int32_t a, int32_t b)
+{
+    const int32_t product = (p->input1_offset + a) * (p->input2_offset + b);
+    const int32_t raw = mcugen_requantize(product, p->output_multiplier, p->output_shift);
+    return MCUGEN_MIN(MCUGEN_MAX(raw + p->output_offset, p->act_min), p->act_max);
+}
+
+/* One loop over the output for every binary operator; element i of each input is read before
+ * element i of the output is written. */
+static void broadcast_binary(int32_t kind, const void *params, const mcugen_dims_t *a_dims,
+                             const int8_t *a, const mcugen_dims_t *b_dims, const int8_t *b,
+                             const mcugen_dims_t *out_dims, int8_t *out)
 {
     int32_t i = 0;
     for (int32_t n = 0; n < out_dims->n; ++n) {
         for (int32_t y = 0; y < out_dims->h; ++y) {
             for (int32_t x = 0; x < out_dims->w; ++x) {
                 for (int32_t c = 0; c < out_dims->c; ++c, ++i) {
-                    const int32_t ia = (((a_dims->n > 1 ? n : 0) * a_dims->h
-                                         + (a_dims->h > 1 ? y : 0)) * a_dims->w
-                                        + (a_dims->w > 1 ? x : 0)) * a_dims->c
-                                       + (a_dims->c > 1 ? c : 0);
-                    const int32_t ib = (((b_dims->n > 1 ? n : 0) * b_dims->h
-                                         + (b_dims->h > 1 ? y : 0)) * b_dims->w
-                                        + (b_dims->w > 1 ? x : 0)) * b_dims->c
-                                       + (b_dims->c > 1 ? c : 0);
-                    const int32_t va = (p->input1_offset + a[ia]) * (1 << p->left_shift);
-                    const int32_t vb = (p->input2_offset + b[ib]) * (1 << p->left_shift);
-                    const int32_t sa = mcugen_requantize(va, p->input1_multiplier,
-                                                         p->input1_shift);
-                    const int32_t sb = mcugen_requantize(vb, p->input2_multiplier,
-                                                         p->input2_shift);
-                    const int32_t sum = mcugen_requantize(sa + sb, p->output_multiplier,
-                                                          p->output_shift);
-                    out[i] = clamp_s8(sum + p->output_offset, p->act_min, p->act_max);
+                    const int32_t va = a[broadcast_index(a_dims, n, y, x, c)];
+                    const int32_t vb = b[broadcast_index(b_dims, n, y, x, c)];
+                    int32_t v;
+                    switch (kind) {
+                    case BINARY_ADD:
+                        v = add_sub_value((const mcugen_add_params_t *)params, va, vb, 1);
+                        break;
+                    case BINARY_SUB:
+                        v = add_sub_value((const mcugen_add_params_t *)params, va, vb, -1);
+                        break;
+                    case BINARY_MUL:
+                        v = mul_value((const mcugen_mul_params_t *)params, va, vb);
+                        break;
+                    case BINARY_MAX:
+                        v = MCUGEN_MAX(va, vb);
+                        break;
+                    default:
+                        v = MCUGEN_MIN(va, vb);
+                        break;
+                    }
+                    out[i] = (int8_t)v;
                 }
             }
         }
     }
 }
 
-void mcugen_requantize_s8(int32_t size, const int8_t *in, int32_t input_offset,
-                          int32_t multiplier, int32_t shift, int32_t output_offset, int8_t *out)
+void mcugen_add_s8(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int8_t *a,
+                   const mcugen_dims_t *b_dims, const int8_t *b,
+                   const mcugen_dims_t *out_dims, int8_t *out)
+{
+    broadcast_binary(BINARY_ADD, p, a_dims, a, b_dims, b, out_dims, out);
+}
+
+void mcugen_sub_s8(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int8_t *a,
+                   const mcugen_dims_t *b_dims, const int8_t *b,
+                   const mcugen_dims_t *out_dims, int8_t *out)
+{
+    broadcast_binary(BINARY_SUB, p, a_dims, a, b_dims, b, out_dims, out);
+}
+
+void mcugen_mul_s8(const mcugen_mul_params_t *p, const mcugen_dims_t *a_dims, const int8_t *a,
+                   const mcugen_dims_t *b_dims, const int8_t *b,
+                   const mcugen_dims_t *out_dims, int8_t *out)
+{
+    broadcast_binary(BINARY_MUL, p, a_dims, a, b_dims, b, out_dims, out);
+}
+
+void mcugen_maximum_s8(const mcugen_dims_t *a_dims, const int8_t *a,
+                       const mcugen_dims_t *b_dims, const int8_t *b,
+                       const mcugen_dims_t *out_dims, int8_t *out)
+{
+    broadcast_binary(BINARY_MAX, NULL, a_dims, a, b_dims, b, out_dims, out);
+}
+
+void mcugen_minimum_s8(const mcugen_dims_t *a_dims, const int8_t *a,
+                       const mcugen_dims_t *b_dims, const int8_t *b,
+                       const mcugen_dims_t *out_dims, int8_t *out)
+{
+    broadcast_binary(BINARY_MIN, NULL, a_dims, a, b_dims, b, out_dims, out);
+}
+
+void mcugen_lut_s8(int32_t size, const int8_t *in, const int8_t *table, int8_t *out)
 {
     for (int32_t i = 0; i < size; ++i) {
-        const int32_t v = mcugen_requantize((int32_t)in[i] + input_offset, multiplier, shift);
-        out[i] = clamp_s8(v + output_offset, -128, 127);
+        out[i] = table[in[i] + 128];
+    }
+}
+
+void mcugen_requantize_8(int32_t size, const void *in, int32_t in_unsigned, int32_t input_offset,
+                         int32_t multiplier, int32_t shift, int32_t output_offset,
+                         int32_t out_unsigned, void *out)
+{
+    const int32_t lo = out_unsigned ? 0 : -128, hi = out_unsigned ? 255 : 127;
+    for (int32_t i = 0; i < size; ++i) {
+        const int32_t x = in_unsigned ? ((const uint8_t *)in)[i] : ((const int8_t *)in)[i];
+        const int32_t v = mcugen_requantize(x + input_offset, multiplier, shift) + output_offset;
+        const int32_t clamped = MCUGEN_MIN(MCUGEN_MAX(v, lo), hi);
+        if (out_unsigned) {
+            ((uint8_t *)out)[i] = (uint8_t)clamped;
+        } else {
+            ((int8_t *)out)[i] = (int8_t)clamped;
+        }
     }
 }
 

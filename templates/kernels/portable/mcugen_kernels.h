@@ -49,6 +49,12 @@ typedef struct {
 } mcugen_add_params_t;
 
 typedef struct {
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} mcugen_mul_params_t;
+
+typedef struct {
     int32_t input_multiplier, input_left_shift, diff_min;
 } mcugen_softmax_params_t;
 
@@ -78,21 +84,38 @@ void mcugen_avgpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_di
 void mcugen_maxpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                        const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out);
 
-/* Elementwise add with broadcasting over 4-D shapes (a dimension of 1 broadcasts).
- * Safe in place (out == a or out == b) when the shapes are equal. */
+/* Elementwise ADD, SUB, MUL, MAXIMUM, MINIMUM with broadcasting over 4-D shapes (a dimension
+ * of 1 broadcasts). Safe in place (out == a or out == b) when the shapes are equal. */
 void mcugen_add_s8(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int8_t *a,
                    const mcugen_dims_t *b_dims, const int8_t *b,
                    const mcugen_dims_t *out_dims, int8_t *out);
+void mcugen_sub_s8(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int8_t *a,
+                   const mcugen_dims_t *b_dims, const int8_t *b,
+                   const mcugen_dims_t *out_dims, int8_t *out);
+void mcugen_mul_s8(const mcugen_mul_params_t *p, const mcugen_dims_t *a_dims, const int8_t *a,
+                   const mcugen_dims_t *b_dims, const int8_t *b,
+                   const mcugen_dims_t *out_dims, int8_t *out);
+void mcugen_maximum_s8(const mcugen_dims_t *a_dims, const int8_t *a,
+                       const mcugen_dims_t *b_dims, const int8_t *b,
+                       const mcugen_dims_t *out_dims, int8_t *out);
+void mcugen_minimum_s8(const mcugen_dims_t *a_dims, const int8_t *a,
+                       const mcugen_dims_t *b_dims, const int8_t *b,
+                       const mcugen_dims_t *out_dims, int8_t *out);
+
+/* out[i] = table[in[i] + 128]: any int8 -> int8 function of one value (LOGISTIC, TANH, the
+ * RELU family, HARD_SWISH), its 256 results computed on the host by the simulator. In place. */
+void mcugen_lut_s8(int32_t size, const int8_t *in, const int8_t *table, int8_t *out);
 
 /* Softmax over rows of `depth` values, int8 -> int8 (scale 1/256, zero point -128).
  * Safe in place. */
 void mcugen_softmax_s8(const mcugen_softmax_params_t *p, int32_t rows, int32_t depth,
                        const int8_t *in, int8_t *out);
 
-/* int8 -> int8 requantization (QUANTIZE between quantized types). Safe in place. */
-void mcugen_requantize_s8(int32_t size, const int8_t *in, int32_t input_offset,
-                          int32_t multiplier, int32_t shift, int32_t output_offset,
-                          int8_t *out);
+/* Requantization between 8-bit types (QUANTIZE int8/uint8 -> int8/uint8). Safe in place.
+ * in_unsigned / out_unsigned select uint8 for the input / output. */
+void mcugen_requantize_8(int32_t size, const void *in, int32_t in_unsigned, int32_t input_offset,
+                         int32_t multiplier, int32_t shift, int32_t output_offset,
+                         int32_t out_unsigned, void *out);
 
 #ifdef __cplusplus
 }
