@@ -81,3 +81,58 @@ def test_requantize(host_build, shape, s_in, z_in, s_out, z_out, types):
     graph = unary_graph("QUANTIZE", shape, t_in, t_out, (s_in, z_in), (s_out, z_out))
     graph.name = "requantize_c"
     _check(graph, host_build)
+
+
+# -- data movement and MEAN, with the simulator tests' own case generators -------------------------
+
+from tests.sim import test_data_movement_props as dm  # noqa: E402
+from tests.sim import test_mean_props as mp  # noqa: E402
+
+
+def _int8_case(case: dict) -> bool:
+    return np.dtype(case.get("dtype", np.int8)) == np.int8
+
+
+@SETTINGS
+@given(dm.pad_case())
+def test_pad_c(host_build, c):
+    if _int8_case(c):
+        graph = dm.pad_graph(c)
+        graph.name = "pad_c"
+        _check(graph, host_build)
+
+
+@SETTINGS
+@given(dm.concat_case())
+def test_concatenation_c(host_build, c):
+    if _int8_case(c):
+        graph = dm.concat_graph(c)
+        graph.name = "concat_c"
+        _check(graph, host_build)
+
+
+@SETTINGS
+@given(dm.transpose_case())
+def test_transpose_c(host_build, c):
+    if _int8_case(c):
+        graph = dm.transpose_graph(c)
+        graph.name = "transpose_c"
+        _check(graph, host_build)
+
+
+@SETTINGS
+@given(dm.slice_case())
+def test_strided_slice_c(host_build, c):
+    out_shape = dm.python_slice_shape(c)
+    if _int8_case(c) and out_shape and 0 not in out_shape and len(out_shape) <= 4:
+        graph = dm.slice_graph(c, out_shape)
+        graph.name = "slice_c"
+        _check(graph, host_build)
+
+
+@SETTINGS
+@given(mp.mean_case())
+def test_mean_c(host_build, case):
+    graph = mp.mean_graph(*case)
+    graph.name = "mean_c"
+    _check(graph, host_build)

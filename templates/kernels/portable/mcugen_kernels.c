@@ -348,6 +348,70 @@ void mcugen_requantize_8(int32_t size, const void *in, int32_t in_unsigned, int3
     }
 }
 
+/* ---- data movement and reduction -------------------------------------------------------- */
+
+void mcugen_copy_4d_s8(const int8_t *in, const int32_t in_strides[4], const int32_t counts[4],
+                       int8_t *out, const int32_t out_strides[4])
+{
+    for (int32_t a = 0; a < counts[0]; ++a) {
+        for (int32_t b = 0; b < counts[1]; ++b) {
+            for (int32_t c = 0; c < counts[2]; ++c) {
+                const int8_t *src = in + a * in_strides[0] + b * in_strides[1] + c * in_strides[2];
+                int8_t *dst = out + a * out_strides[0] + b * out_strides[1] + c * out_strides[2];
+                for (int32_t d = 0; d < counts[3]; ++d) {
+                    dst[d * out_strides[3]] = src[d * in_strides[3]];
+                }
+            }
+        }
+    }
+}
+
+void mcugen_fill_s8(int32_t size, int8_t value, int8_t *out)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        out[i] = value;
+    }
+}
+
+void mcugen_mean_s8(const mcugen_dims_t *in_dims, const int8_t *in, const int32_t reduce[4],
+                    int32_t input_zero_point, int32_t multiplier, int32_t shift,
+                    int32_t output_zero_point, int8_t *out)
+{
+    const int32_t dims[4] = {in_dims->n, in_dims->h, in_dims->w, in_dims->c};
+    const int32_t strides[4] = {dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1};
+    int32_t outer[4], inner[4], count = 1;
+    for (int32_t k = 0; k < 4; ++k) {
+        outer[k] = reduce[k] ? 1 : dims[k];
+        inner[k] = reduce[k] ? dims[k] : 1;
+        count *= inner[k];
+    }
+    int32_t o = 0;
+    for (int32_t a0 = 0; a0 < outer[0]; ++a0) {
+        for (int32_t a1 = 0; a1 < outer[1]; ++a1) {
+            for (int32_t a2 = 0; a2 < outer[2]; ++a2) {
+                for (int32_t a3 = 0; a3 < outer[3]; ++a3) {
+                    const int8_t *base = in + a0 * strides[0] + a1 * strides[1]
+                                         + a2 * strides[2] + a3 * strides[3];
+                    int32_t sum = 0;
+                    for (int32_t b0 = 0; b0 < inner[0]; ++b0) {
+                        for (int32_t b1 = 0; b1 < inner[1]; ++b1) {
+                            for (int32_t b2 = 0; b2 < inner[2]; ++b2) {
+                                for (int32_t b3 = 0; b3 < inner[3]; ++b3) {
+                                    sum += base[b0 * strides[0] + b1 * strides[1]
+                                                + b2 * strides[2] + b3 * strides[3]];
+                                }
+                            }
+                        }
+                    }
+                    const int32_t v = mcugen_requantize(sum - input_zero_point * count,
+                                                        multiplier, shift) + output_zero_point;
+                    out[o++] = clamp_s8(v, -128, 127);
+                }
+            }
+        }
+    }
+}
+
 /* ---- softmax (gemmlowp fixed point: exp on F5 inputs, sums in F12) --------------------------- */
 
 static int32_t saturating_shift_left(int32_t x, int32_t exponent)

@@ -117,6 +117,20 @@ void mcugen_requantize_8(int32_t size, const void *in, int32_t in_unsigned, int3
                          int32_t multiplier, int32_t shift, int32_t output_offset,
                          int32_t out_unsigned, void *out);
 
+/* Strided 4-D byte copy: out[sum i_k * out_strides[k]] = in[sum i_k * in_strides[k]] for
+ * i_k < counts[k]. With host-computed strides and start pointers it is TRANSPOSE, STRIDED_SLICE,
+ * one input of CONCATENATION, or the interior of PAD. Strides may be negative. */
+void mcugen_copy_4d_s8(const int8_t *in, const int32_t in_strides[4], const int32_t counts[4],
+                       int8_t *out, const int32_t out_strides[4]);
+
+void mcugen_fill_s8(int32_t size, int8_t value, int8_t *out);
+
+/* MEAN over the axes flagged in reduce[4] (NHWC), TFLM's QuantizedMeanOrSum: the sum minus
+ * count * input zero point, requantized by a multiplier that already holds 1/count. */
+void mcugen_mean_s8(const mcugen_dims_t *in_dims, const int8_t *in, const int32_t reduce[4],
+                    int32_t input_zero_point, int32_t multiplier, int32_t shift,
+                    int32_t output_zero_point, int8_t *out);
+
 #ifdef __cplusplus
 }
 #endif
