@@ -51,7 +51,7 @@ def loop_firmware(tmp_path_factory):
             need_tools("arm-none-eabi-gcc")
             stand_in = SimpleNamespace(
                 name="loop", kernels="test", sources=[FIXTURES / fixture],
-                library_sources=[], include_dirs=[templates_dir() / "runtime"],
+                library_sources=[], include_dirs=[templates_dir() / "runtime", FIXTURES],
                 inputs=[(4, "int8")], outputs=[(4, "int8")])
             cache[(board, fixture)] = build_harness(
                 load_board(board), tmp_path_factory.mktemp(f"{Path(fixture).stem}-{board}"),
