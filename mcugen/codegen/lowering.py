@@ -1,9 +1,9 @@
 """The lowering registry: one function per (operator, backend) turns a graph node into the
-parameters of its C template, ``templates/ops/<backend>/<opcode>.c.j2``.
+parameters of its C template, ``templates/ops/<backend folder>/<template>.c.j2``.
 
 A lowering function ``lower(ctx, op) -> dict`` may register constant data through ``ctx.const``;
 the dict becomes the variables of the operator family's template
-``templates/ops/<backend>/<template>.c.j2`` (``op`` and ``comment`` are added).
+``templates/ops/<backend folder or common>/<template>.c.j2`` (``op`` and ``comment`` are added).
 """
 
 from __future__ import annotations

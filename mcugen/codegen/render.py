@@ -130,8 +130,13 @@ def _short(tensor_name: str) -> str:
     return tensor_name.split(";")[-1][-48:]
 
 
+# Template folder per backend. The CMSIS-NN one holds mcugen's own call templates; its name keeps
+# clear of "cmsis-nn/", the path that would mean vendored CMSIS-NN source.
+_TEMPLATE_FOLDERS = {"portable": "portable", "cmsis-nn": "cmsis_nn_calls"}
+
+
 def _template(env: jinja2.Environment, kernels: str, template: str) -> jinja2.Template:
-    for folder in (kernels, "common"):
+    for folder in (_TEMPLATE_FOLDERS[kernels], "common"):
         try:
             return env.get_template(f"ops/{folder}/{template}.c.j2")
         except jinja2.TemplateNotFound:
