@@ -76,5 +76,5 @@ def test_non_int8_is_a_clear_error():
     from mcugen.errors import UnsupportedOperatorError
     from mcugen.sim import Simulator
     graph = unary_graph("LOGISTIC", (4,), np.int16, np.int16, (0.1, 0), (1 / 32768, 0))
-    with pytest.raises(UnsupportedOperatorError, match="LOGISTIC at index 0"):
+    with pytest.raises(UnsupportedOperatorError, match=r"LOGISTIC \(int16\) at index 0"):
         Simulator(graph).run([np.zeros(4, np.int16)])

@@ -137,5 +137,5 @@ def test_int16_add_is_a_clear_error():
     from mcugen.sim import Simulator
     graph = binary_graph("ADD", (4,), (4,), (4,), (0.1, 0), (0.1, 0), (0.1, 0), "NONE",
                          dtype=np.int16)
-    with pytest.raises(UnsupportedOperatorError, match="ADD at index 0"):
+    with pytest.raises(UnsupportedOperatorError, match=r"ADD \(int16\) at index 0"):
         Simulator(graph).run([np.zeros(4, np.int16)] * 2)
