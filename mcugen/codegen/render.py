@@ -86,11 +86,7 @@ def render_sources(graph: Graph, plan, kernels: str, cpu: str, name: str,
             raise UnsupportedOperatorError(op.opcode, op.index, graph.name,
                                            stage="no code generator")
         ctx.backend = backend
-        try:
-            params = fn(ctx, op)
-        except ValueError as exc:
-            raise InputError(f"cannot generate {op.opcode} at index {op.index}: {exc}",
-                             graph.name) from None
+        params = fn(ctx, op)   # model defects raise InputError; anything else is mcugen's bug
         comment = " -> ".join(f"{_short(graph.tensors[i].name)} {list(graph.tensors[i].shape)}"
                               for i in op.inputs[:1] + op.outputs if i >= 0)
         params.update(op=op, comment=comment.replace("*/", "* /"), NAME=name.upper())

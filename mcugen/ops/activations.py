@@ -138,10 +138,12 @@ class LeakyReluParams:
 
 
 def prepare_leaky_relu(graph: Graph, op: Operator) -> LeakyReluParams:
-    """CalculateOpDataLeakyRelu: s_in * alpha / s_out and s_in / s_out in float32."""
+    """CalculateOpDataLeakyRelu: s_in * alpha / s_out and s_in / s_out from the float32 scales and
+    alpha, computed in double as the pinned TFLM does (float32 arithmetic differs by one in some
+    outputs, e.g. alpha 0.99 with equal scales)."""
     x, y = _io(graph, op)
-    s_in, s_out = np.float32(scale_of(x)), np.float32(scale_of(y))
-    alpha = np.float32(op.options.get("alpha", 0.0))
+    s_in, s_out = np.float64(np.float32(scale_of(x))), np.float64(np.float32(scale_of(y)))
+    alpha = np.float64(np.float32(op.options.get("alpha", 0.0)))
     m_alpha, sh_alpha = fx.quantize_multiplier(float(s_in * alpha / s_out))
     m_id, sh_id = fx.quantize_multiplier(float(s_in / s_out))
     return LeakyReluParams(zero_point_of(x), zero_point_of(y), m_alpha, sh_alpha, m_id, sh_id)

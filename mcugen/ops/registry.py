@@ -232,3 +232,13 @@ def undeployable(graph: Graph, chain: tuple[str, ...]) -> list[tuple[int, str, s
             except UnsupportedOperatorError as exc:
                 found.append((op.index, op.opcode, exc.message))
     return found
+
+
+def prepare_all(graph: Graph) -> None:
+    """Run every integer operator's ``prepare``: a model defect it finds (an output scale TFLM
+    rejects, an axis out of range, ...) raises the same InputError in every command, before any
+    stage relies on the constants."""
+    for op in graph.operators:
+        r = lookup(op.opcode)
+        if r is not None and r.prepare is not None and "float32" not in op_dtypes(graph, op):
+            r.prepare(graph, op)

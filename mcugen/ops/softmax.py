@@ -12,6 +12,7 @@ from ..fixedpoint import (
     calculate_input_radius,
     preprocess_softmax_scaling,
 )
+from ..errors import InputError
 from ..model.graph import Graph, Operator
 from .common import scale_of
 
@@ -33,7 +34,8 @@ def prepare_softmax(graph: Graph, op: Operator) -> SoftmaxParams:
     y = graph.tensors[op.outputs[0]]
     if y.dtype != np.int8 or y.quant is None or int(y.quant.zero_point[0]) != -128 \
             or float(y.quant.scale[0]) != 1.0 / 256:
-        raise ValueError("int8 SOFTMAX needs output scale 1/256 and zero point -128")
+        raise InputError("int8 SOFTMAX needs output scale 1/256 and zero point -128 (TFLM "
+                         "rejects any other)", f"operator {op.index}")
     beta = float(np.float32(op.options.get("beta", 1.0)))
     mult, shift = preprocess_softmax_scaling(beta, float(np.float32(scale_of(x))),
                                              SCALED_DIFF_INTEGER_BITS)

@@ -16,7 +16,7 @@ from .assign import Block, assign_offsets
 from .lifetimes import compute_lifetimes
 from .reorder import optimal_order
 from ..errors import UnsupportedOperatorError
-from ..ops.registry import backend_chain, choose_backend
+from ..ops.registry import backend_chain, choose_backend, prepare_all
 from .scratch import scratch_bytes, variant
 
 
@@ -86,6 +86,7 @@ def plan_memory(graph: Graph, kernels: str | tuple[str, ...] = "portable", cpu: 
                 keep_all: bool = False) -> MemoryPlan:
     """Plan the arena. ``keep_all`` gives a debug plan in which no tensor is ever overwritten.
     Each layer's scratch is that of the backend it gets (:func:`layer_backends`)."""
+    prepare_all(graph)
     backends = layer_backends(graph, kernels)
     kernels = kernels if isinstance(kernels, str) else kernels[0]
     orders = [list(range(len(graph.operators)))]

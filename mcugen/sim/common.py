@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..errors import InputError
+
 
 def apply_float_activation(x: np.ndarray, activation: str) -> np.ndarray:
     if activation == "RELU":
@@ -17,7 +19,7 @@ def apply_float_activation(x: np.ndarray, activation: str) -> np.ndarray:
         return np.tanh(x)
     if activation == "NONE":
         return x
-    raise ValueError(f"fused activation {activation} is not supported")
+    raise InputError(f"fused activation {activation} is not supported")
 
 
 def windows(x: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int,

@@ -27,14 +27,14 @@ def quantize(ctx: LoweringContext, op) -> dict:
                 "input": ctx.ptr(op.inputs[0], "void"), "output": ctx.ptr(op.outputs[0], "void"),
                 "in_unsigned": int(x.dtype.name == "uint8"),
                 "out_unsigned": int(y.dtype.name == "uint8")}
-    raise ValueError(f"{x.dtype} -> {y.dtype} is not generated")
+    raise AssertionError(f"{x.dtype} -> {y.dtype}: the record's check should have refused it")
 
 
 @lowering("DEQUANTIZE")
 def dequantize(ctx: LoweringContext, op) -> dict:
     x, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
     if x.dtype.name != "int8" or y.dtype != np.float32:
-        raise ValueError(f"{x.dtype} -> {y.dtype} is not generated")
+        raise AssertionError(f"{x.dtype} -> {y.dtype}: the record's check should have refused it")
     return {"kind": "to_float", "size": y.size, "input": ctx.ptr(op.inputs[0]),
             "output": ctx.ptr(op.outputs[0], "float"),
             "scale": repr(float(np.float64(np.float32(scale_of(x))))),
