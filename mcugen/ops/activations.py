@@ -1,15 +1,11 @@
-"""Standalone activations: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+Standalone activations: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
 
-QUANT kernels follow TFLM's int8 reference kernels (logistic_common.cc + reference_integer_ops
-logistic.h, tanh.cc + tanh.h, activations_common.cc, leaky_relu_common.cc + leaky_relu.h,
-hard_swish_common.cc + hard_swish.h). Each int8 activation maps one int8 to one int8, so the
-kernel evaluates TFLM's integer formula once on all 256 inputs (``lut_<op>``, cached per
-operator) and then indexes that table: exact by construction, and fast. The code generator can
-emit the same table or the same constants (``prepare_<op>``)."""
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/activations.py``."""
 
 from __future__ import annotations
 
-from .registry import FixedOutput, FreeOutput, PORTABLE, record
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +14,7 @@ from .. import fixedpoint as fx
 from ..errors import InputError
 from ..model.graph import Graph, Operator
 from .common import QMAX, QMIN, scale_of, zero_point_of
+from .registry import PORTABLE, FixedOutput, FreeOutput, record
 
 ALL_INT8 = np.arange(-128, 128, dtype=np.int64)
 

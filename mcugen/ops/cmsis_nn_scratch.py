@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 from ..errors import InputError
 from ..model.graph import Graph, Operator
 
@@ -170,7 +169,7 @@ def _nhwc(shape: tuple[int, ...]) -> Dims:
 
 
 def _conv_params(graph: Graph, op: Operator) -> ConvParams:
-    from .conv import geometry   # the padding TFLM (and the kernels) use
+    from .conv import geometry  # the padding TFLM (and the kernels) use
     sh, sw, dh, dw, pad_top, pad_left = geometry(graph, op)
     return ConvParams(stride_h=sh, stride_w=sw, pad_h=pad_top, pad_w=pad_left, dil_h=dh, dil_w=dw)
 

@@ -52,7 +52,8 @@ def activation_range_quantized(activation: str, output: Tensor) -> tuple[int, in
                 min(qmax, _quantize_float32(s, zp, 1.0)))
     if activation == "NONE":
         return qmin, qmax
-    raise InputError(f"fused activation {activation} is not supported on an int8 output", output.name)
+    raise InputError(f"fused activation {activation} is not supported on an int8 output",
+                     output.name)
 
 
 def same_padding(in_size: int, filter_size: int, stride: int, dilation: int,

@@ -1,18 +1,18 @@
-"""CONCATENATION (TFLM concatenation.cc): a byte copy along one axis.
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+CONCATENATION (TFLM concatenation.cc): a byte copy along one axis.
 
-TFLM's int8 kernel does not requantize: it requires every input to carry the output's scale and
-zero point and rejects the model otherwise, so the simulator does the same (a clear error rather
-than silently different numbers)."""
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/concatenation.py``."""
 
 from __future__ import annotations
 
-from .registry import record, SameParams, PORTABLE
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InputError
 from ..model.graph import Graph, Operator
+from .registry import PORTABLE, SameParams, record
 
 
 @dataclass

@@ -1,20 +1,19 @@
-"""CONV_2D and DEPTHWISE_CONV_2D (TFLM reference_integer_ops::ConvPerChannel /
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+CONV_2D and DEPTHWISE_CONV_2D (TFLM reference_integer_ops::ConvPerChannel /
 DepthwiseConvPerChannel, and the float reference kernels).
 
-The integer kernels accumulate sum(w * (x - zp_in)) exactly (float64 matmul of small integers is
-exact far beyond these sums), add the int32 bias, requantize per output channel with TFLM's double
-rounding, add the output zero point and clamp to the fused activation range."""
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/conv.py``."""
 
 from __future__ import annotations
 
-from . import cmsis_nn_scratch
-from .registry import record, Weighted, int8_tensors
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..fixedpoint import quantize_multipliers
 from ..model.graph import Graph, Operator
+from . import cmsis_nn_scratch
 from .common import (
     activation_range_quantized,
     effective_scale,
@@ -22,6 +21,7 @@ from .common import (
     scale_of,
     zero_point_of,
 )
+from .registry import Weighted, int8_tensors, record
 
 
 @dataclass
@@ -80,16 +80,6 @@ def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
                       mult, shift, act_min, act_max)
 
 
-def conv_weight_matrix(w: np.ndarray, groups: int = 1) -> list[np.ndarray]:
-    """Per group, the (KH*KW*C_in_filter, O/groups) float64 matrix the im2col rows multiply:
-    row order (kh, kw, c) matches :func:`_im2col`."""
-    c_out, kh, kw, c_in_f = w.shape
-    per_group = c_out // groups
-    return [np.ascontiguousarray(w[g * per_group:(g + 1) * per_group].transpose(1, 2, 3, 0)
-                                 .reshape(kh * kw * c_in_f, per_group), dtype=np.float64)
-            for g in range(groups)]
-
-
 def conv_macs(graph: Graph, op: Operator) -> int:
     """Output elements x filter taps x input channels (weights [Cout, KH, KW, Cin])."""
     w = graph.tensors[op.inputs[1]].shape
@@ -109,8 +99,9 @@ def transpose_conv_macs(graph: Graph, op: Operator) -> int:
 
 
 RECORDS = (
-    record("CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv, quant=Weighted(axis=0),
-           version=3, backends={"cmsis-nn": int8_tensors, "portable": int8_tensors},
+    record("CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv,
+           quant=Weighted(axis=0), version=3,
+           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors},
            macs=conv_macs, scratch={"cmsis-nn": cmsis_nn_scratch.conv_2d}),
     record("DEPTHWISE_CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv,
            quant=Weighted(axis=3), version=3,

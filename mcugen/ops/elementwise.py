@@ -1,14 +1,11 @@
-"""Binary elementwise operators: ADD, SUB, MUL, MAXIMUM, MINIMUM.
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+Binary elementwise operators: ADD, SUB, MUL, MAXIMUM, MINIMUM.
 
-QUANT kernels follow TFLM (add_common.cc, sub_common.cc, mul_common.cc, maximum_minimum.cc and
-the reference_integer_ops / reference_ops element functions). TFLM's BroadcastAdd6DSlow-style
-broadcast loops apply the same per-element function at broadcast index pairs, which numpy
-broadcasting reproduces exactly (TFLM requires broadcastable shapes, as numpy does).
-FLOAT kernels compute in float32 like the reference float kernels."""
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/elementwise.py``."""
 
 from __future__ import annotations
 
-from .registry import FreeOutput, PORTABLE, SameParams, int8_tensors, record, same_shapes
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +13,7 @@ import numpy as np
 from ..fixedpoint import quantize_multiplier
 from ..model.graph import Graph, Operator
 from .common import activation_range_quantized, scale_of, zero_point_of
+from .registry import PORTABLE, FreeOutput, SameParams, int8_tensors, record, same_shapes
 
 INT8_LEFT_SHIFT = 20      # TFLM's headroom shift for int8 ADD/SUB (15 for int16)
 

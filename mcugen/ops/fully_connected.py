@@ -1,19 +1,23 @@
-"""FULLY_CONNECTED (TFLM reference_integer_ops::FullyConnected / FullyConnectedPerChannel and the
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+FULLY_CONNECTED (TFLM reference_integer_ops::FullyConnected / FullyConnectedPerChannel and the
 float reference). The input is flattened to (batches, accum_depth) where accum_depth is the
 weights' second dimension; keep_num_dims only changes the output's shape, which the executor
-takes from the output tensor."""
+takes from the output tensor.
+
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/fully_connected.py``."""
 
 from __future__ import annotations
 
-from . import cmsis_nn_scratch
-from .registry import record, Weighted, int8_tensors
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..fixedpoint import quantize_multipliers
 from ..model.graph import Graph, Operator
+from . import cmsis_nn_scratch
 from .common import activation_range_quantized, effective_scale, scale_of, zero_point_of
+from .registry import Weighted, int8_tensors, record
 
 
 @dataclass

@@ -1,14 +1,12 @@
-"""MEAN (TFLM reduce_common.cc: PrepareMeanOrSumHelper + reference_ops::QuantizedMeanOrSum for
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+MEAN (TFLM reduce_common.cc: PrepareMeanOrSumHelper + reference_ops::QuantizedMeanOrSum for
 int8, one path for every axis set; the float reference for float32).
 
-int8: the raw values are summed in int32 over the reduced axes, the zero point is removed as
-``zp * count``, and the division by the element count is folded into the requantization
-multiplier (``(multiplier << shift) / count`` with ``shift = floor(log2(count))`` capped at 32
-and at ``31 + output_shift``)."""
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/mean.py``."""
 
 from __future__ import annotations
 
-from .registry import record, FreeOutput, PORTABLE
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +15,7 @@ from ..errors import InputError
 from ..fixedpoint import quantize_multiplier
 from ..model.graph import Graph, Operator
 from .common import scale_of, zero_point_of
+from .registry import PORTABLE, FreeOutput, record
 
 
 @dataclass

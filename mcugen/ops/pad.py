@@ -1,12 +1,11 @@
-"""PAD and PADV2 (TFLM pad.cc / reference_ops::PadImpl).
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+PAD and PADV2 (TFLM pad.cc / reference_ops::PadImpl).
 
-The int8 kernel copies the input bytes unchanged (TFLM does not requantize) and fills the border
-with the output zero point (PAD) or the constant_values scalar (PADV2); float fills with 0.0 or the
-constant."""
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/pad.py``."""
 
 from __future__ import annotations
 
-from .registry import record, SameParams, PORTABLE
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +13,7 @@ import numpy as np
 from ..errors import InputError
 from ..model.graph import Graph, Operator
 from .common import constant_input
+from .registry import PORTABLE, SameParams, record
 
 
 @dataclass
@@ -46,8 +46,8 @@ def prepare_pad(graph: Graph, op: Operator) -> PadParams:
 
 
 RECORDS = (
-    record("PAD", "pad", dtypes=("int8", "float32"), prepare=prepare_pad, quant=SameParams((0,)),
-           version=2, backends=PORTABLE),
-    record("PADV2", "pad", dtypes=("int8", "float32"), prepare=prepare_pad, quant=SameParams((0, 2)),
-           version=2, backends=PORTABLE),
+    record("PAD", "pad", dtypes=("int8", "float32"), prepare=prepare_pad,
+           quant=SameParams((0,)), version=2, backends=PORTABLE),
+    record("PADV2", "pad", dtypes=("int8", "float32"), prepare=prepare_pad,
+           quant=SameParams((0, 2)), version=2, backends=PORTABLE),
 )

@@ -1,16 +1,17 @@
-"""AVERAGE_POOL_2D and MAX_POOL_2D (TFLM reference_integer_ops pooling and the float reference).
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+AVERAGE_POOL_2D and MAX_POOL_2D (TFLM reference_integer_ops pooling and the float reference).
 
-Only taps inside the image count: the average divides by the number of such taps, rounding half
-away from zero with C's truncating division, exactly as the reference loop does."""
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/pooling.py``."""
 
 from __future__ import annotations
 
-from . import cmsis_nn_scratch
-from .registry import record, SameParams, int8_tensors
 from dataclasses import dataclass
 
 from ..model.graph import Graph, Operator
+from . import cmsis_nn_scratch
 from .common import activation_range_quantized, padding_before
+from .registry import SameParams, int8_tensors, record
 
 
 @dataclass

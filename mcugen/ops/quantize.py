@@ -1,12 +1,12 @@
-"""QUANTIZE and DEQUANTIZE (TFLM quantize.cc / dequantize.cc with reference AffineQuantize,
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+QUANTIZE and DEQUANTIZE (TFLM quantize.cc / dequantize.cc with reference AffineQuantize,
 Requantize and Dequantize).
 
-QUANTIZE float → int8/uint8 divides in float32 and rounds half away from zero; QUANTIZE between
-integer types requantizes with a multiplier of s_in / s_out (double), as TFLM's Prepare computes it."""
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/quantize.py``."""
 
 from __future__ import annotations
 
-from .registry import record
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +14,7 @@ import numpy as np
 from ..fixedpoint import quantize_multiplier
 from ..model.graph import Graph, Operator
 from .common import QMAX, QMIN, scale_of, zero_point_of
+from .registry import record
 
 
 @dataclass

@@ -1,20 +1,24 @@
-"""SOFTMAX over the last axis (TFLM reference_ops::Softmax for int8 → int8 with gemmlowp
-fixed-point exp, kScaledDiffIntegerBits = 5; and the float reference)."""
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+SOFTMAX over the last axis (TFLM reference_ops::Softmax for int8 → int8 with gemmlowp
+fixed-point exp, kScaledDiffIntegerBits = 5; and the float reference).
+
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/softmax.py``."""
 
 from __future__ import annotations
 
-from .registry import record, FixedOutput, int8_tensors
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from ..fixedpoint import (
     calculate_input_radius,
     preprocess_softmax_scaling,
 )
-from ..errors import InputError
 from ..model.graph import Graph, Operator
 from .common import scale_of
+from .registry import FixedOutput, int8_tensors, record
 
 SCALED_DIFF_INTEGER_BITS = 5
 

@@ -1,14 +1,12 @@
-"""STRIDED_SLICE (TFLM strided_slice.cc, reference_ops::StridedSlice with strided_slice_logic.h's
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+STRIDED_SLICE (TFLM strided_slice.cc, reference_ops::StridedSlice with strided_slice_logic.h's
 StridedSliceStartForAxis / StridedSliceEndForAxis).
 
-TFLM ignores ellipsis_mask, new_axis_mask and offset (it zeroes them), needs constant begin/end/
-strides, and copies bytes (no requantization). Per axis: a negative index counts from the end,
-the index is clamped to [0, size] going forward or [-1, size-1] going backward, and only then do
-begin_mask/end_mask override it; a shrunk axis takes the single element at begin."""
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/strided_slice.py``."""
 
 from __future__ import annotations
 
-from .registry import record, SameParams, PORTABLE
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +14,7 @@ import numpy as np
 from ..errors import InputError
 from ..model.graph import Graph, Operator
 from .common import constant_input
+from .registry import PORTABLE, SameParams, record
 
 
 @dataclass
@@ -81,6 +80,6 @@ def prepare_strided_slice(graph: Graph, op: Operator) -> StridedSliceParams:
 
 
 RECORDS = (
-    record("STRIDED_SLICE", "strided_slice", dtypes=("int8", "float32"), prepare=prepare_strided_slice,
-           quant=SameParams((0,)), version=2, backends=PORTABLE),
+    record("STRIDED_SLICE", "strided_slice", dtypes=("int8", "float32"),
+           prepare=prepare_strided_slice, quant=SameParams((0,)), version=2, backends=PORTABLE),
 )

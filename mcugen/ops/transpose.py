@@ -1,14 +1,18 @@
-"""TRANSPOSE (TFLM transpose.cc / reference_ops::Transpose): a permutation of the axes, bytes
-unchanged (no requantization in TFLM either)."""
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+TRANSPOSE (TFLM transpose.cc / reference_ops::Transpose): a permutation of the axes, bytes
+unchanged (no requantization in TFLM either).
+
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/transpose.py``."""
 
 from __future__ import annotations
 
-from .registry import record, SameParams, PORTABLE
 from dataclasses import dataclass
 
 from ..errors import InputError
 from ..model.graph import Graph, Operator
 from .common import constant_input
+from .registry import PORTABLE, SameParams, record
 
 
 @dataclass

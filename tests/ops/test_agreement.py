@@ -177,3 +177,12 @@ def test_simulator_refuses_undeclared_dtype(opcode):
     message = str(info.value)
     assert f"unsupported operator {opcode} (int16) at index 0" in message
     assert "\n" not in message
+
+
+def test_readme_operator_table_is_current():
+    from pathlib import Path
+
+    from mcugen.ops.table import replace_block
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    text = readme.read_text()
+    assert replace_block(text) == text, "run: python -m mcugen.ops.table --write README.md"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...plan.scratch import variant
 from ...ops.fully_connected import prepare_fully_connected
+from ...plan.scratch import variant
 from ..context import LoweringContext
 from ..lowering import lowering
 

@@ -13,9 +13,10 @@ def _transpose(ctx: LoweringContext, op) -> dict:
     n_lead = lead(len(x.shape))
     perm4 = list(range(n_lead)) + [n_lead + k for k in perm]
     in_strides = strides(dims4(x.shape))
-    return strided_copies([{"input": ctx.ptr(op.inputs[0]), "in_strides": [in_strides[k] for k in perm4],
-                   "counts": list(dims4(y.shape)), "output": ctx.ptr(op.outputs[0]),
-                   "out_strides": strides(dims4(y.shape))}])
+    return strided_copies([{"input": ctx.ptr(op.inputs[0]),
+                            "in_strides": [in_strides[k] for k in perm4],
+                            "counts": list(dims4(y.shape)), "output": ctx.ptr(op.outputs[0]),
+                            "out_strides": strides(dims4(y.shape))}])
 
 
 lowering("TRANSPOSE")(_transpose)

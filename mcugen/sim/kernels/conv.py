@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...fixedpoint import multiply_by_quantized_multiplier
-from ...ops.conv import ConvParams, conv_weight_matrix, geometry, prepare_conv
+from ...ops.conv import ConvParams, geometry, prepare_conv
 from ..common import apply_float_activation, windows
 from ..registry import FLOAT, QUANT, KernelCall, register
 
@@ -21,6 +21,16 @@ def _requantize(acc: np.ndarray, p: ConvParams, bias: np.ndarray | None) -> np.n
         acc = acc + bias.astype(np.int64)
     out = multiply_by_quantized_multiplier(acc, p.multipliers, p.shifts) + p.output_zero_point
     return np.clip(out, p.act_min, p.act_max).astype(np.int8)
+
+
+def conv_weight_matrix(w: np.ndarray, groups: int = 1) -> list[np.ndarray]:
+    """Per group, the (KH*KW*C_in_filter, O/groups) float64 matrix the im2col rows multiply:
+    row order (kh, kw, c) matches :func:`_im2col`."""
+    c_out, kh, kw, c_in_f = w.shape
+    per_group = c_out // groups
+    return [np.ascontiguousarray(w[g * per_group:(g + 1) * per_group].transpose(1, 2, 3, 0)
+                                 .reshape(kh * kw * c_in_f, per_group), dtype=np.float64)
+            for g in range(groups)]
 
 
 def _im2col(v: np.ndarray) -> np.ndarray:

@@ -2,7 +2,8 @@
 Requantize and Dequantize).
 
 QUANTIZE float → int8/uint8 divides in float32 and rounds half away from zero; QUANTIZE between
-integer types requantizes with a multiplier of s_in / s_out (double), as TFLM's Prepare computes it."""
+integer types requantizes with a multiplier of s_in / s_out (double), as TFLM's Prepare
+computes it."""
 
 from __future__ import annotations
 
