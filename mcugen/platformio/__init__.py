@@ -12,7 +12,7 @@ from .local_platform import PLATFORM_NAME, install_scons_standin, write_local_pl
 from .pio import (PioProcess, build_with_platformio, flash_with_platformio, pio_environment,
                   run_pio, validate_project)
 from .project import PlatformioProject, write_platformio_project
-from .target import platformio_target
+from .device import platformio_target
 from .targets import PioTarget, emulated_targets, real_targets, resolve_target
 
 __all__ = [

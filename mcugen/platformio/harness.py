@@ -16,7 +16,7 @@ def write_harness(board_name: str, rendered, out_dir, *, optimization: str = "-O
     """Write the harness for ``board_name`` around ``rendered`` into ``out_dir``; returns the files
     (one of them ``linker.ld``)."""
     from ..boards import load_board
-    from ..build.firmware import write_harness_sources
+    from ..firmware.build import write_harness_sources
 
     board = load_board(board_name)
     if board.is_host:

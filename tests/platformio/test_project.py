@@ -194,11 +194,11 @@ def test_verify_on_a_real_board_flashes_through_platformio(tmp_path, monkeypatch
     `pio run -t upload` before talking to P (here the official platform cannot be installed, so
     the flashing step is observed, not performed)."""
     from mcugen.boards import load_board
-    from mcugen.build.firmware import build_firmware
+    from mcugen.firmware.build import build_firmware
     from mcugen.errors import InfrastructureError
     from mcugen.model import load_model
-    import mcugen.platformio.target as target_module
-    from mcugen.target.runner import open_target
+    import mcugen.platformio.device as device_module
+    from mcugen.device.runner import open_device
     from tests.oracle import shared_model
 
     flashed = []
@@ -206,10 +206,10 @@ def test_verify_on_a_real_board_flashes_through_platformio(tmp_path, monkeypatch
     def fake_flash(path, port=None, **kwargs):
         flashed.append(path)
         raise InfrastructureError("offline: the ststm32 platform cannot be installed here")
-    monkeypatch.setattr(target_module, "flash_with_platformio", fake_flash)
+    monkeypatch.setattr(device_module, "flash_with_platformio", fake_flash)
     graph = load_model(shared_model("tflm/hello_world_int8.tflite"))
     fw = build_firmware(graph, load_board("nucleo_l4r5zi"), tmp_path / "fw")
     with pytest.raises(InfrastructureError, match="offline"):
-        with open_target(fw, port="/dev/ttyACM0", graph=graph):
+        with open_device(fw, port="/dev/ttyACM0", graph=graph):
             pass
     assert flashed and (tmp_path / "fw" / "platformio" / "platformio.ini").exists()

@@ -88,7 +88,7 @@ def test_verify_through_the_platformio_route_is_bit_exact(kernels, tmp_path, pio
     every output byte equals the simulator's (verify) and TFLM's (the real sample)."""
     from mcugen.model import load_model
     from mcugen.platformio import platformio_target
-    from mcugen.target.verify import random_inputs, run_on_device, verify_on_device
+    from mcugen.device.verify import random_inputs, run_on_device, verify_on_device
     from tests.oracle import shared_input
 
     if kernels == "cmsis-nn" and not os.environ.get("MCUGEN_CMSIS_NN"):

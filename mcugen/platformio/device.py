@@ -1,8 +1,8 @@
-"""A PlatformIO project as a verification target: ``pio run -t upload``, then the serial protocol.
+"""A PlatformIO project as a verification device: ``pio run -t upload``, then the serial protocol.
 
 For an emulated board "upload" runs the firmware in QEMU with its UART on a TCP port (mcugen's
 local platform); for a real board it flashes through PlatformIO and the harness answers on the
-board's serial port. Either way the caller gets the same :class:`mcugen.target.protocol.Device`
+board's serial port. Either way the caller gets the same :class:`mcugen.device.protocol.Device`
 that ``mcugen verify`` uses with its other routes.
 """
 
@@ -31,7 +31,7 @@ def platformio_target(project, *, port: str | None = None, core_dir=None,
     port when PlatformIO needs one), then open ``port``. Emulated board: upload in the background
     on a free TCP port and connect to it; the pio/QEMU process group ends when the block exits.
     """
-    from ..target.protocol import Device
+    from ..device.protocol import Device
 
     path = getattr(project, "path", project)
     target = getattr(project, "target", None)
