@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
         from ._deploy import choose_kernels, load_deployable
         project = write_platformio_project(load_deployable(args), args.board, args.platformio,
                                            kernels=choose_kernels(args), cmsis_nn=args.cmsis_nn)
-        console.print(f"PlatformIO project for {project.target.name} in {project.path} "
+        console.print(f"PlatformIO project for {project.board.name} in {project.path} "
                       f"({project.library.kernels} kernels): cd there and run `pio run -t upload`")
         return 0
     out = args.output or str(Path("build") / f"{Path(args.model).stem}-{args.board}")

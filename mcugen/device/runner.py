@@ -120,7 +120,7 @@ def open_device(firmware, port: str | None = None, timeout: float = 30.0, flash:
         with platformio_target(project, port=port, timeout=timeout) as device:
             yield device
     elif port:
-        device = Device.open(port, timeout=timeout)
+        device = Device.open(port, timeout=timeout, baudrate=board.monitor_speed or 115200)
         try:
             yield device
         finally:

@@ -34,13 +34,14 @@ def platformio_target(project, *, port: str | None = None, core_dir=None,
     from ..device.protocol import Device
 
     path = getattr(project, "path", project)
-    target = getattr(project, "target", None)
-    emulated = target.emulated if target is not None else port is None
+    board = getattr(project, "board", None)
+    emulated = board.run_method == "qemu" if board is not None else port is None
     if not emulated:
         if not port:
             raise InfrastructureError("a real board needs --port (e.g. /dev/ttyACM0)", str(path))
         flash_with_platformio(path, port=None, core_dir=core_dir, timeout=flash_timeout)
-        device = Device.open(port, timeout=timeout)
+        device = Device.open(port, timeout=timeout, baudrate=board.monitor_speed or 115200
+                             if board is not None else 115200)
         try:
             yield device
         finally:

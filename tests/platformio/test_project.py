@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from mcugen.errors import InputError
-from mcugen.platformio import (build_with_platformio, flash_with_platformio, real_targets,
-                               validate_project, write_platformio_project)
+from mcugen.boards import board_names, load_board
+from mcugen.platformio import (build_with_platformio, flash_with_platformio, validate_project,
+                               write_platformio_project)
 from tests.platformio.conftest import cmsis_nn_tree, fake_rendered
 
 # The boards' official PlatformIO ids (docs.platformio.org/page/boards/) and the architecture
-# their core implies (datasheets): written out here, independent of mcugen's table.
+# their core implies (datasheets): written out here, independent of the board files.
 REAL_BOARDS = {
     "nucleo_l4r5zi": ("ststm32", "nucleo_l4r5zi", "7E-M", True),
     "nucleo_f746zg": ("ststm32", "nucleo_f746zg", "7E-M", True),
@@ -35,8 +36,31 @@ def _expected_output(n=16):
     return out
 
 
+def test_board_files_carry_the_platformio_facts():
+    """PlatformIO's ids, upload protocol, monitor speed and the QEMU machine come from the board
+    files only (mcugen has no second board table)."""
+    for name in board_names("platformio"):
+        board = load_board(name)
+        platform, pio_board, _, _ = REAL_BOARDS[name]
+        assert (board.platformio_platform, board.platformio_board) == (platform, pio_board)
+        assert board.platformio_upload_protocol and board.monitor_speed == 115200
+    for name in board_names("qemu"):
+        board = load_board(name)
+        assert board.platformio_platform == "mcugen-qemu" and board.qemu_machine
+        assert board.platformio_upload_protocol == "qemu" and board.clock_hz
+
+
 def test_every_real_board_known():
-    assert sorted(REAL_BOARDS) == real_targets()
+    assert sorted(REAL_BOARDS) == board_names("platformio")
+
+
+@pytest.mark.parametrize("typed,board", [("nucleo_h743zi", "nucleo_h743zi2"),
+                                         ("NUCLEO-L4R5ZI", "nucleo_l4r5zi"),
+                                         ("rp2040", "pico"), ("nrf52840dk", "nrf52840_dk")])
+def test_aliases_users_type(typed, board, tmp_path):
+    assert load_board(typed).name == board
+    project = write_platformio_project(fake_rendered(tmp_path), typed, tmp_path / "proj")
+    assert project.board.name == board and project.env == board
 
 
 @pytest.mark.parametrize("board", sorted(REAL_BOARDS))
@@ -138,7 +162,7 @@ def test_project_is_deterministic(tmp_path):
 
 
 def test_unknown_board_is_a_one_line_input_error(tmp_path):
-    with pytest.raises(InputError, match="no PlatformIO target for board 'arduino_uno'"):
+    with pytest.raises(InputError, match="unknown board 'arduino_uno'"):
         write_platformio_project(fake_rendered(tmp_path), "arduino_uno", tmp_path / "p")
 
 
