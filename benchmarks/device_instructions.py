@@ -22,10 +22,10 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._peer import MODELS, model_path, peer  # noqa: E402
 from mcugen.boards import load_board  # noqa: E402
-from mcugen.build.firmware import build_firmware  # noqa: E402
+from mcugen.firmware.build import build_firmware  # noqa: E402
 from mcugen.model import load_model  # noqa: E402
-from mcugen.target.runner import open_target  # noqa: E402
-from mcugen.target.verify import random_inputs, verify_on_device  # noqa: E402
+from mcugen.device.runner import open_device  # noqa: E402
+from mcugen.device.verify import random_inputs, verify_on_device  # noqa: E402
 
 
 def measure(graph, board, kernels, cmsis_nn, n_inputs):
@@ -36,7 +36,7 @@ def measure(graph, board, kernels, cmsis_nn, n_inputs):
         size = sum(graph.tensors[i].size for i in graph.inputs)
         peer_input = np.random.default_rng(0).integers(-128, 128, size=size, dtype=np.int8)
         samples[0] = [peer_input.reshape(graph.tensors[graph.inputs[0]].shape)]
-        with open_target(fw) as device:
+        with open_device(fw) as device:
             result = verify_on_device(device, graph, samples)
         return fw, result
 

@@ -1,4 +1,9 @@
-"""Boards are data: one TOML file per board in ``boards/``, loaded into :class:`Board`."""
+"""Boards are data: one TOML file per board in ``boards/``, loaded into :class:`Board`.
+
+Everything mcugen knows about a board is in its file: core and FPU, memory, UART, counter, how it
+runs (QEMU machine, host, PlatformIO), PlatformIO's platform and board ids, upload protocol and
+monitor speed, and the other names users type for it (``aliases``). No Python table repeats them.
+"""
 
 from __future__ import annotations
 
@@ -40,8 +45,12 @@ class Board:
     run_method: str                  # qemu | host | platformio
     qemu_machine: str | None
     qemu_icount: bool = True         # exact instruction counting (-icount) works on this machine
-    platformio_board: str | None = None
-    platformio_platform: str | None = None
+    platformio_board: str | None = None       # PlatformIO's board id
+    platformio_platform: str | None = None    # PlatformIO's platform ("mcugen-qemu": mcugen's own)
+    platformio_upload_protocol: str | None = None
+    monitor_speed: int | None = None          # baud rate of the harness UART on a real board
+    clock_hz: int | None = None               # core clock (PlatformIO's f_cpu)
+    aliases: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -75,7 +84,10 @@ def _board_from_toml(data: dict) -> Board:
         counter_base=int(counter.get("base", 0)), run_method=run.get("method", "qemu"),
         qemu_machine=run.get("qemu_machine"), qemu_icount=bool(run.get("icount", True)),
         platformio_board=data.get("platformio_board"),
-        platformio_platform=data.get("platformio_platform"), extra=data)
+        platformio_platform=data.get("platformio_platform"),
+        platformio_upload_protocol=data.get("platformio_upload_protocol"),
+        monitor_speed=data.get("monitor_speed"), clock_hz=data.get("clock_hz"),
+        aliases=tuple(data.get("aliases", ())), extra=data)
 
 
 @lru_cache(maxsize=None)
@@ -90,8 +102,35 @@ def all_boards() -> dict[str, Board]:
     return boards
 
 
-def load_board(name: str) -> Board:
+def _key(name: str) -> str:
+    return name.lower().replace("-", "_")
+
+
+@lru_cache(maxsize=None)
+def _names() -> dict[str, str]:
+    """What a user may type (name or alias; case, '-' and '_' do not matter) -> board name."""
+    names: dict[str, str] = {}
+    for board in all_boards().values():
+        for typed in (board.name, *board.aliases):
+            other = names.setdefault(_key(typed), board.name)
+            if other != board.name:
+                raise InputError(f"malformed board file: '{typed}' names both {other} and "
+                                 f"{board.name}", str(boards_dir() / f"{board.name}.toml"))
+    return names
+
+
+def load_board(name) -> Board:
+    """The board called ``name`` (or one of its aliases); a :class:`Board` is passed through."""
+    if isinstance(name, Board):
+        return name
     boards = all_boards()
-    if name not in boards:
+    found = _names().get(_key(str(name)))
+    if found is None:
         raise InputError(f"unknown board '{name}' (known: {', '.join(sorted(boards))})")
-    return boards[name]
+    return boards[found]
+
+
+def board_names(run_method: str) -> list[str]:
+    """The boards that run this way: ``qemu`` (emulated), ``platformio`` (real, flashed through
+    PlatformIO) or ``host``."""
+    return sorted(b.name for b in all_boards().values() if b.run_method == run_method)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import argparse
 
 from ._output import console, fmt_int
-from ._target import add_target_arguments, build
+from ._deploy import add_deploy_arguments, build
 
 NAME = "build"
 HELP = "generate and compile firmware for a board; report flash and RAM"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_target_arguments(p)
+    add_deploy_arguments(p)
     p.add_argument("-o", "--output", default=None, help="output directory (default: build/<model>-<board>)")
     p.add_argument("--platformio", metavar="DIR", default=None,
                    help="write a PlatformIO project for the board instead (pio run -t upload)")
@@ -23,10 +23,10 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
     if args.platformio:  # the PlatformIO route: a project, built and flashed by `pio run`
         from ..platformio import write_platformio_project
-        from ._target import choose_kernels, load_deployable
+        from ._deploy import choose_kernels, load_deployable
         project = write_platformio_project(load_deployable(args), args.board, args.platformio,
                                            kernels=choose_kernels(args), cmsis_nn=args.cmsis_nn)
-        console.print(f"PlatformIO project for {project.target.name} in {project.path} "
+        console.print(f"PlatformIO project for {project.board.name} in {project.path} "
                       f"({project.library.kernels} kernels): cd there and run `pio run -t upload`")
         return 0
     out = args.output or str(Path("build") / f"{Path(args.model).stem}-{args.board}")

@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _export_model(args) -> None:
     from ..model import load_model
-    from ..platformio import export_library, resolve_target
+    from ..boards import DEFAULT_BOARD, load_board
+    from ..platformio import export_library
     from ..platformio.project import render_for
 
     graph = load_model(args.model)
@@ -63,10 +64,11 @@ def _export_model(args) -> None:
         from ..quantize import quantize_model
         from ..quantize.data import load_samples
         graph = quantize_model(graph, load_samples(args.calib, graph)).graph
-    target = resolve_target(args.board or "mps2-an386")
+    board = load_board(args.board or DEFAULT_BOARD)
     name = args.name or _identifier(Path(args.model).stem)
     with tempfile.TemporaryDirectory(prefix="mcugen-render-") as staging:
-        rendered = render_for(graph, target, Path(staging), name=name, kernels=preferred_backend(args.kernels, args.cmsis_nn),
+        rendered = render_for(graph, board, Path(staging), name=name,
+                              kernels=preferred_backend(args.kernels, args.cmsis_nn, board),
                               cmsis_nn=args.cmsis_nn)
         for flavour, out in (("platformio", args.platformio_lib), ("cmake", args.c_lib)):
             if out:

@@ -7,17 +7,17 @@ import argparse
 import numpy as np
 
 from ..errors import InputError
-from ..target.runner import open_target
-from ..target.verify import run_on_device
+from ..device.runner import open_device
+from ..device.verify import run_on_device
 from ._output import console, print_json
-from ._target import add_target_arguments, build, scratch_dir
+from ._deploy import add_deploy_arguments, build, scratch_dir
 
 NAME = "run"
 HELP = "run one input on a board (emulated, host or real) and print the output"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_target_arguments(p)
+    add_deploy_arguments(p)
     p.add_argument("--input", required=True, help=".npy (one input) or .npz (one array per input)")
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
     p.add_argument("--no-flash", action="store_true",
@@ -50,11 +50,11 @@ def run(args: argparse.Namespace) -> int:
     with scratch_dir() as tmp:
         graph, fw = build(args, tmp)
         sample = load_inputs(args.input, graph)
-        with open_target(fw, port=args.port, flash=not args.no_flash, graph=graph,
+        with open_device(fw, port=args.port, flash=not args.no_flash, graph=graph,
                          cmsis_nn=args.cmsis_nn) as device:
             info = device.hello()
             outputs, inference = run_on_device(device, graph, sample)
-    from ..target.protocol import instructions
+    from ..device.protocol import instructions
     count = instructions(inference, info)
     if args.json:
         print_json({"outputs": [o.tolist() for o in outputs], info.counter_unit: count})

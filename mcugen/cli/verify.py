@@ -12,10 +12,10 @@ from rich.progress import Progress
 from rich.table import Table
 
 from ..errors import VerificationMismatch
-from ..target.runner import open_target
-from ..target.verify import junit_xml, locate_divergence, random_inputs, verify_on_device
+from ..device.runner import open_device
+from ..device.verify import junit_xml, locate_divergence, random_inputs, verify_on_device
 from ._output import console, fmt_int
-from ._target import add_target_arguments, build, scratch_dir
+from ._deploy import add_deploy_arguments, build, scratch_dir
 from .run import load_inputs
 
 NAME = "verify"
@@ -23,7 +23,7 @@ HELP = "run inputs on a board and check the outputs equal the simulator's, bit f
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    add_target_arguments(p)
+    add_deploy_arguments(p)
     p.add_argument("--inputs", default="10", help="N random inputs, or a .npy/.npz file "
                    "(the file's inputs plus random ones up to 10)")
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
@@ -51,14 +51,14 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
     samples = _samples(args, graph)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"verifying on {fw.board.name}", total=len(samples))
-        with open_target(fw, port=args.port, flash=not args.no_flash, graph=graph,
+        with open_device(fw, port=args.port, flash=not args.no_flash, graph=graph,
                          cmsis_nn=args.cmsis_nn) as device:
             result = verify_on_device(device, graph, samples,
                                       progress=lambda n: progress.update(task, completed=n))
     if result.mismatches:   # name the first diverging layer on a debug build keeping every tensor
         first = result.mismatches[0]
         _, debug_fw = build(args, Path(tmp) / "debug", debug_keep_all=True)
-        with open_target(debug_fw, port=args.port, flash=not args.no_flash, graph=graph,
+        with open_device(debug_fw, port=args.port, flash=not args.no_flash, graph=graph,
                          cmsis_nn=args.cmsis_nn) as device:
             first.first_layer = locate_divergence(device, graph, samples[first.input_index],
                                                   debug_fw.rendered.plan.order)

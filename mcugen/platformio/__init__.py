@@ -5,20 +5,24 @@
 - :func:`write_local_platform` — ``mcugen export --platformio-platform DIR``: QEMU boards in
   PlatformIO (``pio run -t upload`` runs the firmware in qemu-system-arm)
 - :func:`flash_with_platformio` — ``pio run -t upload`` for boards flashed through PlatformIO
+- :func:`platformio_target` — flash, then a connected protocol ``Device`` (``mcugen verify``)
+
+PlatformIO's view of a board (platform and board ids, upload protocol, monitor speed, QEMU
+machine) is the board's file, ``boards/<name>.toml``, read by :mod:`mcugen.boards`.
 """
 
 from .library import ModelLibrary, export_library, write_cmsis_nn_wrapper
-from .local_platform import PLATFORM_NAME, install_scons_standin, write_local_platform
+from .local_platform import (PLATFORM_NAME, install_scons_standin, local_platform_boards,
+                             write_local_platform)
 from .pio import (PioProcess, build_with_platformio, flash_with_platformio, pio_environment,
                   run_pio, validate_project)
-from .project import PlatformioProject, write_platformio_project
-from .target import platformio_target
-from .targets import PioTarget, emulated_targets, real_targets, resolve_target
+from .project import PlatformioProject, pio_board, write_platformio_project
+from .device import platformio_target
 
 __all__ = [
-    "ModelLibrary", "PLATFORM_NAME", "PioProcess", "PioTarget", "PlatformioProject",
-    "build_with_platformio", "emulated_targets", "export_library", "flash_with_platformio",
-    "install_scons_standin", "pio_environment", "platformio_target", "real_targets", "resolve_target", "run_pio",
-    "validate_project", "write_cmsis_nn_wrapper", "write_local_platform",
-    "write_platformio_project",
+    "ModelLibrary", "PLATFORM_NAME", "PioProcess", "PlatformioProject",
+    "build_with_platformio", "export_library", "flash_with_platformio",
+    "install_scons_standin", "local_platform_boards", "pio_board", "pio_environment",
+    "platformio_target", "run_pio", "validate_project", "write_cmsis_nn_wrapper",
+    "write_local_platform", "write_platformio_project",
 ]

@@ -12,13 +12,13 @@ from pathlib import Path
 from ..errors import InputError
 
 
-def write_harness(board_name: str, rendered, out_dir, *, optimization: str = "-O2") -> list[Path]:
-    """Write the harness for ``board_name`` around ``rendered`` into ``out_dir``; returns the files
-    (one of them ``linker.ld``)."""
+def write_harness(board, rendered, out_dir, *, optimization: str = "-O2") -> list[Path]:
+    """Write the harness for ``board`` (a name or a Board) around ``rendered`` into ``out_dir``;
+    returns the files (one of them ``linker.ld``)."""
     from ..boards import load_board
-    from ..build.firmware import write_harness_sources
+    from ..firmware.build import write_harness_sources
 
-    board = load_board(board_name)
+    board = load_board(board)
     if board.is_host:
         raise InputError("the host board has no PlatformIO project", board.name)
     out = Path(out_dir)

@@ -19,34 +19,45 @@ import shutil
 from pathlib import Path
 
 from .. import __version__
+from ..boards import Board, all_boards, load_board
 from ..errors import InputError
 from ._render import render, template_root, write_if_changed
-from .targets import PioTarget, emulated_targets, resolve_target
 
 PLATFORM_NAME = "mcugen-qemu"
 # PlatformIO reinstalls a symlinked platform only when its version changes; tie it to mcugen's.
 PLATFORM_VERSION = __version__
 
 
-def ldscript_name(target: PioTarget) -> str:
-    return f"{target.board}.ld"
+def on_local_platform(board: Board) -> bool:
+    """Whether the board's file puts it on this platform (the QEMU boards)."""
+    return board.platformio_platform == PLATFORM_NAME
+
+
+def local_platform_boards() -> list[str]:
+    return sorted(b.name for b in all_boards().values() if on_local_platform(b))
+
+
+def ldscript_name(board: Board) -> str:
+    return f"{board.platformio_board}.ld"
 
 
 def write_local_platform(out_dir, boards=None) -> Path:
     """Write the platform into ``out_dir`` for ``boards`` (default: every emulated board)."""
     out = Path(out_dir).resolve()
-    targets = [resolve_target(b) for b in (boards or emulated_targets())]
-    for t in targets:
-        if not t.emulated:
-            raise InputError(f"board '{t.name}' is not emulated; its project uses the official "
-                             f"PlatformIO platform '{t.platform}'", "local platform")
+    chosen = [load_board(b) for b in (boards or local_platform_boards())]
+    for b in chosen:
+        if not on_local_platform(b):
+            where = (f"the official PlatformIO platform '{b.platformio_platform}'"
+                     if b.platformio_platform else "no PlatformIO platform")
+            raise InputError(f"board '{b.name}' is not emulated; its project uses {where}",
+                             "local platform")
     write_if_changed(out / "platform.json", render(
         "platform/platform.json.j2", mcugen_version=__version__, platform_version=PLATFORM_VERSION))
-    for t in targets:
-        write_if_changed(out / "boards" / f"{t.board}.json",
-                         render("platform/board.json.j2", t=t, ldscript=ldscript_name(t)))
-        write_if_changed(out / "ldscripts" / ldscript_name(t),
-                         render("platform/ldscript.ld.j2", t=t))
+    for b in chosen:
+        write_if_changed(out / "boards" / f"{b.platformio_board}.json",
+                         render("platform/board.json.j2", board=b, ldscript=ldscript_name(b)))
+        write_if_changed(out / "ldscripts" / ldscript_name(b),
+                         render("platform/ldscript.ld.j2", board=b))
     for rel in ("builder/main.py", "startup/mcugen_startup.c"):
         write_if_changed(out / rel, (template_root() / "platform" / rel).read_text())
     # The platform must parse: a broken JSON here would surface as a confusing PlatformIO error.

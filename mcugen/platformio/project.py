@@ -21,12 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import __version__
+from ..boards import Board, load_board
 from ..errors import InputError
 from ._render import render, template_root, write_if_changed
 from .harness import write_harness
 from .library import ModelLibrary, export_library, write_cmsis_nn_wrapper
-from .local_platform import PLATFORM_NAME, write_local_platform
-from .targets import PioTarget, resolve_target
+from .local_platform import PLATFORM_NAME, on_local_platform, write_local_platform
 
 # Warnings are errors for mcugen's own C (harness and model), not for the user's other libraries.
 OWN_SOURCE_FLAGS = ["-Wall", "-Wextra", "-Werror"]
@@ -36,7 +36,7 @@ OWN_SOURCE_FLAGS = ["-Wall", "-Wextra", "-Werror"]
 class PlatformioProject:
     path: Path
     env: str                 # the [env:...] name
-    target: PioTarget
+    board: Board
     library: ModelLibrary
     platform_dir: Path | None  # the local platform, for emulated boards
 
@@ -49,11 +49,21 @@ class PlatformioProject:
         return self.path / ".pio" / "build" / self.env / "firmware.elf"
 
 
-def env_name(target: PioTarget) -> str:
-    return target.name.replace("-", "_")
+def env_name(board: Board) -> str:
+    return board.name.replace("-", "_")
 
 
-def render_for(model, target: PioTarget, out_dir: Path, *, name=None, kernels="portable",
+def pio_board(board) -> Board:
+    """The board (a name, an alias or a :class:`Board`) if PlatformIO can build for it."""
+    board = load_board(board)
+    if not (board.platformio_platform and board.platformio_board):
+        raise InputError(f"board '{board.name}' has no PlatformIO project (its board file names "
+                         "no platformio_platform/platformio_board); use a Cortex-M board",
+                         "--board")
+    return board
+
+
+def render_for(model, board: Board, out_dir: Path, *, name=None, kernels="portable",
                cmsis_nn=None, debug_keep_all=False):
     """The rendered model: passed through if already rendered, else rendered by the code
     generator for the board's CPU (a .tflite path is loaded first)."""
@@ -66,7 +76,7 @@ def render_for(model, target: PioTarget, out_dir: Path, *, name=None, kernels="p
         from ..codegen import render_model
     except ImportError as exc:  # the code generator is a later stage of the pipeline
         raise InputError("this mcugen has no code generator (mcugen.codegen)", "render") from exc
-    return render_model(model, out_dir, name=name, kernels=kernels, cpu=target.cpu,
+    return render_model(model, out_dir, name=name, kernels=kernels, cpu=board.cpu,
                         cmsis_nn=cmsis_nn, debug_keep_all=debug_keep_all)
 
 
@@ -75,23 +85,23 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
                              upload_timeout: float | None = None, qemu_flags=(),
                              example: bool = False, debug_keep_all=False) -> PlatformioProject:
     """Write a PlatformIO project for ``model`` (a RenderedModel, Graph or .tflite path) on
-    ``board`` (a name or a board object).
+    ``board`` (a name, an alias or a :class:`mcugen.boards.Board`).
 
     ``harness``: files for ``src/`` (C sources, headers, and optionally one ``.ld`` linker script,
-    which then replaces the platform's); default: the boards stage's firmware harness when it is
-    installed, else the library's example program. ``platform_dir``: where the local platform of
+    which then replaces the platform's); default: mcugen's firmware harness for the board. ``platform_dir``: where the local platform of
     an emulated board goes (default ``DIR/platform-mcugen-qemu``). ``example``: the application is
     the library's example program (one inference, outputs printed), not the harness. ``upload_port``,
     ``upload_timeout``, ``qemu_flags``: QEMU settings of emulated boards.
     """
-    target = resolve_target(board)
+    board = pio_board(board)
+    emulated = on_local_platform(board)
     out = Path(out_dir).resolve()
     if out.exists() and not out.is_dir():
         raise InputError("exists and is not a directory", str(out))
     out.mkdir(parents=True, exist_ok=True)
 
     with tempfile.TemporaryDirectory(prefix="mcugen-render-") as staging:
-        rendered = render_for(model, target, Path(staging), name=name, kernels=kernels,
+        rendered = render_for(model, board, Path(staging), name=name, kernels=kernels,
                               cmsis_nn=cmsis_nn, debug_keep_all=debug_keep_all)
         library = export_library(rendered, out / "lib" / rendered.name, flavour="platformio",
                                  cmsis_nn=cmsis_nn)
@@ -103,17 +113,17 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
     ldscript = None
     own_flags = list(OWN_SOURCE_FLAGS)
     harness_dir = None
-    if not example and harness is None and _has_harness(target):
+    if not example and harness is None:
         harness_dir = tempfile.mkdtemp(prefix="mcugen-harness-")
-        harness = write_harness(target.name, rendered, harness_dir)
+        harness = write_harness(board, rendered, harness_dir)
     files = None if example else harness
     if files is None:  # no firmware harness: the example program is the application
         shutil.copyfile(library.path / library.example, src / "main.c")
-        if not target.emulated:  # the local platform has these; an official one needs them
+        if not emulated:  # the local platform has these; an official one needs them
             shutil.copyfile(template_root() / "platform" / "startup" / "mcugen_startup.c",
                             src / "mcugen_startup.c")
-            ldscript = f"src/{target.board}.ld"
-            write_if_changed(out / ldscript, render("platform/ldscript.ld.j2", t=target))
+            ldscript = f"src/{board.platformio_board}.ld"
+            write_if_changed(out / ldscript, render("platform/ldscript.ld.j2", board=board))
             own_flags.append("-DMCUGEN_SILICON")
     else:
         for f in map(Path, files):
@@ -124,9 +134,10 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
             shutil.rmtree(harness_dir, ignore_errors=True)
 
     plat = None
-    if target.emulated:
-        plat = write_local_platform(platform_dir or out / f"platform-{PLATFORM_NAME}", [target])
-    ini = render("platformio.ini.j2", t=target, env=env_name(target), lib=library,
+    if emulated:
+        plat = write_local_platform(platform_dir or out / f"platform-{PLATFORM_NAME}", [board])
+    ini = render("platformio.ini.j2", board=board, emulated=emulated, env=env_name(board),
+                 lib=library,
                  mcugen_version=__version__, platform_uri=f"symlink://{plat}" if plat else None,
                  ldscript=ldscript, own_startup=files is not None, own_flags=own_flags,
                  upload_port=upload_port,
@@ -134,15 +145,5 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
                  cmsis_nn_library="CMSIS-NN" if library.cmsis_nn_root else None)
     write_if_changed(out / "platformio.ini", ini)
     write_if_changed(out / ".gitignore", ".pio/\n")
-    return PlatformioProject(path=out, env=env_name(target), target=target, library=library,
+    return PlatformioProject(path=out, env=env_name(board), board=board, library=library,
                              platform_dir=plat)
-
-
-def _has_harness(target: PioTarget) -> bool:
-    """Whether mcugen's firmware harness knows this board (a board file exists for it)."""
-    try:
-        from ..boards import load_board
-        load_board(target.name)
-        return True
-    except (ImportError, InputError):
-        return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mcugen.build.host import compile_host, run_host
+from mcugen.firmware.host import compile_host, run_host
 from mcugen.codegen import render_model
 from mcugen.model import load_model
 from tests.oracle import shared_model

@@ -10,8 +10,8 @@ import pytest
 import serial
 
 from mcugen.errors import InfrastructureError
-from mcugen.platformio import (emulated_targets, flash_with_platformio, run_pio,
-                               write_local_platform)
+from mcugen.boards import board_names
+from mcugen.platformio import flash_with_platformio, run_pio, write_local_platform
 
 HELLO = r"""
 #include <stdio.h>
@@ -55,7 +55,7 @@ def test_platform_files(tmp_path):
     manifest = json.loads((plat / "platform.json").read_text())
     assert manifest["name"] == "mcugen-qemu"
     boards = sorted(p.stem for p in (plat / "boards").glob("*.json"))
-    assert boards == sorted("mcugen_" + b.replace("-", "_") for b in emulated_targets())
+    assert boards == sorted("mcugen_" + b.replace("-", "_") for b in board_names("qemu"))
     for b in boards:
         data = json.loads((plat / "boards" / f"{b}.json").read_text())
         assert (plat / "ldscripts" / data["build"]["ldscript"]).is_file()

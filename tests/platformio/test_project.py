@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from mcugen.errors import InputError
-from mcugen.platformio import (build_with_platformio, flash_with_platformio, real_targets,
-                               validate_project, write_platformio_project)
+from mcugen.boards import board_names, load_board
+from mcugen.platformio import (build_with_platformio, flash_with_platformio, validate_project,
+                               write_platformio_project)
 from tests.platformio.conftest import cmsis_nn_tree, fake_rendered
 
 # The boards' official PlatformIO ids (docs.platformio.org/page/boards/) and the architecture
-# their core implies (datasheets): written out here, independent of mcugen's table.
+# their core implies (datasheets): written out here, independent of the board files.
 REAL_BOARDS = {
     "nucleo_l4r5zi": ("ststm32", "nucleo_l4r5zi", "7E-M", True),
     "nucleo_f746zg": ("ststm32", "nucleo_f746zg", "7E-M", True),
@@ -35,8 +36,31 @@ def _expected_output(n=16):
     return out
 
 
+def test_board_files_carry_the_platformio_facts():
+    """PlatformIO's ids, upload protocol, monitor speed and the QEMU machine come from the board
+    files only (mcugen has no second board table)."""
+    for name in board_names("platformio"):
+        board = load_board(name)
+        platform, pio_board, _, _ = REAL_BOARDS[name]
+        assert (board.platformio_platform, board.platformio_board) == (platform, pio_board)
+        assert board.platformio_upload_protocol and board.monitor_speed == 115200
+    for name in board_names("qemu"):
+        board = load_board(name)
+        assert board.platformio_platform == "mcugen-qemu" and board.qemu_machine
+        assert board.platformio_upload_protocol == "qemu" and board.clock_hz
+
+
 def test_every_real_board_known():
-    assert sorted(REAL_BOARDS) == real_targets()
+    assert sorted(REAL_BOARDS) == board_names("platformio")
+
+
+@pytest.mark.parametrize("typed,board", [("nucleo_h743zi", "nucleo_h743zi2"),
+                                         ("NUCLEO-L4R5ZI", "nucleo_l4r5zi"),
+                                         ("rp2040", "pico"), ("nrf52840dk", "nrf52840_dk")])
+def test_aliases_users_type(typed, board, tmp_path):
+    assert load_board(typed).name == board
+    project = write_platformio_project(fake_rendered(tmp_path), typed, tmp_path / "proj")
+    assert project.board.name == board and project.env == board
 
 
 @pytest.mark.parametrize("board", sorted(REAL_BOARDS))
@@ -138,7 +162,7 @@ def test_project_is_deterministic(tmp_path):
 
 
 def test_unknown_board_is_a_one_line_input_error(tmp_path):
-    with pytest.raises(InputError, match="no PlatformIO target for board 'arduino_uno'"):
+    with pytest.raises(InputError, match="unknown board 'arduino_uno'"):
         write_platformio_project(fake_rendered(tmp_path), "arduino_uno", tmp_path / "p")
 
 
@@ -194,11 +218,11 @@ def test_verify_on_a_real_board_flashes_through_platformio(tmp_path, monkeypatch
     `pio run -t upload` before talking to P (here the official platform cannot be installed, so
     the flashing step is observed, not performed)."""
     from mcugen.boards import load_board
-    from mcugen.build.firmware import build_firmware
+    from mcugen.firmware.build import build_firmware
     from mcugen.errors import InfrastructureError
     from mcugen.model import load_model
-    import mcugen.platformio.target as target_module
-    from mcugen.target.runner import open_target
+    import mcugen.platformio.device as device_module
+    from mcugen.device.runner import open_device
     from tests.oracle import shared_model
 
     flashed = []
@@ -206,10 +230,10 @@ def test_verify_on_a_real_board_flashes_through_platformio(tmp_path, monkeypatch
     def fake_flash(path, port=None, **kwargs):
         flashed.append(path)
         raise InfrastructureError("offline: the ststm32 platform cannot be installed here")
-    monkeypatch.setattr(target_module, "flash_with_platformio", fake_flash)
+    monkeypatch.setattr(device_module, "flash_with_platformio", fake_flash)
     graph = load_model(shared_model("tflm/hello_world_int8.tflite"))
     fw = build_firmware(graph, load_board("nucleo_l4r5zi"), tmp_path / "fw")
     with pytest.raises(InfrastructureError, match="offline"):
-        with open_target(fw, port="/dev/ttyACM0", graph=graph):
+        with open_device(fw, port="/dev/ttyACM0", graph=graph):
             pass
     assert flashed and (tmp_path / "fw" / "platformio" / "platformio.ini").exists()

@@ -13,8 +13,9 @@ import subprocess
 import numpy as np
 import pytest
 
+from mcugen.boards import load_board
 from mcugen.platformio import (build_with_platformio, export_library, flash_with_platformio,
-                               resolve_target, write_platformio_project)
+                               write_platformio_project)
 from tests.oracle import Tflm, shared_model
 
 codegen = pytest.importorskip("mcugen.codegen", reason="needs the code generator (mcugen.codegen)")
@@ -42,7 +43,7 @@ def _printed(out: str) -> np.ndarray:
 def _render(path, tmp_path, name, kernels="portable"):
     from mcugen.model import load_model
     return codegen.render_model(load_model(str(path)), tmp_path / "render", name=name,
-                                kernels=kernels, cpu=resolve_target("mps2-an386").cpu)
+                                kernels=kernels, cpu=load_board("mps2-an386").cpu)
 
 
 @pytest.mark.qemu
@@ -88,7 +89,7 @@ def test_verify_through_the_platformio_route_is_bit_exact(kernels, tmp_path, pio
     every output byte equals the simulator's (verify) and TFLM's (the real sample)."""
     from mcugen.model import load_model
     from mcugen.platformio import platformio_target
-    from mcugen.target.verify import random_inputs, run_on_device, verify_on_device
+    from mcugen.device.verify import random_inputs, run_on_device, verify_on_device
     from tests.oracle import shared_input
 
     if kernels == "cmsis-nn" and not os.environ.get("MCUGEN_CMSIS_NN"):

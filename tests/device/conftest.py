@@ -1,4 +1,4 @@
-"""Fixtures for the target tests: firmware builds cached per session, toolchain checks."""
+"""Fixtures for the device tests: firmware builds cached per session, toolchain checks."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from mcugen.boards import load_board
-from mcugen.build.firmware import build_firmware, build_harness
+from mcugen.firmware.build import build_firmware, build_harness
 from mcugen.model import load_model
 from mcugen.resources import templates_dir
 from tests.oracle import shared_model

@@ -12,9 +12,9 @@ import zlib
 import pytest
 
 from mcugen.errors import InfrastructureError
-from mcugen.target.protocol import HELLO, Device, encode_frame
-from mcugen.target.runner import open_target
-from tests.target.conftest import need_tools, qemu_processes
+from mcugen.device.protocol import HELLO, Device, encode_frame
+from mcugen.device.runner import open_device
+from tests.device.conftest import need_tools, qemu_processes
 
 pytestmark = pytest.mark.timeout(120)
 MODEL = "tflm/hello_world_int8.tflite"
@@ -23,7 +23,7 @@ MODEL = "tflm/hello_world_int8.tflite"
 @pytest.fixture
 def host_device(firmware):
     _, fw = firmware(MODEL, "host")
-    with open_target(fw, timeout=3) as device:
+    with open_device(fw, timeout=3) as device:
         device.hello()
         yield device
 
@@ -96,8 +96,8 @@ def test_qemu_killed_mid_run_is_a_clean_error(firmware, tmp_path_factory):
     need_tools("qemu-system-arm")
     graph, fw = firmware("mlperf_tiny/vww_96_int8.tflite", "mps2-an386")
     import numpy as np
-    from mcugen.target.protocol import pack_inputs
-    with open_target(fw, timeout=5) as device:
+    from mcugen.device.protocol import pack_inputs
+    with open_device(fw, timeout=5) as device:
         device.hello()
         device.set_inputs(pack_inputs([np.zeros((1, 96, 96, 3), np.int8)]))
         victims = [p.split()[0] for p in qemu_processes() if str(fw.elf) in p]
@@ -114,7 +114,7 @@ def test_hardfault_is_reported_with_pc(loop_firmware):
     """A crash in the model reaches the host as 'device crashed: HardFault at pc=...'."""
     need_tools("qemu-system-arm")
     fw = loop_firmware("mps2-an386", "fault_model.c")
-    with open_target(fw, timeout=10) as device:
+    with open_device(fw, timeout=10) as device:
         device.hello()
         device.set_inputs(bytes(4))
         with pytest.raises(InfrastructureError, match=r"device crashed: HardFault at pc=0x"):

@@ -8,11 +8,11 @@ import struct
 import numpy as np
 import pytest
 
-from mcugen.target.protocol import instructions, pack_inputs
-from mcugen.target.runner import open_target
-from mcugen.target.verify import random_inputs, verify_on_device
+from mcugen.device.protocol import instructions, pack_inputs
+from mcugen.device.runner import open_device
+from mcugen.device.verify import random_inputs, verify_on_device
 from tests.oracle import INT8_MODELS, shared_input
-from tests.target.conftest import need_tools, qemu_processes
+from tests.device.conftest import need_tools, qemu_processes
 
 pytestmark = [pytest.mark.qemu, pytest.mark.timeout(300)]
 
@@ -25,7 +25,7 @@ def _verify(firmware_build, rel, board, n=2, extra=()):
     need_tools("qemu-system-arm") if board != "host" else None
     graph, fw = firmware_build(rel, board)
     samples = list(extra) + random_inputs(graph, n, seed=1)
-    with open_target(fw) as device:
+    with open_device(fw) as device:
         result = verify_on_device(device, graph, samples)
     assert result.bit_exact, result.mismatches
     return fw, result
@@ -55,7 +55,7 @@ def test_instruction_count_is_exact_for_a_known_loop(board, loop_firmware):
     """A loop of 2 * N instructions: the difference between two N is counted exactly."""
     need_tools("qemu-system-arm")
     fw = loop_firmware(board)
-    with open_target(fw) as device:
+    with open_device(fw) as device:
         info = device.hello()
         assert info.counter_unit == "instructions"
         counts = {}
@@ -74,7 +74,7 @@ def test_outputs_are_the_same_bytes_as_the_input_sample_on_host(firmware):
     """The host board speaks the same protocol over a pseudo-terminal."""
     graph, fw = firmware("tflm/person_detect_int8.tflite", "host")
     image = shared_input("person_96x96_uint8.npy").view(np.int8).reshape(1, 96, 96, 1)
-    with open_target(fw) as device:
+    with open_device(fw) as device:
         device.hello()
         device.set_inputs(pack_inputs([image]))
         out = np.frombuffer(device.invoke().outputs, np.int8)
@@ -91,6 +91,6 @@ def test_kws_with_cmsis_nn_on_dsp_and_helium_cores(board, firmware):
     need_tools("qemu-system-arm")
     graph, fw = firmware("mlperf_tiny/kws_ref_model.tflite", board, "cmsis-nn", cmsis_nn=tree)
     samples = [[shared_input("kws_sample_int8.npy")]] + random_inputs(graph, 1, seed=5)
-    with open_target(fw) as device:
+    with open_device(fw) as device:
         result = verify_on_device(device, graph, samples)
     assert result.bit_exact and min(result.counts) > 0

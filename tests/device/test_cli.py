@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from mcugen.boards import all_boards, load_board
-from mcugen.build.firmware import build_firmware
+from mcugen.firmware.build import build_firmware
 from mcugen.cli import main
 from mcugen.model import load_model
-from mcugen.target.runner import open_target
-from mcugen.target.verify import locate_divergence, random_inputs, verify_on_device
+from mcugen.device.runner import open_device
+from mcugen.device.verify import locate_divergence, random_inputs, verify_on_device
 from tests.oracle import shared_model
-from tests.target.conftest import need_tools
+from tests.device.conftest import need_tools
 
 pytestmark = pytest.mark.timeout(300)
 KWS = "mlperf_tiny/kws_ref_model.tflite"
@@ -66,7 +66,7 @@ def test_bad_requests_exit_2(args, message):
 
 def test_missing_emulator_exits_3(monkeypatch, capsys):
     need_tools("arm-none-eabi-gcc")
-    import mcugen.target.runner as runner
+    import mcugen.device.runner as runner
     real = runner.shutil.which
     monkeypatch.setattr(runner.shutil, "which",
                         lambda name: None if name == "qemu-system-arm" else real(name))
@@ -91,12 +91,12 @@ def test_mismatch_names_the_first_diverging_layer(tmp_path):
     host = load_board("host")
     fw = build_firmware(tampered, host, tmp_path / "release", kernels="portable")
     samples = random_inputs(original, 5, seed=3)
-    with open_target(fw) as device:
+    with open_device(fw) as device:
         result = verify_on_device(device, original, samples)
     assert not result.bit_exact
     debug = build_firmware(tampered, host, tmp_path / "debug", kernels="portable",
                            debug_keep_all=True)
-    with open_target(debug) as device:
+    with open_device(debug) as device:
         where = locate_divergence(device, original, samples[result.mismatches[0].input_index],
                                   debug.rendered.plan.order)
     assert where.startswith("op 1 FULLY_CONNECTED")

@@ -1,4 +1,4 @@
-"""Starting a target and connecting to it: QEMU for emulated boards, a native process for the
+"""Starting a board and connecting to its protocol Device: QEMU for emulated boards, a native process for the
 ``host`` board, or a serial port for a real board. Each runner owns its process and ends it by
 PID on every exit path — normal, exception or Ctrl-C — so no emulator is ever leaked."""
 
@@ -49,7 +49,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def qemu_target(board: Board, elf: Path, timeout: float = 30.0):
+def qemu_device(board: Board, elf: Path, timeout: float = 30.0):
     """Run ``elf`` on ``board`` in QEMU; yields a connected Device."""
     last_error = None
     for _attempt in range(3):          # the free port may be taken between probe and bind
@@ -87,7 +87,7 @@ def _connect(proc: subprocess.Popen, url: str, timeout: float) -> Device:
 
 
 @contextmanager
-def host_target(program: Path, timeout: float = 30.0):
+def host_device(program: Path, timeout: float = 30.0):
     """Run the host board's native program; it prints its pseudo-terminal's path first."""
     proc = subprocess.Popen([str(program)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)
@@ -106,7 +106,7 @@ def host_target(program: Path, timeout: float = 30.0):
 
 
 @contextmanager
-def open_target(firmware, port: str | None = None, timeout: float = 30.0, flash: bool = True,
+def open_device(firmware, port: str | None = None, timeout: float = 30.0, flash: bool = True,
                 graph=None, cmsis_nn=None):
     """The Device for a built firmware: its emulator or native program, or a real board on
     ``port`` — flashed first through PlatformIO when the board's flashing method is PlatformIO
@@ -120,16 +120,16 @@ def open_target(firmware, port: str | None = None, timeout: float = 30.0, flash:
         with platformio_target(project, port=port, timeout=timeout) as device:
             yield device
     elif port:
-        device = Device.open(port, timeout=timeout)
+        device = Device.open(port, timeout=timeout, baudrate=board.monitor_speed or 115200)
         try:
             yield device
         finally:
             device.close()
     elif board.is_host:
-        with host_target(firmware.elf, timeout) as device:
+        with host_device(firmware.elf, timeout) as device:
             yield device
     elif board.run_method == "qemu":
-        with qemu_target(board, firmware.elf, timeout) as device:
+        with qemu_device(board, firmware.elf, timeout) as device:
             yield device
     else:
         raise InfrastructureError(f"{board.name} is a real board: flash it and pass --port "

@@ -14,7 +14,7 @@ from ..model.graph import Graph
 from ..model.summary import classify
 
 
-def add_target_arguments(p: argparse.ArgumentParser) -> None:
+def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help=".tflite file: full int8, or float with --calib")
     p.add_argument("--board", default=DEFAULT_BOARD, help=f"board (default {DEFAULT_BOARD}; "
                    "see `mcugen boards`)")
@@ -44,7 +44,7 @@ def choose_kernels(args: argparse.Namespace) -> str:
 
 
 def build(args: argparse.Namespace, out_dir: str | Path, debug_keep_all: bool = False):
-    from ..build.firmware import build_firmware
+    from ..firmware.build import build_firmware
     graph = load_deployable(args)
     board = load_board(args.board)
     firmware = build_firmware(graph, board, Path(out_dir), kernels=choose_kernels(args),

@@ -1,4 +1,4 @@
-"""Verification: run inputs on a target and compare every output byte with the simulator.
+"""Verification: run inputs on a device and compare every output byte with the simulator.
 
 On a mismatch the firmware is rebuilt with a debug plan that keeps every tensor, the same input
 is run again, and the arena is read back tensor by tensor to name the first layer where device

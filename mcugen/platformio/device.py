@@ -1,8 +1,8 @@
-"""A PlatformIO project as a verification target: ``pio run -t upload``, then the serial protocol.
+"""A PlatformIO project as a verification device: ``pio run -t upload``, then the serial protocol.
 
 For an emulated board "upload" runs the firmware in QEMU with its UART on a TCP port (mcugen's
 local platform); for a real board it flashes through PlatformIO and the harness answers on the
-board's serial port. Either way the caller gets the same :class:`mcugen.target.protocol.Device`
+board's serial port. Either way the caller gets the same :class:`mcugen.device.protocol.Device`
 that ``mcugen verify`` uses with its other routes.
 """
 
@@ -31,16 +31,17 @@ def platformio_target(project, *, port: str | None = None, core_dir=None,
     port when PlatformIO needs one), then open ``port``. Emulated board: upload in the background
     on a free TCP port and connect to it; the pio/QEMU process group ends when the block exits.
     """
-    from ..target.protocol import Device
+    from ..device.protocol import Device
 
     path = getattr(project, "path", project)
-    target = getattr(project, "target", None)
-    emulated = target.emulated if target is not None else port is None
+    board = getattr(project, "board", None)
+    emulated = board.run_method == "qemu" if board is not None else port is None
     if not emulated:
         if not port:
             raise InfrastructureError("a real board needs --port (e.g. /dev/ttyACM0)", str(path))
         flash_with_platformio(path, port=None, core_dir=core_dir, timeout=flash_timeout)
-        device = Device.open(port, timeout=timeout)
+        device = Device.open(port, timeout=timeout, baudrate=board.monitor_speed or 115200
+                             if board is not None else 115200)
         try:
             yield device
         finally:

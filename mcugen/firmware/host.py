@@ -1,4 +1,4 @@
-"""The host target: compile generated model sources with the machine's C compiler and run them,
+"""The host check: compile generated model sources with the machine's C compiler and run them,
 so bit-exactness is checked without an emulator."""
 
 from __future__ import annotations

@@ -1,1 +1,0 @@
-"""Build: compile generated sources for the host or a board; size reports."""

@@ -1,1 +1,0 @@
-"""Targets: serial protocol, transports (pyserial URLs, QEMU, host pty), device verification."""
