@@ -107,12 +107,17 @@ def strided_copies(copies, fill=None) -> dict:
 
 # -- mcugen's own kernels: constants in the order the inner loops read them ---------------------
 def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> dict:
-    """Weights [C_OUT][K] zero padded to [C_OUT][K4]; the bias with the input offset folded in
-    (b - zp_in * sum w, exact in int32 by the record's accumulator check); multipliers and
-    shifts per channel (a per-tensor FC's repeated)."""
+    """Weights [C_OUT][K] zero padded to K4, the words of each channel pair interleaved; the bias
+    with the input offset folded in (b - zp_in * sum w, exact in int32 by the record's check);
+    per channel the requantization as {multiplier, left, e + 1, 2^e} (a per-tensor FC's
+    repeated)."""
     cout, k = rows.shape
     padded = np.zeros((cout, k4), np.int8)
     padded[:, :k] = rows
+    words = padded.view("<u4")                              # [cout][k4 / 4]
+    pairs = cout // 2 * 2
+    layout = np.concatenate([words[:pairs].reshape(-1, 2, k4 // 4).transpose(0, 2, 1).ravel(),
+                             words[pairs:].ravel()]).view(np.int8)
     bias_index = op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else -1
     bias = ctx.graph.tensors[bias_index].data.astype(np.int64) if bias_index >= 0 \
         else np.zeros(cout, np.int64)
@@ -121,10 +126,24 @@ def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> di
         raise AssertionError("the record's accumulator check should have refused this layer")
     tag = f"op{op.index}"
     return {
-        "filter": ctx.const(f"{tag}_weights_k4", padded,
-                            comment=f"weights [{cout}][{k4}], rows padded to 4"),
+        "filter": ctx.const(f"{tag}_weights_k4", layout,
+                            comment=f"weights [{cout}][{k4}], channel pairs interleaved by word"),
         "bias": ctx.const(f"{tag}_bias_folded", folded.astype(np.int32),
                           comment="bias - input zero point * sum(weights)"),
-        "multiplier": ctx.const(f"{tag}_multiplier", np.resize(p.multipliers, cout), "int32_t"),
-        "shift": ctx.const(f"{tag}_shift", np.resize(p.shifts, cout), "int32_t"),
+        "rq": requantization_table(ctx, op, p.multipliers, p.shifts, cout,
+                                   p.output_zero_point),
     }
+
+
+def requantization_table(ctx: LoweringContext, op, multipliers, shifts, channels: int,
+                         output_offset: int) -> str:
+    """{multiplier, left, e + 1, 2^e + offset * 2^(e+1)} per channel for mcugen_fast_rq_t
+    (e = right shift; the record's check proves e <= 22)."""
+    m = np.resize(np.asarray(multipliers, np.int64), channels)
+    s = np.resize(np.asarray(shifts, np.int64), channels)
+    left, e = np.maximum(s, 0), np.maximum(-s, 0)
+    rc = np.left_shift(1, e) + output_offset * np.left_shift(1, e + 1)
+    table = np.stack([m, left, e + 1, rc], axis=1).astype(np.int32)
+    name = ctx.const(f"op{op.index}_requant", table,
+                     comment="per channel: multiplier, left shift, e + 1, 2^e + offset * 2^(e+1)")
+    return f"(const mcugen_fast_rq_t *){name}"

@@ -82,16 +82,29 @@ def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
 
 # -- mcugen's own kernels (templates/kernels/mcugen/mcugen_fast.c) --------------------------------
 def accumulator_bound_fails(graph: Graph, op: Operator) -> str | None:
-    """The generated kernels accumulate in int32 with the input offset folded into the bias;
-    that is exact when the reference sum |b| + sum |w| * 255 fits in int32 for every channel
-    (then TFLM's own int32 sum cannot overflow either). Otherwise: a slower exact backend."""
+    """The exactness proof of mcugen's generated kernels for one layer (else: a slower exact
+    backend). Per output channel c, the reference accumulator |b| + sum |w| * 255 = B_c must keep
+    B_c * 2^left < 2^31 (TFLM's left shift cannot wrap) and the rounded high product
+    h <= B_c * 2^left * m / 2^31 + 1 below 2^28, with a right shift e <= 22: the kernels'
+    one-step rounding with the output offset, (2h + 2^e - [h < 0] + zp * 2^(e+1)) >> (e + 1),
+    then never overflows int32."""
     w = graph.tensors[op.inputs[1]]
     axis = 3 if op.opcode == "DEPTHWISE_CONV_2D" else 0
-    per_channel = np.abs(np.moveaxis(w.data.astype(np.int64), axis, 0)).reshape(
+    bound = np.abs(np.moveaxis(w.data.astype(np.int64), axis, 0)).reshape(
         w.shape[axis], -1).sum(axis=1) * 255
     if len(op.inputs) > 2 and op.inputs[2] >= 0:
-        per_channel = per_channel + np.abs(graph.tensors[op.inputs[2]].data.astype(np.int64))
-    if per_channel.size and int(per_channel.max()) >= 2 ** 31:
+        bound = bound + np.abs(graph.tensors[op.inputs[2]].data.astype(np.int64))
+    if op.opcode == "FULLY_CONNECTED":
+        from .fully_connected import prepare_fully_connected
+        p = prepare_fully_connected(graph, op)
+    else:
+        p = prepare_conv(graph, op)
+    mult = np.resize(np.asarray(p.multipliers, np.int64), bound.size)
+    shift = np.resize(np.asarray(p.shifts, np.int64), bound.size)
+    left = np.maximum(shift, 0)
+    scaled = bound << left
+    if bound.size and (scaled.max() >= 2 ** 31 or ((scaled * mult) >> 31).max() + 1 >= 2 ** 28
+                       or (-shift).max() > 22):
         return "the int32 accumulator bound does not hold"
     return None
 

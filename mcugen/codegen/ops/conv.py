@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ops.conv import prepare_conv, row_length
-from ..context import LoweringContext, dims4, fast_constants
+from ..context import LoweringContext, dims4, fast_constants, requantization_table
 from ..lowering import lowering
 
 
@@ -49,8 +49,7 @@ def _fast_depthwise(ctx: LoweringContext, op, p) -> dict:
         "weights": ctx.const(f"{tag}_dw_weights", packed, "uint32_t",
                              comment="int16 weight pairs [c0,c2],[c1,c3] per 4 channels, per tap"),
         "bias": ctx.const(f"{tag}_bias", bias.astype(np.int32)),
-        "multiplier": ctx.const(f"{tag}_multiplier", p.multipliers, "int32_t"),
-        "shift": ctx.const(f"{tag}_shift", p.shifts, "int32_t"),
+        "rq": requantization_table(ctx, op, p.multipliers, p.shifts, c, p.output_zero_point),
         "offset_x2": f"0x{offset | (offset << 16):08x}u",
     }
 

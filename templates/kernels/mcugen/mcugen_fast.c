@@ -8,132 +8,210 @@
 #include "mcugen_fast.h"
 #include "mcugen_simd.h"
 
-/* TFLM's MultiplyByQuantizedMultiplier (gemmlowp double rounding) for a positive multiplier:
- * SaturatingRoundingDoublingHighMul is floor((x*m + 2^30) / 2^31) (the saturating case needs
- * m = INT32_MIN, which QuantizeMultiplier never produces), then RoundingDivideByPOT. */
-static inline int32_t requantize(int32_t acc, int32_t multiplier, int32_t shift)
+/* TFLM's MultiplyByQuantizedMultiplier (gemmlowp double rounding), plus the output offset and
+ * the activation clamp. SaturatingRoundingDoublingHighMul is h = floor((x*m + 2^30) / 2^31) (its
+ * saturating case needs m = INT32_MIN, which QuantizeMultiplier never produces);
+ * RoundingDivideByPOT(h, e) + offset is (2h + 2^e - [h < 0] + offset * 2^(e+1)) >> (e + 1), one
+ * rounding step for every e >= 0, with rshift = e + 1 and rc = 2^e + offset * 2^(e+1)
+ * precomputed per channel. The generator proves for the layer (the record's check) that
+ * nothing overflows: |2h| < 2^30, e <= 22. */
+static inline int8_t requantize(int32_t acc, const mcugen_fast_rq_t *q, int32_t lo, int32_t hi)
 {
-    const int32_t left = shift > 0 ? shift : 0;
-    const int32_t right = shift > 0 ? 0 : -shift;
-    const int32_t x = (int32_t)((uint32_t)acc << left);
-    const int32_t high = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
-    const int32_t mask = (int32_t)((1u << right) - 1u);
-    const int32_t threshold = (mask >> 1) + (high < 0 ? 1 : 0);
-    return (high >> right) + ((high & mask) > threshold ? 1 : 0);
-}
-
-static inline int8_t to_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t offset,
-                           int32_t lo, int32_t hi)
-{
-    int32_t v = requantize(acc, multiplier, shift) + offset;
+    const int32_t x = (int32_t)((uint32_t)acc << q->left);
+    const int32_t h = (int32_t)(((int64_t)x * q->multiplier + ((int64_t)1 << 30)) >> 31);
+    int32_t v = (h + h + (h >> 31) + q->rc) >> q->rshift;
     v = v < lo ? lo : v;
     return (int8_t)(v > hi ? hi : v);
 }
 
 /* ---- convolution and fully connected: one matrix product over rows ------------------------- */
 
-/* Row p as packed int16 pairs: per 4 inputs [x0,x2],[x1,x3] (the order SXTB16 splits a weight
- * word into, so one SMLAD multiplies matching pairs). */
-static void widen_row(const int8_t *row, int32_t k4, uint32_t *out)
+/* 4 int8 inputs as the packed int16 pairs [x0,x2],[x1,x3]: the order SXTB16 splits a weight
+ * word into, so one SMLAD multiplies matching pairs. */
+static inline void widen4(uint32_t x, uint32_t *out)
 {
-    for (int32_t j = 0; j < k4; j += 4) {
-        const uint32_t x = mcugen_read32(row + j);
-        *out++ = mcugen_sxtb16(x);
-        *out++ = mcugen_sxtb16_ror8(x);
-    }
+    out[0] = mcugen_sxtb16(x);
+    out[1] = mcugen_sxtb16_ror8(x);
 }
 
-/* The K inputs output pixel p reads, gathered into row (zero point where the window leaves
- * the image, zeros after K). */
-static const int8_t *gather_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixel,
-                                int8_t *row)
+/* Row `pixel` (the K inputs one output reads: the zero point where the window leaves the
+ * image, zeros after K), widened into `wide` (k4 / 2 words). `row` is k4 bytes of scratch for
+ * rows that cannot be widened in place (channels not a multiple of 4). The two words of each
+ * 4 inputs go to wide[0], wide[1], then `stride` words on (4 when two rows are interleaved). */
+static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixel, int8_t *row,
+                     uint32_t *wide, int32_t stride)
 {
-    if (p->direct) {
-        if (p->k == p->k4) {
-            return in + (size_t)pixel * (size_t)p->k;
+    if (p->direct && p->k == p->k4) {
+        const int8_t *src = in + (size_t)pixel * (size_t)p->k;
+        for (int32_t j = 0; j < p->k4; j += 4, wide += stride) {
+            widen4(mcugen_read32(src + j), wide);
         }
-        memcpy(row, in + (size_t)pixel * (size_t)p->k, (size_t)p->k);
+        return;
+    }
+    const int32_t c = p->direct ? p->k : p->in_c;
+    const int32_t words = (c % 4 == 0) ? c / 4 : 0;   /* taps widened word by word */
+    int8_t *dst = row;
+    uint32_t *wdst = wide;
+    if (p->direct) {
+        const int8_t *src = in + (size_t)pixel * (size_t)p->k;
+        for (int32_t i = 0; i < c; ++i) {
+            dst[i] = src[i];
+        }
+        dst += c;
     } else {
         const int32_t per_image = p->out_h * p->out_w;
         const int32_t n = pixel / per_image;
         const int32_t oy = (pixel % per_image) / p->out_w;
         const int32_t ox = pixel % p->out_w;
-        const int32_t c = p->in_c;
-        int8_t *dst = row;
+        const uint32_t zp4 = (uint32_t)(uint8_t)p->input_zero_point * 0x01010101u;
         for (int32_t ky = 0; ky < p->kh; ++ky) {
             const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
             for (int32_t kx = 0; kx < p->kw; ++kx) {
                 const int32_t ix = ox * p->stride_w - p->pad_w + kx * p->dil_w;
-                if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                    memset(dst, p->input_zero_point, (size_t)c);
+                const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+                const int8_t *src = in + (((size_t)n * p->in_h + iy) * p->in_w + ix) * c;
+                if (words) {
+                    for (int32_t j = 0; j < words; ++j, wdst += stride) {
+                        widen4(inside ? mcugen_read32(src + 4 * j) : zp4, wdst);
+                    }
                 } else {
-                    memcpy(dst, in + (((size_t)n * p->in_h + iy) * p->in_w + ix) * c, (size_t)c);
+                    for (int32_t i = 0; i < c; ++i) {
+                        dst[i] = inside ? src[i] : (int8_t)p->input_zero_point;
+                    }
+                    dst += c;
                 }
-                dst += c;
             }
         }
+        if (words) {
+            return;                                /* k == k4: nothing after K */
+        }
     }
-    memset(row + p->k, 0, (size_t)(p->k4 - p->k));
-    return row;
+    for (int8_t *end = row + p->k4; dst < end; ++dst) {
+        *dst = 0;
+    }
+    for (int32_t j = 0; j < p->k4; j += 4, wide += stride) {
+        widen4(mcugen_read32(row + j), wide);
+    }
 }
 
-/* Outputs of two rows (o1 may be NULL: one row) for every output channel. */
-static void rows_x_weights(const mcugen_fast_conv_t *p, const uint32_t *r0, const uint32_t *r1,
+/* acc[0..3] += the 2 x 2 tile (pixels 0/1 x channels c/c+1) over `words` steps of 4 inputs:
+ * x holds per step [x0 even, x0 odd, x1 even, x1 odd] (two rows interleaved), w per step the
+ * weight words of channel c and c+1. Per step: LDRD of the weights, 4 SXTB16, 2 LDRD of the
+ * activations, 8 SMLAD: 15 instructions for 16 MACs; registers: 4 accumulators, 4 widened
+ * weights, 2 activations, 2 pointers and the end. */
+static inline void tile_2x2(const uint32_t *w, const uint32_t *x, int32_t words, int32_t acc[4])
+{
+#if MCUGEN_HAS_DSP
+    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+    const uint32_t *end = w + 2 * words;
+    uint32_t we, wo, ve, vo, xe, xo;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
+        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
+        "sxtb16 %[we], %[wo]\n\t"
+        "sxtb16 %[wo], %[wo], ror #8\n\t"
+        "sxtb16 %[ve], %[vo]\n\t"
+        "sxtb16 %[vo], %[vo], ror #8\n\t"
+        "smlad  %[a00], %[xe], %[we], %[a00]\n\t"
+        "smlad  %[a01], %[xe], %[ve], %[a01]\n\t"
+        "smlad  %[a00], %[xo], %[wo], %[a00]\n\t"
+        "smlad  %[a01], %[xo], %[vo], %[a01]\n\t"
+        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
+        "cmp    %[w], %[end]\n\t"
+        "smlad  %[a10], %[xe], %[we], %[a10]\n\t"
+        "smlad  %[a11], %[xe], %[ve], %[a11]\n\t"
+        "smlad  %[a10], %[xo], %[wo], %[a10]\n\t"
+        "smlad  %[a11], %[xo], %[vo], %[a11]\n\t"
+        "bne    1b\n\t"
+        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w),
+          [x] "+r"(x), [we] "=&r"(we), [wo] "=&r"(wo), [ve] "=&r"(ve), [vo] "=&r"(vo),
+          [xe] "=&r"(xe), [xo] "=&r"(xo)
+        : [end] "r"(end)
+        : "cc", "memory");
+    acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
+#else
+    for (int32_t j = 0; j < words; ++j, w += 2, x += 4) {
+        const uint32_t we = mcugen_sxtb16(w[0]), wo = mcugen_sxtb16_ror8(w[0]);
+        const uint32_t ve = mcugen_sxtb16(w[1]), vo = mcugen_sxtb16_ror8(w[1]);
+        acc[0] = mcugen_smlad(x[1], wo, mcugen_smlad(x[0], we, acc[0]));
+        acc[1] = mcugen_smlad(x[1], vo, mcugen_smlad(x[0], ve, acc[1]));
+        acc[2] = mcugen_smlad(x[3], wo, mcugen_smlad(x[2], we, acc[2]));
+        acc[3] = mcugen_smlad(x[3], vo, mcugen_smlad(x[2], ve, acc[3]));
+    }
+#endif
+}
+
+/* acc[0..1] += one row x channels c/c+1 (x per step [even, odd]): 10 instructions, 8 MACs. */
+static inline void tile_1x2(const uint32_t *w, const uint32_t *x, int32_t words, int32_t acc[2])
+{
+#if MCUGEN_HAS_DSP
+    int32_t a0 = acc[0], a1 = acc[1];
+    const uint32_t *end = w + 2 * words;
+    uint32_t we, wo, ve, vo, xe, xo;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
+        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
+        "sxtb16 %[we], %[wo]\n\t"
+        "sxtb16 %[wo], %[wo], ror #8\n\t"
+        "sxtb16 %[ve], %[vo]\n\t"
+        "sxtb16 %[vo], %[vo], ror #8\n\t"
+        "smlad  %[a0], %[xe], %[we], %[a0]\n\t"
+        "smlad  %[a1], %[xe], %[ve], %[a1]\n\t"
+        "cmp    %[w], %[end]\n\t"
+        "smlad  %[a0], %[xo], %[wo], %[a0]\n\t"
+        "smlad  %[a1], %[xo], %[vo], %[a1]\n\t"
+        "bne    1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [w] "+r"(w), [x] "+r"(x), [we] "=&r"(we),
+          [wo] "=&r"(wo), [ve] "=&r"(ve), [vo] "=&r"(vo), [xe] "=&r"(xe), [xo] "=&r"(xo)
+        : [end] "r"(end)
+        : "cc", "memory");
+    acc[0] = a0, acc[1] = a1;
+#else
+    for (int32_t j = 0; j < words; ++j, w += 2, x += 2) {
+        acc[0] = mcugen_smlad(x[1], mcugen_sxtb16_ror8(w[0]), mcugen_smlad(x[0], mcugen_sxtb16(w[0]), acc[0]));
+        acc[1] = mcugen_smlad(x[1], mcugen_sxtb16_ror8(w[1]), mcugen_smlad(x[0], mcugen_sxtb16(w[1]), acc[1]));
+    }
+#endif
+}
+
+/* Outputs of one or two rows (`two`: x interleaves them per step) for every output channel.
+ * Weights of a channel pair are interleaved word by word ([j][c, c+1]); an odd last channel
+ * is on its own ([j]). */
+static void rows_x_weights(const mcugen_fast_conv_t *p, const uint32_t *x, int two,
                            int8_t *o0, int8_t *o1)
 {
     const int32_t words = p->k4 / 4;
-    const int8_t *w = p->weights;
-    const int32_t *bias = p->bias, *mult = p->multiplier, *shift = p->shift;
-    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const uint32_t *w = (const uint32_t *)(const void *)p->weights;
+    const int32_t lo = p->act_min, hi = p->act_max;
     int32_t c = 0;
-    if (r1 != NULL) {
-        /* tile: 2 pixels x 2 channels, 16 MACs per 4 K steps */
-        for (; c + 1 < p->cout; c += 2) {
-            const int8_t *wa = w + (size_t)c * (size_t)p->k4;
-            const int8_t *wb = wa + p->k4;
-            int32_t a00 = bias[c], a01 = bias[c + 1], a10 = bias[c], a11 = bias[c + 1];
-            const uint32_t *x0 = r0, *x1 = r1;
-            for (int32_t j = 0; j < words; ++j) {
-                const uint32_t x0e = x0[0], x0o = x0[1], x1e = x1[0], x1o = x1[1];
-                x0 += 2;
-                x1 += 2;
-                uint32_t v = mcugen_read32(wa + 4 * j);
-                uint32_t we = mcugen_sxtb16(v), wo = mcugen_sxtb16_ror8(v);
-                a00 = mcugen_smlad(x0e, we, a00);
-                a00 = mcugen_smlad(x0o, wo, a00);
-                a10 = mcugen_smlad(x1e, we, a10);
-                a10 = mcugen_smlad(x1o, wo, a10);
-                v = mcugen_read32(wb + 4 * j);
-                we = mcugen_sxtb16(v);
-                wo = mcugen_sxtb16_ror8(v);
-                a01 = mcugen_smlad(x0e, we, a01);
-                a01 = mcugen_smlad(x0o, wo, a01);
-                a11 = mcugen_smlad(x1e, we, a11);
-                a11 = mcugen_smlad(x1o, wo, a11);
-            }
-            o0[c] = to_s8(a00, mult[c], shift[c], off, lo, hi);
-            o0[c + 1] = to_s8(a01, mult[c + 1], shift[c + 1], off, lo, hi);
-            o1[c] = to_s8(a10, mult[c], shift[c], off, lo, hi);
-            o1[c + 1] = to_s8(a11, mult[c + 1], shift[c + 1], off, lo, hi);
+    for (; c + 1 < p->cout; c += 2, w += 2 * words) {
+        const mcugen_fast_rq_t *q = p->rq + c;
+        int32_t acc[4] = {p->bias[c], p->bias[c + 1], p->bias[c], p->bias[c + 1]};
+        if (two) {
+            tile_2x2(w, x, words, acc);
+            o1[c] = requantize(acc[2], q, lo, hi);
+            o1[c + 1] = requantize(acc[3], q + 1, lo, hi);
+        } else {
+            tile_1x2(w, x, words, acc);
         }
+        o0[c] = requantize(acc[0], q, lo, hi);
+        o0[c + 1] = requantize(acc[1], q + 1, lo, hi);
     }
-    for (; c < p->cout; ++c) {
-        /* one channel at a time: an odd channel count's last, or every channel of a lone row */
-        const int8_t *wa = w + (size_t)c * (size_t)p->k4;
-        int32_t a0 = bias[c], a1 = bias[c];
+    if (c < p->cout) {
+        const int32_t step = two ? 4 : 2;
+        int32_t a0 = p->bias[c], a1 = p->bias[c];
         for (int32_t j = 0; j < words; ++j) {
-            const uint32_t v = mcugen_read32(wa + 4 * j);
-            const uint32_t we = mcugen_sxtb16(v), wo = mcugen_sxtb16_ror8(v);
-            a0 = mcugen_smlad(r0[2 * j], we, a0);
-            a0 = mcugen_smlad(r0[2 * j + 1], wo, a0);
-            if (r1 != NULL) {
-                a1 = mcugen_smlad(r1[2 * j], we, a1);
-                a1 = mcugen_smlad(r1[2 * j + 1], wo, a1);
+            const uint32_t we = mcugen_sxtb16(w[j]), wo = mcugen_sxtb16_ror8(w[j]);
+            a0 = mcugen_smlad(x[step * j + 1], wo, mcugen_smlad(x[step * j], we, a0));
+            if (two) {
+                a1 = mcugen_smlad(x[step * j + 3], wo, mcugen_smlad(x[step * j + 2], we, a1));
             }
         }
-        o0[c] = to_s8(a0, mult[c], shift[c], off, lo, hi);
-        if (r1 != NULL) {
-            o1[c] = to_s8(a1, mult[c], shift[c], off, lo, hi);
+        o0[c] = requantize(a0, p->rq + c, lo, hi);
+        if (two) {
+            o1[c] = requantize(a1, p->rq + c, lo, hi);
         }
     }
 }
@@ -141,29 +219,70 @@ static void rows_x_weights(const mcugen_fast_conv_t *p, const uint32_t *r0, cons
 void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *out,
                          void *scratch)
 {
-    uint32_t *wide0 = (uint32_t *)scratch;              /* k4/2 words each */
-    uint32_t *wide1 = wide0 + p->k4 / 2;
-    int8_t *row = (int8_t *)(wide1 + p->k4 / 2);        /* k4 bytes */
+    uint32_t *wide = (uint32_t *)scratch;               /* k4 words: two widened rows */
+    int8_t *row = (int8_t *)(wide + p->k4);             /* k4 bytes */
     int32_t pixel = 0;
     for (; pixel + 1 < p->pixels; pixel += 2) {
-        widen_row(gather_row(p, in, pixel, row), p->k4, wide0);
-        widen_row(gather_row(p, in, pixel + 1, row), p->k4, wide1);
-        rows_x_weights(p, wide0, wide1, out + (size_t)pixel * (size_t)p->cout,
+        fill_row(p, in, pixel, row, wide, 4);
+        fill_row(p, in, pixel + 1, row, wide + 2, 4);
+        rows_x_weights(p, wide, 1, out + (size_t)pixel * (size_t)p->cout,
                        out + (size_t)(pixel + 1) * (size_t)p->cout);
     }
     if (pixel < p->pixels) {
-        widen_row(gather_row(p, in, pixel, row), p->k4, wide0);
-        rows_x_weights(p, wide0, NULL, out + (size_t)pixel * (size_t)p->cout, NULL);
+        fill_row(p, in, pixel, row, wide, 2);
+        rows_x_weights(p, wide, 0, out + (size_t)pixel * (size_t)p->cout, NULL);
     }
 }
 
 /* ---- depthwise convolution, 4 channels per word --------------------------------------------- */
 
+/* One tap of 4 channels: SXTAB16 adds the input offset while it sign-extends channels 0/2 and
+ * (ROR #8) 1/3; w holds the int16 weight pairs [c0,c2],[c1,c3]. */
+#define MCUGEN_DW_TAP(x, w, a0, a1, a2, a3)                      \
+    do {                                                         \
+        const uint32_t xe_ = mcugen_sxtab16(off2, (x));          \
+        const uint32_t xo_ = mcugen_sxtab16_ror8(off2, (x));     \
+        (a0) = mcugen_smlabb(xe_, (w)[0], (a0));                 \
+        (a2) = mcugen_smlatt(xe_, (w)[0], (a2));                 \
+        (a1) = mcugen_smlabb(xo_, (w)[1], (a1));                 \
+        (a3) = mcugen_smlatt(xo_, (w)[1], (a3));                 \
+    } while (0)
+
+/* 3x3, dilation 1, every tap inside the image: the 9 taps unrolled (8 instructions per tap for
+ * 4 channels). src points at the top-left tap of channel group 0. */
+static void dw3x3_inside(const mcugen_fast_dw_t *p, const int8_t *src, int8_t *o)
+{
+    const uint32_t off2 = p->input_offset_x2;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int32_t c_stride = p->channels, r_stride = p->in_w * p->channels;
+    const uint32_t *w = p->weights;
+    const int32_t *bias = p->bias;
+    const mcugen_fast_rq_t *q = p->rq;
+    for (int32_t c = 0; c < p->channels; c += 4, src += 4, w += 18, bias += 4, q += 4) {
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        const int8_t *r0 = src, *r1 = src + r_stride, *r2 = r1 + r_stride;
+        MCUGEN_DW_TAP(mcugen_read32(r0), w, a0, a1, a2, a3);
+        MCUGEN_DW_TAP(mcugen_read32(r0 + c_stride), w + 2, a0, a1, a2, a3);
+        MCUGEN_DW_TAP(mcugen_read32(r0 + 2 * c_stride), w + 4, a0, a1, a2, a3);
+        MCUGEN_DW_TAP(mcugen_read32(r1), w + 6, a0, a1, a2, a3);
+        MCUGEN_DW_TAP(mcugen_read32(r1 + c_stride), w + 8, a0, a1, a2, a3);
+        MCUGEN_DW_TAP(mcugen_read32(r1 + 2 * c_stride), w + 10, a0, a1, a2, a3);
+        MCUGEN_DW_TAP(mcugen_read32(r2), w + 12, a0, a1, a2, a3);
+        MCUGEN_DW_TAP(mcugen_read32(r2 + c_stride), w + 14, a0, a1, a2, a3);
+        MCUGEN_DW_TAP(mcugen_read32(r2 + 2 * c_stride), w + 16, a0, a1, a2, a3);
+        o[c] = requantize(a0, q, lo, hi);
+        o[c + 1] = requantize(a1, q + 1, lo, hi);
+        o[c + 2] = requantize(a2, q + 2, lo, hi);
+        o[c + 3] = requantize(a3, q + 3, lo, hi);
+    }
+}
+
 void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out)
 {
     const int32_t groups = p->channels / 4;
     const uint32_t off2 = p->input_offset_x2;
-    const int32_t off = p->output_offset, lo = p->act_min, hi = p->act_max;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    const int three = p->kh == 3 && p->kw == 3 && p->dil_h == 1 && p->dil_w == 1;
     for (int32_t n = 0; n < p->batches; ++n) {
         const int8_t *image = in + (size_t)n * p->in_h * p->in_w * p->channels;
         for (int32_t oy = 0; oy < p->out_h; ++oy) {
@@ -186,6 +305,10 @@ void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out)
                     --kx1;
                 }
                 int8_t *o = out + (((size_t)n * p->out_h + oy) * p->out_w + ox) * p->channels;
+                if (three && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {
+                    dw3x3_inside(p, image + ((size_t)y0 * p->in_w + x0) * p->channels, o);
+                    continue;
+                }
                 for (int32_t g = 0; g < groups; ++g) {
                     const int32_t c = 4 * g;
                     int32_t a0 = p->bias[c], a1 = p->bias[c + 1];
@@ -196,21 +319,16 @@ void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out)
                                                      + (x0 + kx0 * p->dil_w)) * p->channels + c;
                         const uint32_t *wt = wg + (ky * p->kw + kx0) * 2;
                         for (int32_t kx = kx0; kx < kx1; ++kx) {
-                            const uint32_t x = mcugen_read32(src);
-                            const uint32_t xe = mcugen_sxtab16(off2, x);       /* c0, c2 */
-                            const uint32_t xo = mcugen_sxtab16_ror8(off2, x);  /* c1, c3 */
-                            a0 = mcugen_smlabb(xe, wt[0], a0);
-                            a2 = mcugen_smlatt(xe, wt[0], a2);
-                            a1 = mcugen_smlabb(xo, wt[1], a1);
-                            a3 = mcugen_smlatt(xo, wt[1], a3);
+                            MCUGEN_DW_TAP(mcugen_read32(src), wt, a0, a1, a2, a3);
                             src += (size_t)p->dil_w * p->channels;
                             wt += 2;
                         }
                     }
-                    o[c] = to_s8(a0, p->multiplier[c], p->shift[c], off, lo, hi);
-                    o[c + 1] = to_s8(a1, p->multiplier[c + 1], p->shift[c + 1], off, lo, hi);
-                    o[c + 2] = to_s8(a2, p->multiplier[c + 2], p->shift[c + 2], off, lo, hi);
-                    o[c + 3] = to_s8(a3, p->multiplier[c + 3], p->shift[c + 3], off, lo, hi);
+                    const mcugen_fast_rq_t *q = p->rq + c;
+                    o[c] = requantize(a0, q, lo, hi);
+                    o[c + 1] = requantize(a1, q + 1, lo, hi);
+                    o[c + 2] = requantize(a2, q + 2, lo, hi);
+                    o[c + 3] = requantize(a3, q + 3, lo, hi);
                 }
             }
         }

@@ -10,7 +10,8 @@
  *   K4 = K rounded up to 4 and zero padded; the input offset is folded into the bias
  *   (sum w*(x - zp) + b = sum w*x + (b - zp * sum w)), so the inner loop is loads, SXTB16 and
  *   SMLAD only. A tile is 2 pixels x 2 output channels: per 4 K steps 2 weight words, 4 packed
- *   activation words, 4 SXTB16, 8 SMLAD for 16 MACs.
+ *   activation words, 4 SXTB16, 8 SMLAD for 16 MACs. The weights of a channel pair are
+ *   interleaved word by word, so one pointer walks both.
  * - depthwise convolution (channel multiplier 1, channels a multiple of 4) runs 4 channels per
  *   word: SXTAB16 adds the input offset while it sign-extends, the weights are pre-widened to
  *   int16 pairs [c0,c2],[c1,c3] per tap, and SMLABB/SMLATT accumulate; the taps outside the
@@ -28,6 +29,13 @@
 extern "C" {
 #endif
 
+/* Per output channel: TFLM's multiplier, its left shift, and the rounding right shift e with
+ * the output offset as rshift = e + 1, rc = 2^e + offset * 2^(e+1) (requantize() in
+ * mcugen_fast.c). */
+typedef struct {
+    int32_t multiplier, left, rshift, rc;
+} mcugen_fast_rq_t;
+
 typedef struct {
     int32_t in_h, in_w, in_c;
     int32_t out_h, out_w;
@@ -37,10 +45,9 @@ typedef struct {
     int32_t direct;               /* 1: row p is the K bytes at in + p * K (1x1 stride 1, FC) */
     int32_t input_zero_point;     /* fills the padding of im2col rows */
     int32_t cout;
-    const int8_t *weights;        /* [cout][k4] */
+    const int8_t *weights;        /* [cout][k4], channel pairs interleaved word by word */
     const int32_t *bias;          /* [cout], input offset folded in */
-    const int32_t *multiplier;    /* [cout] */
-    const int32_t *shift;         /* [cout], TFLM's convention: positive = left */
+    const mcugen_fast_rq_t *rq;   /* [cout] */
     int32_t output_offset, act_min, act_max;
 } mcugen_fast_conv_t;
 
@@ -51,8 +58,7 @@ typedef struct {
     uint32_t input_offset_x2;     /* -input zero point in both int16 halves */
     const uint32_t *weights;      /* [channels/4][kh][kw][2] packed int16 pairs [c0,c2],[c1,c3] */
     const int32_t *bias;          /* [channels] */
-    const int32_t *multiplier;    /* [channels] */
-    const int32_t *shift;         /* [channels] */
+    const mcugen_fast_rq_t *rq;   /* [channels] */
     int32_t output_offset, act_min, act_max;
 } mcugen_fast_dw_t;
 

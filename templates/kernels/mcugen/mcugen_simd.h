@@ -18,13 +18,20 @@
 #define MCUGEN_HAS_DSP 1
 /* bytes 0 and 2 of x, sign-extended to the two halves */
 static inline uint32_t mcugen_sxtb16(uint32_t x) { return __sxtb16(x); }
-/* bytes 1 and 3 of x, sign-extended to the two halves (SXTB16 with ROR #8) */
-static inline uint32_t mcugen_sxtb16_ror8(uint32_t x) { return __sxtb16(__ror(x, 8)); }
+/* bytes 1 and 3 of x, sign-extended to the two halves (SXTB16 with ROR #8: one instruction) */
+static inline uint32_t mcugen_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
 /* halves of a plus the sign-extended bytes 0 and 2 of x */
 static inline uint32_t mcugen_sxtab16(uint32_t a, uint32_t x) { return __sxtab16(a, x); }
 static inline uint32_t mcugen_sxtab16_ror8(uint32_t a, uint32_t x)
 {
-    return __sxtab16(a, __ror(x, 8));
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+    return r;
 }
 /* acc + lo(a)*lo(b) + hi(a)*hi(b) */
 static inline int32_t mcugen_smlad(uint32_t a, uint32_t b, int32_t acc)
