@@ -212,6 +212,14 @@ void protocol_report_fault(uint32_t pc, uint32_t lr, uint32_t cfsr, uint32_t hfs
     end_response();
 }
 
+int main(void)
+{
+    uart_init();
+    counter_init();
+    protocol_serve();
+    return 0;
+}
+
 void protocol_serve(void)
 {
     for (;;) {
