@@ -87,7 +87,7 @@ def write_harness_sources(board: Board, fw_dir: Path, rendered, build_flags: str
         board=board, semihosting=board.run_method == "qemu",
         input_bytes=sum(n for n, _ in rendered.inputs),
         output_bytes=sum(n for n, _ in rendered.outputs), build_flags=build_flags))
-    harness = ["harness.h", "protocol.c"]
+    harness = ["harness.h", "mcugen_protocol.h", "protocol.c"]
     if board.is_host:
         harness += ["host_main.c"]
     else:
