@@ -9,17 +9,17 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mcugen import fixedpoint as fx
 from mcugen.model import serialize_model
 from mcugen.model.builder import GraphBuilder
 from tests.oracle import Tflm
+from tests.strategies import (INT32_MAX, INT32_MIN, accumulators, examples, int32s, multipliers,
+                              shifts)
 
-INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
-int32s = st.integers(INT32_MIN, INT32_MAX)
-fast = settings(max_examples=300, deadline=None)
+fast = examples(300)
 
 
 def floor_half_up(q: Fraction) -> int:
@@ -82,18 +82,14 @@ def test_rounding_divide_by_pot_ties():
     assert got == [ref_rdbp(int(x), 1) for x in xs] == [-4, -3, -3, -2, -1, -1, 1, 1, 2, 3, 3, 4]
 
 
-multipliers = st.integers(1 << 30, INT32_MAX)
-shifts = st.integers(-31, 7)
-
-
 @fast
-@given(st.integers(-(1 << 24), 1 << 24), multipliers, shifts)
+@given(accumulators, multipliers, shifts)
 def test_multiply_by_quantized_multiplier_double(x, m, shift):
     assert int(fx.multiply_by_quantized_multiplier(x, m, shift)) == ref_mbqm(x, m, shift)
 
 
 @fast
-@given(st.integers(-(1 << 24), 1 << 24), multipliers, st.integers(-31, 7))
+@given(accumulators, multipliers, shifts)
 def test_multiply_by_quantized_multiplier_single(x, m, shift):
     assert int(fx.multiply_by_quantized_multiplier(x, m, shift, single_rounding=True)) == \
         ref_mbqm_single(x, m, shift)

@@ -39,14 +39,8 @@ def load_deployable(args: argparse.Namespace) -> Graph:
 
 
 def choose_kernels(args: argparse.Namespace) -> str:
-    if args.kernels:
-        return args.kernels
-    from ..codegen.cmsis_nn import find_cmsis_nn
-    try:
-        find_cmsis_nn(args.cmsis_nn)
-        return "cmsis-nn"
-    except InputError:
-        return "portable"
+    from ..codegen.cmsis_nn import preferred_backend
+    return preferred_backend(args.kernels, args.cmsis_nn, load_board(args.board))
 
 
 def build(args: argparse.Namespace, out_dir: str | Path, debug_keep_all: bool = False):

@@ -12,6 +12,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from ..codegen.cmsis_nn import preferred_backend
 from ..errors import InputError
 from ._output import console
 
@@ -26,9 +27,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--platformio-platform", metavar="DIR",
                    help="write mcugen's local PlatformIO platform for the emulated boards")
     p.add_argument("--name", help="C identifier of the model (default: from the file name)")
-    p.add_argument("--kernels", default="portable", choices=("portable", "cmsis-nn"),
-                   help="kernel backend (default: portable, needs nothing else)")
-    p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree (with --kernels cmsis-nn)")
+    p.add_argument("--kernels", default=None, choices=("portable", "cmsis-nn"),
+                   help="backend tried first for each layer (default: cmsis-nn when a tree is "
+                   "found, else portable, which needs nothing else)")
+    p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")
     p.add_argument("--calib", metavar="DATA",
                    help="quantize a float model first, calibrated on DATA (as mcugen quantize)")
     p.add_argument("--board", default=None,
@@ -65,7 +67,8 @@ def _export_model(args) -> None:
     board = load_board(args.board or DEFAULT_BOARD)
     name = args.name or _identifier(Path(args.model).stem)
     with tempfile.TemporaryDirectory(prefix="mcugen-render-") as staging:
-        rendered = render_for(graph, board, Path(staging), name=name, kernels=args.kernels,
+        rendered = render_for(graph, board, Path(staging), name=name,
+                              kernels=preferred_backend(args.kernels, args.cmsis_nn, board),
                               cmsis_nn=args.cmsis_nn)
         for flavour, out in (("platformio", args.platformio_lib), ("cmake", args.c_lib)):
             if out:

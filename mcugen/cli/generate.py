@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..codegen import render_model
+from ..codegen.cmsis_nn import preferred_backend
 from ..model import load_model
 from ..plan import CORES, KERNELS
 from ._output import console, fmt_int
@@ -17,16 +18,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help="full-integer .tflite file")
     p.add_argument("-o", "--output", required=True, help="output directory")
     p.add_argument("--name", help="C identifier prefix (default: the model file's name)")
-    p.add_argument("--kernels", choices=KERNELS, default="portable",
-                   help="kernel library the code calls (default portable)")
-    p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree (--kernels cmsis-nn)")
+    p.add_argument("--kernels", choices=KERNELS, default=None,
+                   help="backend tried first for each layer (default: cmsis-nn when a tree is "
+                   "found, else portable)")
+    p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")
     p.add_argument("--cpu", choices=CORES, default="cortex-m4",
                    help="target core: picks CMSIS-NN scratch sizes and alignment")
 
 
 def run(args: argparse.Namespace) -> int:
     graph = load_model(args.model)
-    rendered = render_model(graph, args.output, name=args.name, kernels=args.kernels,
+    kernels = preferred_backend(args.kernels, args.cmsis_nn)
+    rendered = render_model(graph, args.output, name=args.name, kernels=kernels,
                             cpu=args.cpu, cmsis_nn=args.cmsis_nn)
     console.print(f"wrote {len(rendered.sources) + len(rendered.headers)} files to "
                   f"{rendered.out_dir} ({rendered.kernels} kernels, arena "

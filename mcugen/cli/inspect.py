@@ -9,7 +9,8 @@ from rich.table import Table
 
 from ..model import load_model
 from ..model.summary import summarize
-from ..support import deployable_ops
+from ..codegen.cmsis_nn import preferred_backend
+from ..ops.registry import backend_chain
 from ._output import console, fmt_int, print_json
 
 NAME = "inspect"
@@ -19,6 +20,8 @@ HELP = "show a model's operators, shapes, MACs, quantization and deployability"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help=".tflite file")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree (the backend choice "
+                   "follows build's: CMSIS-NN when a tree is found)")
 
 
 def _shape(facts: list[dict]) -> str:
@@ -36,13 +39,11 @@ def _quant(facts: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     graph = load_model(args.model)
-    summary = summarize(graph, deployable=deployable_ops())
+    kernels = preferred_backend(None, args.cmsis_nn)
+    summary = summarize(graph, chain=backend_chain(kernels))
     extra = {}
-    try:  # the memory plan joins inspect once the planner is installed
-        from ..plan import plan_summary
-        extra["plan"] = plan_summary(graph)
-    except ImportError:
-        pass
+    from ..plan import plan_summary
+    extra["plan"] = plan_summary(graph, kernels=kernels)
     if args.json:
         data = asdict(summary)
         data["unsupported"] = [{"index": i, "opcode": op} for i, op in summary.unsupported]

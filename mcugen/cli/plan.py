@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
+from ..codegen.cmsis_nn import preferred_backend
 from ..errors import InputError
 from ..model import load_model
 from ..plan import CORES, KERNELS, plan_memory, validate_plan
@@ -21,8 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help=".tflite file (int8)")
     p.add_argument("--board", help="board name (its core picks the kernel variant)")
     p.add_argument("--cpu", choices=CORES, help="core, when no board is given (default cortex-m4)")
-    p.add_argument("--kernels", choices=KERNELS, default="portable",
-                   help="kernel backend whose scratch needs are planned (default portable)")
+    p.add_argument("--kernels", choices=KERNELS, default=None,
+                   help="backend tried first for each layer, whose scratch is planned (default: "
+                   "cmsis-nn when a tree is found, else portable)")
+    p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--svg", metavar="FILE", help="write a picture of the plan")
 
@@ -40,21 +43,23 @@ def resolve_cpu(board: str | None, cpu: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     graph = load_model(args.model)
     cpu = resolve_cpu(args.board, args.cpu)
-    plan = plan_memory(graph, kernels=args.kernels, cpu=cpu)
+    kernels = preferred_backend(args.kernels, args.cmsis_nn)
+    plan = plan_memory(graph, kernels=kernels, cpu=cpu)
     validate_plan(graph, plan)
     if args.svg:
         Path(args.svg).write_text(plan_svg(graph, plan))
     if args.json:
         print_json(plan.to_json())
         return 0
-    table = Table(title=f"{graph.name}: arena plan ({args.kernels} kernels, {cpu})",
+    table = Table(title=f"{graph.name}: arena plan ({kernels} kernels, {cpu})",
                   title_justify="left")
     for col, justify in (("buffer", "left"), ("kind", "left"), ("offset", "right"),
-                         ("bytes", "right"), ("ops", "right")):
+                         ("bytes", "right"), ("ops", "right"), ("backend", "left")):
         table.add_column(col, justify=justify)
     for b in plan.buffers:
         table.add_row(b.name[:48], b.kind, fmt_int(b.offset), fmt_int(b.size),
-                      f"{plan.order[b.first_op]}-{plan.order[b.last_op]}")
+                      f"{plan.order[b.first_op]}-{plan.order[b.last_op]}",
+                      plan.backends.get(b.op, "") if b.kind == "scratch" else "")
     console.print(table)
     peak = graph.operators[plan.peak_op].opcode if graph.operators else "-"
     console.print(f"arena: {fmt_int(plan.arena_bytes)} bytes; lower bound "

@@ -10,10 +10,9 @@ from pathlib import Path
 from ..errors import InputError
 from ..model.graph import Graph
 from ..model.summary import classify
-from .lowering import lowered_ops
 from .render import RenderedModel, c_identifier, copy_runtime, render_sources, write_files
 
-__all__ = ["RenderedModel", "lowered_ops", "render_model", "c_identifier"]
+__all__ = ["RenderedModel", "render_model", "c_identifier"]
 
 _PORTABLE_RUNTIME = ["runtime/mcugen_model_api.h", "kernels/portable/mcugen_kernels.h",
                      "kernels/portable/mcugen_kernels.c"]
@@ -30,24 +29,26 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
     if kind not in ("int8", "int8-uint8-io", "int8-float-io"):
         raise InputError(f"the code generator needs a full-integer model; this one is: {verdict}",
                          graph.name)
+    if kernels not in ("portable", "cmsis-nn"):
+        raise InputError(f"unknown kernel backend '{kernels}' (portable, cmsis-nn)")
     name = c_identifier(name or graph.name)
     out_dir = Path(out_dir)
     if plan is None:
         plan = plan_memory(graph, kernels=kernels, cpu=cpu, keep_all=debug_keep_all)
     validate_plan(graph, plan)
-    # mcugen's portable kernels are always there: the whole model with --kernels portable, and
-    # the operators CMSIS-NN has no kernel for (the linker drops what a model does not call)
-    if kernels == "portable":
-        headers, text, version = ["mcugen_kernels.h"], "mcugen portable kernels", "portable"
-        library, include_dirs, defines = [], [], []
-    elif kernels == "cmsis-nn":
+    # Each layer gets the first backend of the chain that takes it (the plan records which);
+    # mcugen's portable kernels are always there for the rest (the linker drops what a model does
+    # not call). CMSIS-NN is needed only when some layer got it.
+    uses_cmsis_nn = "cmsis-nn" in plan.backends.values()
+    if uses_cmsis_nn:
         from .cmsis_nn import find_cmsis_nn
         lib = find_cmsis_nn(cmsis_nn)
         headers, version = ["arm_nnfunctions.h", "mcugen_kernels.h"], lib.version
         text = f"CMSIS-NN {lib.version}"
         library, include_dirs, defines = lib.sources(), lib.include_dirs(), []
     else:
-        raise InputError(f"unknown kernel backend '{kernels}' (portable, cmsis-nn)")
+        headers, text, version = ["mcugen_kernels.h"], "mcugen portable kernels", "portable"
+        library, include_dirs, defines = [], [], []
     runtime_files = list(_PORTABLE_RUNTIME)
     if kind == "int8-float-io":
         headers = headers + ["mcugen_float_io.h"]

@@ -61,3 +61,22 @@ def _api_revision(root: Path) -> tuple[str | None, str]:
     rev = re.search(r"\$Revision:\s*V\.?([\d.]+)", text)
     date = re.search(r"\$Date:\s*([^\n*]+)", text)
     return (rev.group(1).strip(".") if rev else None), (date.group(1).strip() if date else "")
+
+
+def preferred_backend(kernels: str | None = None, cmsis_nn: str | os.PathLike | None = None,
+                      board=None) -> str:
+    """The backend a command tries first for every layer — one rule for inspect, plan, generate,
+    build and export: the one asked for (``--kernels``), else the board's preferred backend,
+    else CMSIS-NN when a tree is given (``--cmsis-nn``, ``$MCUGEN_CMSIS_NN`` or the cache),
+    else mcugen's portable kernels. Layers the first backend cannot take fall to the next
+    (:func:`mcugen.ops.registry.backend_chain`)."""
+    if kernels:
+        return kernels
+    board_kernels = getattr(board, "kernels", None) if board is not None else None
+    if board_kernels:
+        return board_kernels
+    try:
+        find_cmsis_nn(cmsis_nn)
+        return "cmsis-nn"
+    except InputError:
+        return "portable"

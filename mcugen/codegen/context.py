@@ -25,9 +25,10 @@ class ConstArray:
 class LoweringContext:
     graph: Graph
     plan: object                  # mcugen.plan.MemoryPlan
-    kernels: str
+    kernels: str                  # the preferred backend (first of the chain)
     cpu: str
     prefix: str                   # C identifier prefix (the model name)
+    backend: str = "portable"     # the backend of the layer being lowered
     constants: list[ConstArray] = field(default_factory=list)
     _by_content: dict = field(default_factory=dict)
 
@@ -80,3 +81,25 @@ def dims4(shape: tuple[int, ...]) -> tuple[int, int, int, int]:
     if len(shape) > 4:
         raise ValueError(f"rank {len(shape)} tensors are not supported")
     return (1,) * (4 - len(shape)) + shape
+
+
+# -- strided 4-D copies (PAD, CONCATENATION, TRANSPOSE, STRIDED_SLICE share one C kernel) --------
+def strides(shape4) -> list[int]:
+    return [int(np.prod(shape4[k + 1:], dtype=np.int64)) for k in range(4)]
+
+
+def lead(n: int) -> int:
+    """How many leading axes dims4 adds to a rank-n shape."""
+    if n > 4:
+        raise ValueError("tensors of rank above 4 are not generated")
+    return 4 - n
+
+
+def at(ctx: LoweringContext, tensor: int, offset: int) -> str:
+    """C expression for the int8 element ``offset`` of a tensor in the arena."""
+    return f"(((int8_t *)&arena[{ctx.plan.tensor_offset(tensor)}]) + {offset})"
+
+
+def strided_copies(copies, fill=None) -> dict:
+    """Parameters of templates/ops/portable/_strided_copy.c.j2: copies after an optional fill."""
+    return {"copies": copies, "fill": fill}

@@ -1,39 +1,54 @@
-"""The lowering registry: one function per (operator, backend) turns a graph node into the
-parameters of its C template, ``templates/ops/<backend folder>/<template>.c.j2``.
+"""The lowering registry: one function per operator turns a graph node into the parameters of its
+C template.
 
 A lowering function ``lower(ctx, op) -> dict`` may register constant data through ``ctx.const``;
-the dict becomes the variables of the operator family's template
-``templates/ops/<backend folder or common>/<template>.c.j2`` (``op`` and ``comment`` are added).
+the dict becomes the variables of ``templates/ops/<backend folder>/<family>.c.j2``, where the
+family and the backends that lower the operator come from its record in :mod:`mcugen.ops`
+(``op`` and ``comment`` are added). One function serves every backend of an operator: the
+backend a layer got is ``ctx.backend``, and only its template differs.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-_LOWERINGS: dict[tuple[str, str], tuple[Callable, str]] = {}
-BACKENDS = ("portable", "cmsis-nn")
+from ..ops.registry import lookup as record_of
+
+_LOWERINGS: dict[str, Callable] = {}
+
+#: Template folder per backend. The CMSIS-NN one holds mcugen's own call templates; its name
+#: keeps clear of "cmsis-nn/", the path that would mean vendored CMSIS-NN source.
+TEMPLATE_FOLDERS = {"portable": "portable", "cmsis-nn": "cmsis_nn_calls"}
 
 
-def lowering(opcode: str, template: str, *backends: str):
-    """Register ``fn`` as the lowering of ``opcode`` (rendered with ``template``) for
-    ``backends`` (default: all)."""
+def lowering(*opcodes: str):
+    """Register ``fn`` as the lowering of ``opcodes``."""
     def wrap(fn):
-        for backend in backends or BACKENDS:
-            _LOWERINGS[(opcode, backend)] = (fn, template)
+        for opcode in opcodes:
+            if opcode in _LOWERINGS:
+                raise RuntimeError(f"{opcode} has two lowerings")
+            if record_of(opcode) is None:
+                raise RuntimeError(f"{opcode} has no record in mcugen.ops")
+            _LOWERINGS[opcode] = fn
         return fn
     return wrap
 
 
-def lookup(opcode: str, backend: str) -> tuple[Callable, str] | None:
-    """(lowering function, template name) or None."""
+def lookup(opcode: str) -> Callable | None:
+    """The lowering function of ``opcode`` or None."""
     _load()
-    return _LOWERINGS.get((opcode, backend))
+    return _LOWERINGS.get(opcode)
 
 
-def lowered_ops(kernels: str = "portable") -> set[str]:
-    """Operators the code generator emits with ``kernels`` (portable: always available)."""
+def template_path(opcode: str, backend: str) -> str:
+    """The template a layer of ``opcode`` lowered by ``backend`` renders."""
+    return f"ops/{TEMPLATE_FOLDERS[backend]}/{record_of(opcode).family}.c.j2"
+
+
+def lowered_ops() -> set[str]:
+    """Operators that have a lowering function."""
     _load()
-    return {op for op, b in _LOWERINGS if b == kernels}
+    return set(_LOWERINGS)
 
 
 def _load() -> None:

@@ -15,7 +15,8 @@ from ..errors import InputError, UnsupportedOperatorError
 from ..model.graph import Graph
 from ..resources import c_constants, templates_dir
 from .context import LoweringContext, dims4
-from .lowering import lookup
+from ..ops.registry import backend_chain, choose_backend
+from .lowering import lookup, template_path
 
 _IO_TYPES = {np.dtype(np.int8): ("int8_t", -128, 127, 0),
              np.dtype(np.uint8): ("uint8_t", 0, 255, 1),
@@ -90,21 +91,19 @@ def render_sources(graph: Graph, plan, kernels: str, cpu: str, name: str,
     layers = []
     for op_index in plan.order:
         op = graph.operators[op_index]
-        found = lookup(op.opcode, kernels)
-        if found is None:
+        backend = plan.backends.get(op.index)
+        fn = lookup(op.opcode)
+        if backend is None or fn is None:
+            choose_backend(graph, op, backend_chain(kernels))   # raises, naming why
             raise UnsupportedOperatorError(op.opcode, op.index, graph.name,
-                                           stage=f"no {kernels} code generator")
-        fn, template = found
-        try:
-            params = fn(ctx, op)
-        except ValueError as exc:
-            raise InputError(f"cannot generate {op.opcode} at index {op.index}: {exc}",
-                             graph.name) from None
+                                           stage="no code generator")
+        ctx.backend = backend
+        params = fn(ctx, op)   # model defects raise InputError; anything else is mcugen's bug
         comment = " -> ".join(f"{_short(graph.tensors[i].name)} {list(graph.tensors[i].shape)}"
                               for i in op.inputs[:1] + op.outputs if i >= 0)
         params.update(op=op, comment=comment.replace("*/", "* /"), NAME=name.upper())
-        tpl = _template(env, kernels, template)
-        layers.append({"op": op, "comment": params["comment"],
+        tpl = env.get_template(template_path(op.opcode, backend))
+        layers.append({"op": op, "comment": params["comment"], "backend": backend,
                        "code": tpl.render(**params).rstrip("\n")})
     inputs = [_io(graph, i, plan) for i in graph.inputs]
     outputs = [_io(graph, i, plan) for i in graph.outputs]
@@ -140,20 +139,6 @@ def render_sources(graph: Graph, plan, kernels: str, cpu: str, name: str,
 def _short(tensor_name: str) -> str:
     """Converter names join every fused layer with ';': the last part names the tensor."""
     return tensor_name.split(";")[-1][-48:]
-
-
-# Template folder per backend. The CMSIS-NN one holds mcugen's own call templates; its name keeps
-# clear of "cmsis-nn/", the path that would mean vendored CMSIS-NN source.
-_TEMPLATE_FOLDERS = {"portable": "portable", "cmsis-nn": "cmsis_nn_calls"}
-
-
-def _template(env: jinja2.Environment, kernels: str, template: str) -> jinja2.Template:
-    for folder in (_TEMPLATE_FOLDERS[kernels], "common"):
-        try:
-            return env.get_template(f"ops/{folder}/{template}.c.j2")
-        except jinja2.TemplateNotFound:
-            continue
-    raise FileNotFoundError(f"no template ops/{kernels}/{template}.c.j2")
 
 
 def write_files(files: dict[str, str], out_dir: Path) -> list[Path]:

@@ -18,18 +18,19 @@ import numpy as np
 
 from .graph import Graph, Operator, Quantization, Tensor
 
-# Operator versions TFLM accepts for the kinds of models mcugen builds.
-_DEFAULT_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4,
-                     "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "SOFTMAX": 2, "ADD": 2,
-                     "QUANTIZE": 2, "DEQUANTIZE": 2}
-
-
 def quantization(scale, zero_point=0, axis: int = 0) -> Quantization:
     scale = np.atleast_1d(np.asarray(scale, dtype=np.float32))
     zp = np.atleast_1d(np.asarray(zero_point, dtype=np.int64))
     if zp.size == 1 and scale.size > 1:
         zp = np.full(scale.shape, int(zp[0]), np.int64)
     return Quantization(scale=scale, zero_point=zp, axis=axis)
+
+
+def _default_version(opcode: str) -> int:
+    """The version the operator's record writes into int8 models (1 for unknown operators)."""
+    from ..ops.registry import lookup
+    r = lookup(opcode)
+    return r.version if r is not None else 1
 
 
 class GraphBuilder:
@@ -62,7 +63,7 @@ class GraphBuilder:
            **options: Any) -> Operator:
         op = Operator(index=len(self.operators), opcode=opcode, inputs=list(inputs),
                       outputs=list(outputs), options=dict(options), options_type=options_type,
-                      version=version or _DEFAULT_VERSIONS.get(opcode, 1))
+                      version=version or _default_version(opcode))
         self.operators.append(op)
         return op
 

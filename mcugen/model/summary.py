@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..ops.registry import lookup, undeployable
 from .graph import Graph, Operator, Tensor
 
-# Operators whose work is multiply-accumulates over a weight tensor.
-_WEIGHTED = {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV"}
 
 
 @dataclass
@@ -50,19 +49,12 @@ def tensor_facts(t: Tensor) -> dict:
 
 
 def op_macs(graph: Graph, op: Operator) -> int:
-    """Multiply-accumulates of one operator (0 for operators without a weight tensor)."""
-    if op.opcode not in _WEIGHTED or len(op.inputs) < 2 or op.inputs[1] < 0:
+    """Multiply-accumulates of one operator (its record's ``macs``; 0 for operators without a
+    weight tensor)."""
+    r = lookup(op.opcode)
+    if r is None or r.macs is None or len(op.inputs) < 2 or op.inputs[1] < 0:
         return 0
-    weights = graph.tensors[op.inputs[1]].shape
-    if op.opcode == "TRANSPOSE_CONV":
-        # inputs: output_shape, weights [Cout, KH, KW, Cin], input
-        return graph.tensors[op.inputs[2]].size * weights[0] * weights[1] * weights[2]
-    out = graph.tensors[op.outputs[0]].size
-    if op.opcode == "CONV_2D":        # weights [Cout, KH, KW, Cin]
-        return out * weights[1] * weights[2] * weights[3]
-    if op.opcode == "DEPTHWISE_CONV_2D":  # weights [1, KH, KW, Cout]
-        return out * weights[1] * weights[2]
-    return out * weights[-1]          # FULLY_CONNECTED: weights [Cout, Cin]
+    return r.macs(graph, op)
 
 
 def classify(graph: Graph) -> tuple[str, str]:
@@ -77,7 +69,7 @@ def classify(graph: Graph) -> tuple[str, str]:
             return "hybrid", "dynamic-range (hybrid): run `mcugen quantize` for full int8"
         return "float32", "float32: run `mcugen quantize`"
     if i16 in {graph.tensors[o.outputs[0]].dtype for o in graph.operators
-               if o.opcode in _WEIGHTED}:
+               if (r := lookup(o.opcode)) is not None and r.macs is not None}:
         return "int16x8", "int16 activations (16x8): not deployable by mcugen"
     if io_types <= {i8}:
         return "int8", "full int8 with int8 I/O: deployable"
@@ -88,8 +80,9 @@ def classify(graph: Graph) -> tuple[str, str]:
     return "other", "unrecognised quantization scheme"
 
 
-def summarize(graph: Graph, deployable: set[str] | None = None) -> ModelSummary:
-    """Summarise ``graph``; ``deployable`` is the set of operators the code generator handles."""
+def summarize(graph: Graph, chain: tuple[str, ...] | None = None) -> ModelSummary:
+    """Summarise ``graph``; with ``chain`` (the kernel backends code generation would try), also
+    which operators it would refuse."""
     ops, seen_params = [], set()
     total_params = 0
     for op in graph.operators:
@@ -107,9 +100,8 @@ def summarize(graph: Graph, deployable: set[str] | None = None) -> ModelSummary:
             param_bytes=param_bytes))
     kind, verdict = classify(graph)
     unsupported = []
-    if deployable is not None:
-        unsupported = [(op.index, op.opcode) for op in graph.operators
-                       if op.opcode not in deployable]
+    if chain is not None:
+        unsupported = [(i, opcode) for i, opcode, _ in undeployable(graph, chain)]
         if kind == "int8" and unsupported:
             names = sorted({name for _, name in unsupported})
             verdict = f"full int8 with int8 I/O: not yet deployable ({', '.join(names)})"

@@ -2,7 +2,7 @@
 
 A *buffer* is a run of arena bytes holding one or more tensors: a tensor either gets a buffer of
 its own or shares its producer input's buffer, when that is free:
-- **aliases** — RESHAPE/SQUEEZE/EXPAND_DIMS outputs are their input's bytes (no copy);
+- **aliases** — outputs of ALIAS_OPS (the reshape family) are their input's bytes (no copy);
 - **in place** — an elementwise op (INPLACE_OPS) whose input dies at that op writes its output over
   that input (same byte count; the kernels read element i before writing element i).
 Model inputs live from the first op, model outputs to the last; state tensors that no operator
@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model.graph import Graph
+from ..ops.registry import names
 
-ALIAS_OPS = frozenset({"RESHAPE", "SQUEEZE", "EXPAND_DIMS"})
+#: Operators whose output is their input's bytes (the records' ``alias`` fact).
+ALIAS_OPS = names(lambda r: r.alias)
 #: Operators whose kernels (portable and CMSIS-NN) are correct with output == input pointer.
-INPLACE_OPS = frozenset({"ADD", "SUB", "MUL", "RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH",
-                         "HARD_SWISH", "QUANTIZE", "SOFTMAX"})
+INPLACE_OPS = names(lambda r: r.inplace)
 
 
 @dataclass

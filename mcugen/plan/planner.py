@@ -15,6 +15,8 @@ from ..model.graph import Graph
 from .assign import Block, assign_offsets
 from .lifetimes import compute_lifetimes
 from .reorder import optimal_order
+from ..errors import UnsupportedOperatorError
+from ..ops.registry import backend_chain, choose_backend, prepare_all
 from .scratch import scratch_bytes, variant
 
 
@@ -43,6 +45,7 @@ class MemoryPlan:
     buffers: list[Buffer]
     aliases: dict[int, int]    # tensor -> root tensor whose bytes it uses (root maps to itself)
     keep_all: bool = False
+    backends: dict[int, str] = field(default_factory=dict)   # op index -> backend of its layer
 
     def tensor_offset(self, tensor_index: int) -> int:
         root = self.aliases[tensor_index]
@@ -57,6 +60,7 @@ class MemoryPlan:
     def to_json(self) -> dict:
         data = asdict(self)
         data["aliases"] = {str(k): v for k, v in self.aliases.items()}
+        data["backends"] = {str(k): v for k, v in self.backends.items()}
         return data
 
 
@@ -64,26 +68,51 @@ def alignment_for(cpu: str) -> int:
     return 16 if variant(cpu) == "mve" else 4
 
 
-def plan_memory(graph: Graph, kernels: str = "portable", cpu: str = "cortex-m4",
+def layer_backends(graph: Graph, kernels: str | tuple[str, ...] = "portable") -> dict[int, str]:
+    """op index -> the backend its layer gets: ``kernels`` is the preferred backend (then mcugen's
+    portable kernels) or a whole chain (:func:`mcugen.ops.registry.backend_chain`). A layer no
+    backend takes is left out: the planner gives it no scratch, the code generator refuses it."""
+    chain = backend_chain(kernels) if isinstance(kernels, str) else tuple(kernels)
+    chosen = {}
+    for op in graph.operators:
+        try:
+            chosen[op.index] = choose_backend(graph, op, chain)
+        except UnsupportedOperatorError:
+            pass
+    return chosen
+
+
+def plan_memory(graph: Graph, kernels: str | tuple[str, ...] = "portable", cpu: str = "cortex-m4",
                 keep_all: bool = False) -> MemoryPlan:
-    """Plan the arena. ``keep_all`` gives a debug plan in which no tensor is ever overwritten."""
+    """Plan the arena. ``keep_all`` gives a debug plan in which no tensor is ever overwritten.
+    Each layer's scratch is that of the backend it gets (:func:`layer_backends`)."""
+    prepare_all(graph)
+    backends = layer_backends(graph, kernels)
+    kernels = kernels if isinstance(kernels, str) else kernels[0]
     orders = [list(range(len(graph.operators)))]
     if not keep_all:
         scratch = {op.index: s for op in graph.operators
-                   if (s := scratch_bytes(graph, op, kernels, cpu))}
+                   if (s := _scratch(graph, op, backends, cpu))}
         for alt in (optimal_order(graph, scratch, alignment_for(cpu)), memory_aware_order(graph)):
             if alt is not None and alt not in orders:
                 orders.append(alt)
     best = None
     for order in orders:
-        plan = _plan_for_order(graph, order, kernels, cpu, keep_all)
+        plan = _plan_for_order(graph, order, kernels, cpu, keep_all, backends)
         if best is None or plan.arena_bytes < best.arena_bytes:
             best = plan
     return best
 
 
+def _scratch(graph: Graph, op, backends: dict[int, str], cpu: str) -> int:
+    backend = backends.get(op.index)
+    return scratch_bytes(graph, op, backend, cpu) if backend else 0
+
+
 def _plan_for_order(graph: Graph, order: list[int], kernels: str, cpu: str,
-                    keep_all: bool) -> MemoryPlan:
+                    keep_all: bool, backends: dict[int, str] | None = None) -> MemoryPlan:
+    if backends is None:
+        backends = layer_backends(graph, kernels)
     align = alignment_for(cpu)
     rounded = lambda n: (n + align - 1) // align * align   # noqa: E731
     lifetimes, root_of = compute_lifetimes(graph, order, keep_all)
@@ -92,7 +121,7 @@ def _plan_for_order(graph: Graph, order: list[int], kernels: str, cpu: str,
         blocks.append(Block(root, rounded(life.size), life.first, life.last))
     scratch_key = {}
     for step, op_index in enumerate(order):
-        size = scratch_bytes(graph, graph.operators[op_index], kernels, cpu)
+        size = _scratch(graph, graph.operators[op_index], backends, cpu)
         if size:
             key = -(op_index + 1)                      # negative keys: scratch of an op
             scratch_key[key] = op_index
@@ -120,7 +149,7 @@ def _plan_for_order(graph: Graph, order: list[int], kernels: str, cpu: str,
                                   b.last))
     buffers.sort(key=lambda b: (b.first_op, b.offset, b.name))
     return MemoryPlan(arena, lower_bound, order[peak_step] if order else 0, align, kernels, cpu,
-                      order, buffers, dict(root_of), keep_all)
+                      order, buffers, dict(root_of), keep_all, dict(backends))
 
 
 def memory_aware_order(graph: Graph) -> list[int]:

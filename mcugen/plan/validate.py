@@ -5,6 +5,7 @@ Run on every plan in the tests and by ``mcugen build``."""
 from __future__ import annotations
 
 from ..errors import McugenError
+from .lifetimes import ALIAS_OPS
 from ..model.graph import Graph
 
 
@@ -89,6 +90,6 @@ def _handover(graph: Graph, plan, first, second, first_last: int, second_first: 
     if not same_root:
         return False
     op = graph.operators[plan.order[second_first]]
-    if op.opcode in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"):
+    if op.opcode in ALIAS_OPS:
         return True       # same bytes, same values: the lifetimes may overlap freely
     return first_last == second_first and first in op.inputs and second in op.outputs

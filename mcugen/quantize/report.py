@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model.graph import Graph, Tensor
+from ..ops.registry import names
 from ..sim import Simulator
 from .calibration import _progress
 from .params import dequantize_values, quantize_values
@@ -61,11 +62,15 @@ def to_real(value: np.ndarray, t: Tensor) -> np.ndarray:
     return dequantize_values(value, t.quant.scale[0], t.quant.zero_point[0])
 
 
+# Operators between a classifier's SOFTMAX and its output that do not change what it says.
+_PASS_THROUGH = names(lambda r: r.alias) | {"QUANTIZE", "DEQUANTIZE"}
+
+
 def is_classifier(graph: Graph) -> bool:
     producers = graph.producers()
     out = graph.outputs[0]
     op = producers.get(out)
-    while op is not None and op.opcode in ("QUANTIZE", "DEQUANTIZE", "RESHAPE"):
+    while op is not None and op.opcode in _PASS_THROUGH:
         op = producers.get(op.inputs[0])
     return len(graph.outputs) == 1 and op is not None and op.opcode == "SOFTMAX"
 

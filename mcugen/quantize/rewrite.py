@@ -15,36 +15,19 @@ import numpy as np
 from ..errors import InputError, UnsupportedOperatorError
 from ..model.builder import quantization
 from ..model.graph import Graph, Operator, Tensor
+from ..ops.registry import FixedOutput, SameParams, Weighted, names, records
 from . import params
 
-# Weighted operators: (weights input, channel axis of per-channel weights).
-WEIGHTED = {"CONV_2D": 0, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 0}
-
-# Operators whose int8 kernels move bytes without rescaling (or, for MAXIMUM/MINIMUM, compare
-# raw integers): their data inputs and output must share one (scale, zero point).
-# value = which inputs join the output's group (None: every non-int32 input).
-SAME_PARAMS: dict[str, tuple[int, ...] | None] = {
-    "MAX_POOL_2D": (0,), "AVERAGE_POOL_2D": (0,), "RESHAPE": (0,), "SQUEEZE": (0,),
-    "EXPAND_DIMS": (0,), "PAD": (0,), "PADV2": (0, 2), "STRIDED_SLICE": (0,),
-    "TRANSPOSE": (0,), "CONCATENATION": None, "MAXIMUM": (0, 1), "MINIMUM": (0, 1),
-}
-
-# Operators whose int8 output quantization TFLM fixes (softmax/logistic in [0,1), tanh in [-1,1)).
-FIXED_OUTPUT = {"SOFTMAX": (1.0 / 256, -128), "LOGISTIC": (1.0 / 256, -128),
-                "TANH": (1.0 / 128, 0)}
-
-# Operators with free output parameters (the kernel requantizes).
-FREE = {"ADD", "SUB", "MUL", "RELU", "RELU6", "RELU_N1_TO_1", "HARD_SWISH", "MEAN"}
-
-QUANTIZABLE = set(WEIGHTED) | set(SAME_PARAMS) | set(FIXED_OUTPUT) | FREE
-
-# The versions the TF converter writes for these operators in int8 models (TFLM accepts them).
-INT8_VERSIONS = {"CONV_2D": 3, "DEPTHWISE_CONV_2D": 3, "FULLY_CONNECTED": 4,
-                 "AVERAGE_POOL_2D": 2, "MAX_POOL_2D": 2, "RESHAPE": 1, "SQUEEZE": 1,
-                 "EXPAND_DIMS": 1, "PAD": 2, "PADV2": 2, "STRIDED_SLICE": 2, "TRANSPOSE": 2,
-                 "CONCATENATION": 2, "MAXIMUM": 2, "MINIMUM": 2, "SOFTMAX": 2, "LOGISTIC": 2,
-                 "TANH": 2, "ADD": 2, "SUB": 2, "MUL": 2, "RELU": 2, "RELU6": 2,
-                 "RELU_N1_TO_1": 1, "HARD_SWISH": 1, "MEAN": 2, "QUANTIZE": 2, "DEQUANTIZE": 2}
+# The quantizer's tables, read from the operator records (mcugen/ops): weighted operators and
+# their channel axis; operators whose data inputs share the output's (scale, zero point) (None:
+# every non-int32 input); operators whose int8 output TFLM fixes; the versions written.
+WEIGHTED = {n: r.quant.axis for n, r in records().items() if isinstance(r.quant, Weighted)}
+SAME_PARAMS = {n: r.quant.inputs for n, r in records().items()
+               if isinstance(r.quant, SameParams)}
+FIXED_OUTPUT = {n: (r.quant.scale, r.quant.zero_point) for n, r in records().items()
+                if isinstance(r.quant, FixedOutput)}
+QUANTIZABLE = names(lambda r: r.quantizable)
+INT8_VERSIONS = {n: r.version for n, r in records().items() if r.simulated}
 
 IO_TYPES = ("int8", "uint8", "float")
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import InputError, UnsupportedOperatorError
 from ..model.graph import Graph
+from ..ops.registry import check_dtypes
 from .registry import KernelCall, arithmetic_of, lookup
 from .threads import single_threaded_blas
 
@@ -25,6 +26,7 @@ class Simulator:
         self.graph = graph
         self._steps = []
         for op in graph.operators:
+            check_dtypes(graph, op, "the simulator")
             arithmetic = arithmetic_of(graph, op)
             kernel = lookup(op.opcode, arithmetic)
             if kernel is None:

@@ -1,7 +1,9 @@
 """The simulator's kernel registry: one kernel per (operator, arithmetic) pair.
 
 A kernel is a function ``kernel(call: KernelCall) -> list[np.ndarray]`` registered with
-``@register("CONV_2D", QUANT)``. ``QUANT`` kernels implement TFLM's reference integer semantics
+``@register("CONV_2D", QUANT)`` in ``kernels/<family>.py``, the family of the operator's record
+in :mod:`mcugen.ops` (which declares the dtypes the kernels implement; the executor refuses any
+other dtype before a kernel runs). ``QUANT`` kernels implement TFLM's reference integer semantics
 bit for bit; ``FLOAT`` kernels implement float32 arithmetic (the quantizer's calibration path).
 The arithmetic of an operator is FLOAT when all its non-constant inputs and outputs are float32,
 else QUANT (QUANTIZE and DEQUANTIZE are QUANT: they touch integers).

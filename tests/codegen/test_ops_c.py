@@ -1,24 +1,29 @@
 """Single-operator models through the whole C path (render → host build → run) against the
-simulator and the TFLM oracle: random shapes, broadcasting, scales, zero points and activations."""
+simulator and the TFLM oracle: random shapes, broadcasting, scales, zero points and activations.
+
+Every example compiles a sanitized host build, so these tests draw few examples (``C_EXAMPLES``
+under the ci profile); the cases are the simulator tests' own (tests/strategies.py), int8 only."""
 
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mcugen.model import serialize_model
 from mcugen.model.builder import GraphBuilder
 from mcugen.sim import Simulator
 from tests.oracle import Tflm
+from tests.sim import test_data_movement_props as dm
+from tests.sim import test_mean_props as mp
 from tests.sim.compare import random_inputs
-from tests.sim.single_op import broadcast_pair, unary_graph
+from tests.sim.single_op import unary_graph
+from tests.strategies import (broadcast_pair, concat_case, examples, float_activations, int8_only,
+                              mean_case, moderate_scales, moderate_zero_points, pad_case, shapes,
+                              slice_case, transpose_case)
 
-SETTINGS = settings(deadline=None, max_examples=6, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                           HealthCheck.too_slow])
-scales = st.floats(0.005, 0.5)
-zero_points = st.integers(-100, 100)
+C_EXAMPLES = 6
 
 
 def _check(graph, host_build):
@@ -31,12 +36,12 @@ def _check(graph, host_build):
             assert g.tobytes() == e.tobytes() == o.tobytes()
 
 
-@SETTINGS
+@examples(C_EXAMPLES)
 @given(st.sampled_from(["ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM"]), broadcast_pair(),
-       scales, zero_points, scales, zero_points, scales, zero_points,
-       st.sampled_from(["NONE", "RELU", "RELU6"]))
-def test_binary_ops(host_build, opcode, shapes, s1, z1, s2, z2, s3, z3, act):
-    a_shape, b_shape, out_shape = shapes
+       moderate_scales, moderate_zero_points, moderate_scales, moderate_zero_points,
+       moderate_scales, moderate_zero_points, float_activations)
+def test_binary_ops(host_build, opcode, broadcast, s1, z1, s2, z2, s3, z3, act):
+    a_shape, b_shape, out_shape = broadcast
     if opcode in ("MAXIMUM", "MINIMUM"):        # TFLM: one quantization for all three
         s2, z2, s3, z3, act = s1, z1, s1, z1, "NONE"
     b = GraphBuilder(f"{opcode.lower()}_c")
@@ -52,10 +57,10 @@ def test_binary_ops(host_build, opcode, shapes, s1, z1, s2, z2, s3, z3, act):
     _check(b.build(), host_build)
 
 
-@SETTINGS
+@examples(C_EXAMPLES)
 @given(st.sampled_from(["LOGISTIC", "TANH", "RELU", "RELU6", "LEAKY_RELU", "HARD_SWISH"]),
-       st.lists(st.integers(1, 6), min_size=1, max_size=4).map(tuple), scales, zero_points,
-       scales, zero_points, st.floats(0.01, 0.9))
+       shapes(), moderate_scales, moderate_zero_points, moderate_scales, moderate_zero_points,
+       st.floats(0.01, 0.9))
 def test_table_ops(host_build, opcode, shape, s_in, z_in, s_out, z_out, alpha):
     if opcode == "LOGISTIC":
         s_out, z_out = 1 / 256, -128
@@ -70,10 +75,9 @@ def test_table_ops(host_build, opcode, shape, s_in, z_in, s_out, z_out, alpha):
     _check(graph, host_build)
 
 
-@SETTINGS
-@given(st.lists(st.integers(1, 6), min_size=1, max_size=4).map(tuple), scales, zero_points,
-       scales, zero_points, st.sampled_from([(np.int8, np.int8), (np.uint8, np.int8),
-                                             (np.int8, np.uint8)]))
+@examples(C_EXAMPLES)
+@given(shapes(), moderate_scales, moderate_zero_points, moderate_scales, moderate_zero_points,
+       st.sampled_from([(np.int8, np.int8), (np.uint8, np.int8), (np.int8, np.uint8)]))
 def test_requantize(host_build, shape, s_in, z_in, s_out, z_out, types):
     t_in, t_out = types
     z_in = z_in + 128 if t_in == np.uint8 else z_in
@@ -83,55 +87,30 @@ def test_requantize(host_build, shape, s_in, z_in, s_out, z_out, types):
     _check(graph, host_build)
 
 
-# -- data movement and MEAN, with the simulator tests' own case generators -------------------------
+# -- data movement and MEAN: the simulator tests' cases and graphs, int8 only --------------------
 
-from tests.sim import test_data_movement_props as dm  # noqa: E402
-from tests.sim import test_mean_props as mp  # noqa: E402
-
-
-def _int8_case(case: dict) -> bool:
-    return np.dtype(case.get("dtype", np.int8)) == np.int8
-
-
-@SETTINGS
-@given(dm.pad_case())
-def test_pad_c(host_build, c):
-    if _int8_case(c):
-        graph = dm.pad_graph(c)
-        graph.name = "pad_c"
-        _check(graph, host_build)
+DATA_MOVEMENT = {
+    "PAD": (pad_case, dm.pad_graph),
+    "CONCATENATION": (concat_case, dm.concat_graph),
+    "TRANSPOSE": (transpose_case, dm.transpose_graph),
+    "STRIDED_SLICE": (slice_case, lambda c: dm.slice_graph(c, dm.selecting_slice_shape(c))),
+}
 
 
-@SETTINGS
-@given(dm.concat_case())
-def test_concatenation_c(host_build, c):
-    if _int8_case(c):
-        graph = dm.concat_graph(c)
-        graph.name = "concat_c"
-        _check(graph, host_build)
+# Half the examples of the others: before the cases were int8-only, about half of these tests'
+# examples were float32 ones they skipped.
+@pytest.mark.parametrize("opcode", DATA_MOVEMENT)
+@examples(C_EXAMPLES // 2)
+@given(data=st.data())
+def test_data_movement_c(host_build, opcode, data):
+    case, graph_of = DATA_MOVEMENT[opcode]
+    graph = graph_of(data.draw(case(dtypes=int8_only), label="case"))
+    graph.name = f"{opcode.lower()}_c"
+    _check(graph, host_build)
 
 
-@SETTINGS
-@given(dm.transpose_case())
-def test_transpose_c(host_build, c):
-    if _int8_case(c):
-        graph = dm.transpose_graph(c)
-        graph.name = "transpose_c"
-        _check(graph, host_build)
-
-
-@SETTINGS
-@given(dm.slice_case())
-def test_strided_slice_c(host_build, c):
-    out_shape = dm.python_slice_shape(c)
-    if _int8_case(c) and out_shape and 0 not in out_shape and len(out_shape) <= 4:
-        graph = dm.slice_graph(c, out_shape)
-        graph.name = "slice_c"
-        _check(graph, host_build)
-
-
-@SETTINGS
-@given(mp.mean_case())
+@examples(C_EXAMPLES)
+@given(mean_case())
 def test_mean_c(host_build, case):
     graph = mp.mean_graph(*case)
     graph.name = "mean_c"

@@ -3,59 +3,16 @@ greedy-by-size placement of the same buffers."""
 
 from __future__ import annotations
 
-import numpy as np
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from mcugen.model.builder import GraphBuilder
 from mcugen.plan import plan_memory, validate_plan
 from mcugen.plan.assign import Block, greedy_by_size
 from mcugen.plan.lifetimes import compute_lifetimes
+from tests.strategies import examples, random_dags, raw_blocks
 
 
-@st.composite
-def random_dags(draw):
-    """Graphs of ADD / RESHAPE / SOFTMAX ops over int8 tensors of random sizes, each op reading
-    one or two earlier tensors (so branches, joins and long skip connections all occur)."""
-    b = GraphBuilder("dag")
-    n_inputs = draw(st.integers(1, 2))
-    size_of = {}
-    tensors = []
-    for i in range(n_inputs):
-        n = draw(st.integers(1, 64)) * 4
-        t = b.input(f"in{i}", (1, n), np.int8, scale=0.1, zero_point=0)
-        tensors.append(t)
-        size_of[t] = n
-    for k in range(draw(st.integers(1, 14))):
-        kind = draw(st.sampled_from(["ADD", "RESHAPE", "SOFTMAX", "FC"]))
-        a = draw(st.sampled_from(tensors))
-        if kind == "ADD":
-            same = [t for t in tensors if size_of[t] == size_of[a]]
-            c = draw(st.sampled_from(same))
-            out = b.tensor(f"t{k}", (1, size_of[a]), np.int8, scale=0.1, zero_point=0)
-            b.op("ADD", [a, c], [out], "AddOptions", fused_activation_function="NONE")
-        elif kind == "RESHAPE":
-            out = b.tensor(f"t{k}", (size_of[a], 1), np.int8, scale=0.1, zero_point=0)
-            b.op("RESHAPE", [a], [out])
-        elif kind == "SOFTMAX":
-            out = b.tensor(f"t{k}", (1, size_of[a]), np.int8, scale=1 / 256, zero_point=-128)
-            b.op("SOFTMAX", [a], [out], "SoftmaxOptions", beta=1.0)
-        else:
-            n = draw(st.integers(1, 64)) * 4
-            w = b.const(f"w{k}", np.ones((n, size_of[a]), np.int8), scale=0.1)
-            out = b.tensor(f"t{k}", (1, n), np.int8, scale=0.1, zero_point=0)
-            b.op("FULLY_CONNECTED", [a, w, -1], [out], "FullyConnectedOptions",
-                 fused_activation_function="NONE")
-        tensors.append(out)
-        size_of[out] = size_of[a] if kind != "FC" else n
-    outs = draw(st.lists(st.sampled_from(tensors[n_inputs:] or tensors), min_size=1,
-                         max_size=2, unique=True))
-    for t in outs:
-        b.output(t)
-    return b.build()
-
-
-@settings(deadline=None, max_examples=150)
+@examples(150)
 @given(random_dags(), st.sampled_from(["cortex-m4", "cortex-m55"]), st.booleans())
 def test_plan_valid_and_never_worse_than_greedy(graph, cpu, keep_all):
     plan = plan_memory(graph, kernels="cmsis-nn", cpu=cpu, keep_all=keep_all)
@@ -68,9 +25,8 @@ def test_plan_valid_and_never_worse_than_greedy(graph, cpu, keep_all):
     assert plan.arena_bytes <= greedy
 
 
-@settings(deadline=None, max_examples=150)
-@given(st.lists(st.tuples(st.integers(1, 300), st.integers(0, 20), st.integers(0, 20)),
-                min_size=1, max_size=30))
+@examples(150)
+@given(raw_blocks)
 def test_assignment_never_overlaps(raw):
     """First-fit offsets: buffers live at the same time never share bytes."""
     from mcugen.plan.assign import assign_offsets

@@ -5,14 +5,14 @@ search's own peak model)."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 
 from mcugen.model.builder import GraphBuilder
 from mcugen.plan import plan_memory, validate_plan
 from mcugen.plan.lifetimes import compute_lifetimes
 from mcugen.plan.planner import _plan_for_order
 from mcugen.plan.reorder import PeakModel, optimal_order
+from tests.strategies import branchy_dags, examples
 
 
 def _bound(graph, order, alignment=4) -> int:
@@ -43,40 +43,7 @@ def _topological_orders(graph):
     yield from extend([], set())
 
 
-@st.composite
-def branchy_dags(draw, max_ops=7):
-    b = GraphBuilder("branchy")
-    x = b.input("x", (1, draw(st.integers(1, 16)) * 4), np.int8, scale=0.1)
-    tensors, size = [x], {x: b.tensors[x].shape[1]}
-    for k in range(draw(st.integers(2, max_ops))):
-        kind = draw(st.sampled_from(["FC", "FC", "ADD", "RESHAPE", "SOFTMAX"]))
-        a = draw(st.sampled_from(tensors))
-        if kind == "FC":
-            n = draw(st.integers(1, 32)) * 4
-            w = b.const(f"w{k}", np.ones((n, size[a]), np.int8), scale=0.1)
-            out = b.tensor(f"t{k}", (1, n), np.int8, scale=0.1)
-            b.op("FULLY_CONNECTED", [a, w, -1], [out], "FullyConnectedOptions",
-                 fused_activation_function="NONE")
-            size[out] = n
-        elif kind == "ADD":
-            c = draw(st.sampled_from([t for t in tensors if size[t] == size[a]]))
-            out = b.tensor(f"t{k}", (1, size[a]), np.int8, scale=0.1)
-            b.op("ADD", [a, c], [out], "AddOptions", fused_activation_function="NONE")
-            size[out] = size[a]
-        elif kind == "RESHAPE":
-            out = b.tensor(f"t{k}", (1, size[a]), np.int8, scale=0.1)
-            b.op("RESHAPE", [a], [out])
-            size[out] = size[a]
-        else:
-            out = b.tensor(f"t{k}", (1, size[a]), np.int8, scale=1 / 256, zero_point=-128)
-            b.op("SOFTMAX", [a], [out], "SoftmaxOptions", beta=1.0)
-            size[out] = size[a]
-        tensors.append(out)
-    b.output(tensors[-1])
-    return b.build()
-
-
-@settings(deadline=None, max_examples=60)
+@examples(60)
 @given(branchy_dags())
 def test_optimal_order_is_optimal(graph):
     orders = list(_topological_orders(graph))
@@ -89,7 +56,6 @@ def test_optimal_order_is_optimal(graph):
     assert _bound(graph, order) == best
 
 
-@settings(deadline=None, max_examples=40)
 @given(branchy_dags(max_ops=12))
 def test_chosen_order_never_worse_than_graph_order(graph):
     plan = plan_memory(graph)

@@ -18,7 +18,7 @@ import pytest
 
 from mcugen.model import load_model
 from mcugen.plan import scratch_bytes
-from mcugen.plan.scratch import (ConvParams, Dims, avgpool_s8_get_buffer_size,
+from mcugen.ops.cmsis_nn_scratch import (ConvParams, Dims, avgpool_s8_get_buffer_size,
                                  convolve_wrapper_s8_get_buffer_size,
                                  depthwise_conv_wrapper_s8_get_buffer_size,
                                  fully_connected_s8_get_buffer_size)

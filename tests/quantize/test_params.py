@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given
 
 from mcugen.quantize import params
+from tests.strategies import examples, range_ends
 
-finite = st.floats(-1e4, 1e4, allow_nan=False, allow_infinity=False)
 
-
-@settings(deadline=None, max_examples=200)
-@given(finite, finite)
+@examples(200)
+@given(range_ends, range_ends)
 def test_activation_params_represent_zero_exactly_and_cover_the_range(a, b):
     lo, hi = min(a, b), max(a, b)
     scale, zp = params.activation_params(lo, hi)

@@ -7,48 +7,14 @@ and fused activations; every tensor byte-identical to TFLM (float within 1e-3 re
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mcugen.model.builder import GraphBuilder
-from tests.sim.single_op import (DEFAULT_EXAMPLES, SLOW_EXAMPLES, activations, budget, check,
-                                 scales, slow_selected, zero_points)  # noqa: F401
-
-float_activations = st.sampled_from(["NONE", "RELU", "RELU6"])
-
-
-def out_size(padding: str, size: int, kernel: int, stride: int, dilation: int) -> int:
-    effective = (kernel - 1) * dilation + 1
-    if padding == "SAME":
-        return math.ceil(size / stride)
-    return math.ceil((size - effective + 1) / stride)
-
-
-@st.composite
-def conv_case(draw, depthwise: bool):
-    kh, kw = draw(st.integers(1, 4)), draw(st.integers(1, 4))
-    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    dh, dw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    padding = draw(st.sampled_from(["SAME", "VALID"]))
-    h = draw(st.integers((kh - 1) * dh + 1, 12))
-    w = draw(st.integers((kw - 1) * dw + 1, 12))
-    c_in = draw(st.integers(1, 5))
-    multiplier = draw(st.integers(1, 3)) if depthwise else 1
-    c_out = c_in * multiplier if depthwise else draw(st.integers(1, 6))
-    per_channel = draw(st.booleans())
-    oh, ow = out_size(padding, h, kh, sh, dh), out_size(padding, w, kw, sw, dw)
-    return dict(k=(kh, kw), s=(sh, sw), d=(dh, dw), padding=padding, hw=(h, w), c_in=c_in,
-                c_out=c_out, multiplier=multiplier, per_channel=per_channel, out=(oh, ow),
-                batch=draw(st.integers(1, 2)), seed=draw(st.integers(0, 2**31)),
-                s_in=draw(scales), s_out=draw(scales), zp_in=draw(zero_points),
-                zp_out=draw(zero_points), act=draw(activations),
-                # The TFLM wheel segfaults on a DEPTHWISE_CONV_2D without bias (int8 and float
-                # alike), so depthwise cases always carry one; converters always emit it.
-                with_bias=True if depthwise else draw(st.booleans()))
+from tests.sim.single_op import check
+from tests.strategies import conv_case, examples, fc_case, pool_case
 
 
 def conv_graph(c: dict, depthwise: bool, quantized: bool = True):
@@ -89,46 +55,21 @@ def conv_graph(c: dict, depthwise: bool, quantized: bool = True):
     return b.build()
 
 
-# -- CONV_2D -------------------------------------------------------------------------------------
+# -- CONV_2D / DEPTHWISE_CONV_2D -----------------------------------------------------------------
 
-@budget(DEFAULT_EXAMPLES)
-@given(conv_case(depthwise=False))
-def test_conv_int8(c):
-    check(conv_graph(c, False), seed=c["seed"])
-
-
-@budget(SLOW_EXAMPLES)
-@given(conv_case(depthwise=False))
-@pytest.mark.slow
-def test_conv_int8_slow(slow_selected, c):
-    check(conv_graph(c, False), seed=c["seed"])
+@pytest.mark.parametrize("depthwise", [False, True], ids=["CONV_2D", "DEPTHWISE_CONV_2D"])
+@given(data=st.data())
+def test_conv_int8(depthwise, data):
+    c = data.draw(conv_case(depthwise), label="case")
+    check(conv_graph(c, depthwise), seed=c["seed"])
 
 
-@budget(DEFAULT_EXAMPLES // 2)
-@given(conv_case(depthwise=False))
-def test_conv_float(c):
-    check(conv_graph(c, False, quantized=False), seed=c["seed"], runs=1)
-
-
-# -- DEPTHWISE_CONV_2D ---------------------------------------------------------------------------
-
-@budget(DEFAULT_EXAMPLES)
-@given(conv_case(depthwise=True))
-def test_depthwise_int8(c):
-    check(conv_graph(c, True), seed=c["seed"])
-
-
-@budget(SLOW_EXAMPLES)
-@given(conv_case(depthwise=True))
-@pytest.mark.slow
-def test_depthwise_int8_slow(slow_selected, c):
-    check(conv_graph(c, True), seed=c["seed"])
-
-
-@budget(DEFAULT_EXAMPLES // 2)
-@given(conv_case(depthwise=True))
-def test_depthwise_float(c):
-    check(conv_graph(c, True, quantized=False), seed=c["seed"], runs=1)
+@pytest.mark.parametrize("depthwise", [False, True], ids=["CONV_2D", "DEPTHWISE_CONV_2D"])
+@examples(20)
+@given(data=st.data())
+def test_conv_float(depthwise, data):
+    c = data.draw(conv_case(depthwise), label="case")
+    check(conv_graph(c, depthwise, quantized=False), seed=c["seed"], runs=1)
 
 
 def test_dilation_is_honoured():
@@ -143,16 +84,6 @@ def test_dilation_is_honoured():
 
 
 # -- FULLY_CONNECTED -----------------------------------------------------------------------------
-
-@st.composite
-def fc_case(draw):
-    return dict(batch_dims=draw(st.lists(st.integers(1, 4), min_size=0, max_size=2)),
-                depth=draw(st.integers(1, 40)), units=draw(st.integers(1, 12)),
-                per_channel=draw(st.booleans()), keep_num_dims=draw(st.booleans()),
-                with_bias=draw(st.booleans()), seed=draw(st.integers(0, 2**31)),
-                s_in=draw(scales), s_out=draw(scales), zp_in=draw(zero_points),
-                zp_out=draw(zero_points), act=draw(activations))
-
 
 def fc_graph(c: dict, quantized: bool = True):
     rng = np.random.default_rng(c["seed"])
@@ -185,39 +116,18 @@ def fc_graph(c: dict, quantized: bool = True):
     return b.build()
 
 
-@budget(DEFAULT_EXAMPLES)
 @given(fc_case())
 def test_fully_connected_int8(c):
     check(fc_graph(c), seed=c["seed"])
 
 
-@budget(SLOW_EXAMPLES)
-@given(fc_case())
-@pytest.mark.slow
-def test_fully_connected_int8_slow(slow_selected, c):
-    check(fc_graph(c), seed=c["seed"])
-
-
-@budget(DEFAULT_EXAMPLES // 2)
+@examples(20)
 @given(fc_case())
 def test_fully_connected_float(c):
     check(fc_graph(c, quantized=False), seed=c["seed"], runs=1)
 
 
 # -- AVERAGE_POOL_2D / MAX_POOL_2D ---------------------------------------------------------------
-
-@st.composite
-def pool_case(draw):
-    fh, fw = draw(st.integers(1, 5)), draw(st.integers(1, 5))
-    sh, sw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    padding = draw(st.sampled_from(["SAME", "VALID"]))
-    h, w = draw(st.integers(fh, 12)), draw(st.integers(fw, 12))
-    q = draw(scales), draw(zero_points)
-    return dict(f=(fh, fw), s=(sh, sw), padding=padding, hw=(h, w),
-                c=draw(st.integers(1, 4)), batch=draw(st.integers(1, 2)),
-                out=(out_size(padding, h, fh, sh, 1), out_size(padding, w, fw, sw, 1)),
-                q=q, act=draw(activations), seed=draw(st.integers(0, 2**31)))
-
 
 def pool_graph(opcode: str, c: dict, quantized: bool = True):
     b = GraphBuilder(opcode.lower())
@@ -235,22 +145,13 @@ def pool_graph(opcode: str, c: dict, quantized: bool = True):
 
 
 @pytest.mark.parametrize("opcode", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
-@budget(DEFAULT_EXAMPLES)
 @given(c=pool_case())
 def test_pool_int8(opcode, c):
     check(pool_graph(opcode, c), seed=c["seed"])
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("opcode", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
-@budget(SLOW_EXAMPLES)
-@given(c=pool_case())
-def test_pool_int8_slow(slow_selected, opcode, c):
-    check(pool_graph(opcode, c), seed=c["seed"])
-
-
-@pytest.mark.parametrize("opcode", ["AVERAGE_POOL_2D", "MAX_POOL_2D"])
-@budget(DEFAULT_EXAMPLES // 2)
+@examples(20)
 @given(c=pool_case())
 def test_pool_float(opcode, c):
     check(pool_graph(opcode, c, quantized=False), seed=c["seed"], runs=1)

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import assume, given
 
 from mcugen.errors import InputError
 from mcugen.model.builder import GraphBuilder
 from mcugen.sim import Simulator
-from tests.sim.single_op import (DEFAULT_EXAMPLES, SLOW_EXAMPLES, budget, check, scales,
-                                 slow_selected, zero_points)  # noqa: F401
-
-dtypes = st.sampled_from([np.int8, np.float32])
-small_shapes = st.lists(st.integers(1, 5), min_size=1, max_size=4).map(tuple)
+from tests.sim.single_op import check
+from tests.strategies import (concat_case, examples, pad_case, reshape_case, slice_case,
+                              transpose_case)
 
 
 def _quant(dtype, q):
@@ -27,15 +24,6 @@ def _quant(dtype, q):
 
 
 # -- PAD / PADV2 ---------------------------------------------------------------------------------
-
-@st.composite
-def pad_case(draw):
-    shape = draw(small_shapes)
-    return dict(shape=shape, dtype=draw(dtypes), q=(draw(scales), draw(zero_points)),
-                paddings=[(draw(st.integers(0, 3)), draw(st.integers(0, 3))) for _ in shape],
-                v2=draw(st.booleans()), value=draw(st.integers(-128, 127)),
-                seed=draw(st.integers(0, 2**31)))
-
 
 def pad_graph(c):
     b = GraphBuilder("pad")
@@ -55,29 +43,12 @@ def pad_graph(c):
     return b.build()
 
 
-@budget(DEFAULT_EXAMPLES)
 @given(pad_case())
 def test_pad(c):
     check(pad_graph(c), seed=c["seed"])
 
 
-@pytest.mark.slow
-@budget(SLOW_EXAMPLES)
-@given(pad_case())
-def test_pad_slow(slow_selected, c):
-    check(pad_graph(c), seed=c["seed"])
-
-
 # -- CONCATENATION -------------------------------------------------------------------------------
-
-@st.composite
-def concat_case(draw):
-    shape = draw(small_shapes)
-    axis = draw(st.integers(-len(shape), len(shape) - 1))
-    sizes = draw(st.lists(st.integers(1, 4), min_size=1, max_size=4))
-    return dict(shape=shape, axis=axis, sizes=sizes, dtype=draw(dtypes),
-                q=(draw(scales), draw(zero_points)), seed=draw(st.integers(0, 2**31)))
-
 
 def concat_graph(c):
     b = GraphBuilder("concat")
@@ -97,16 +68,8 @@ def concat_graph(c):
     return b.build()
 
 
-@budget(DEFAULT_EXAMPLES)
 @given(concat_case())
 def test_concatenation(c):
-    check(concat_graph(c), seed=c["seed"])
-
-
-@pytest.mark.slow
-@budget(SLOW_EXAMPLES)
-@given(concat_case())
-def test_concatenation_slow(slow_selected, c):
     check(concat_graph(c), seed=c["seed"])
 
 
@@ -120,31 +83,6 @@ def test_concatenation_rejects_requantization():
 
 
 # -- STRIDED_SLICE -------------------------------------------------------------------------------
-
-@st.composite
-def slice_case(draw):
-    shape = draw(small_shapes)
-    rank = len(shape)
-    begin = [draw(st.integers(-d - 2, d + 2)) for d in shape]
-    end = [draw(st.integers(-d - 2, d + 2)) for d in shape]
-    # the stride's sign follows the direction from begin to end (normalised), so that most
-    # cases select something; masks and clamping still produce every other combination
-    strides = [draw(st.integers(1, 3)) * (1 if (b % d if -d <= b < d else b) <=
-                                          (e % d if -d <= e < d else e) else -1)
-               for b, e, d in zip(begin, end, shape)]
-    masks = [draw(st.integers(0, 2**rank - 1)) for _ in range(3)]
-    # shrink only axes whose begin is a valid index, and never all of them (a scalar output)
-    shrinkable = sum(1 << a for a, (b, d) in enumerate(zip(begin, shape)) if -d <= b < d)
-    masks[2] &= shrinkable
-    if masks[2] == 2**rank - 1:
-        masks[2] &= ~1
-    # A shrunk axis going backward makes TFLM copy nothing (its loop runs i > begin + 1) and
-    # leave the output unwritten: no value to compare, so shrunk axes step forward here.
-    strides = [1 if masks[2] >> axis & 1 else s for axis, s in enumerate(strides)]
-    return dict(shape=shape, begin=begin, end=end, strides=strides, begin_mask=masks[0],
-                end_mask=masks[1], shrink=masks[2], dtype=draw(dtypes),
-                q=(draw(scales), draw(zero_points)), seed=draw(st.integers(0, 2**31)))
-
 
 def python_slice_shape(c) -> tuple[int, ...] | None:
     """The output shape by Python's slicing rules (TF's semantics); None when a shrunk axis
@@ -177,34 +115,21 @@ def slice_graph(c, out_shape):
     return b.build()
 
 
-def _check_slice(c):
+def selecting_slice_shape(c) -> tuple[int, ...]:
+    """The output shape of a case that makes a real model; ``assume`` rejects the others (an
+    out-of-range shrunk index, empty or scalar outputs: TFLM cannot allocate them)."""
     out_shape = python_slice_shape(c)
-    if out_shape is None or 0 in out_shape or out_shape == ():
-        return       # empty or scalar outputs: TFLM cannot allocate them; not a real model
-    check(slice_graph(c, out_shape), seed=c["seed"])
+    assume(out_shape is not None and 0 not in out_shape and out_shape != ())
+    return out_shape
 
 
-@budget(DEFAULT_EXAMPLES * 2)
+@examples(80)
 @given(slice_case())
 def test_strided_slice(c):
-    _check_slice(c)
-
-
-@pytest.mark.slow
-@budget(SLOW_EXAMPLES)
-@given(slice_case())
-def test_strided_slice_slow(slow_selected, c):
-    _check_slice(c)
+    check(slice_graph(c, selecting_slice_shape(c)), seed=c["seed"])
 
 
 # -- TRANSPOSE -----------------------------------------------------------------------------------
-
-@st.composite
-def transpose_case(draw):
-    shape = draw(small_shapes)
-    return dict(shape=shape, perm=draw(st.permutations(range(len(shape)))), dtype=draw(dtypes),
-                q=(draw(scales), draw(zero_points)), seed=draw(st.integers(0, 2**31)))
-
 
 def transpose_graph(c):
     b = GraphBuilder("transpose")
@@ -217,25 +142,12 @@ def transpose_graph(c):
     return b.build()
 
 
-@budget(DEFAULT_EXAMPLES)
 @given(transpose_case())
 def test_transpose(c):
     check(transpose_graph(c), seed=c["seed"])
 
 
 # -- RESHAPE / SQUEEZE / EXPAND_DIMS -------------------------------------------------------------
-
-@st.composite
-def reshape_case(draw):
-    shape = draw(small_shapes)
-    size = int(np.prod(shape))
-    divisors = [d for d in range(1, size + 1) if size % d == 0]
-    first = draw(st.sampled_from(divisors))
-    return dict(shape=shape, new_shape=(first, size // first), op=draw(
-        st.sampled_from(["RESHAPE", "SQUEEZE", "EXPAND_DIMS"])), axis=draw(
-        st.integers(-len(shape) - 1, len(shape))), dtype=draw(dtypes),
-        q=(draw(scales), draw(zero_points)), seed=draw(st.integers(0, 2**31)))
-
 
 def reshape_graph(c):
     b = GraphBuilder(c["op"].lower())
@@ -265,7 +177,6 @@ def reshape_graph(c):
     return b.build()
 
 
-@budget(DEFAULT_EXAMPLES)
 @given(reshape_case())
 def test_reshape_family(c):
     check(reshape_graph(c), seed=c["seed"])

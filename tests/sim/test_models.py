@@ -13,7 +13,6 @@ from mcugen.model import load_model
 from mcugen.sim import Simulator
 from tests.oracle import INT8_MODELS, Tflm, shared_input, shared_model
 from tests.sim.compare import first_mismatch, random_inputs
-from tests.sim.single_op import slow_selected  # noqa: F401  (fixture)
 
 DEFAULT_RANDOM = 20
 SLOW_RANDOM = 100

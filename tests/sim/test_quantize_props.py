@@ -14,19 +14,12 @@ from hypothesis import strategies as st
 from mcugen.model import serialize_model
 from mcugen.sim import Simulator
 from tests.oracle import Tflm
-from tests.sim.single_op import (DEFAULT_EXAMPLES, SLOW_EXAMPLES, budget, check, slow_selected,  # noqa: F401
-                                 unary_graph, zero_points)
-
-scales = st.floats(-10.0, 3.0).map(lambda e: float(np.float32(2.0 ** e)))
-u8_zero_points = st.integers(0, 255)
-shapes = st.lists(st.integers(1, 8), min_size=1, max_size=4).map(tuple)
+from tests.sim.single_op import check, unary_graph
+from tests.strategies import (examples, quantize_scales, quantize_shapes, zero_points,
+                              zero_points_of)
 
 # (input dtype, output dtype) pairs TFLM's QUANTIZE supports among int8/uint8/float32
 REQUANTIZE_PAIRS = [(np.int8, np.int8), (np.int8, np.uint8), (np.uint8, np.int8)]
-
-
-def _zp(draw, dtype):
-    return draw(u8_zero_points if dtype == np.uint8 else zero_points)
 
 
 def _every_value(dtype):
@@ -35,22 +28,22 @@ def _every_value(dtype):
 
 
 @pytest.mark.parametrize("pair", REQUANTIZE_PAIRS, ids=lambda p: f"{p[0].__name__}-{p[1].__name__}")
-@budget(DEFAULT_EXAMPLES // 2)
+@examples(20)
 @given(data=st.data())
 def test_requantize(pair, data):
     src, dst = pair
-    s_in = data.draw(scales)
-    q_in = (s_in, _zp(data.draw, src))
+    s_in = data.draw(quantize_scales)
+    q_in = (s_in, data.draw(zero_points_of(src)))
     same_scale = data.draw(st.booleans())    # TFLM's int8<->uint8 XOR fast path
-    q_out = (s_in if same_scale else data.draw(scales), _zp(data.draw, dst))
+    q_out = (s_in if same_scale else data.draw(quantize_scales), data.draw(zero_points_of(dst)))
     if same_scale and src != dst and data.draw(st.booleans()):
         q_out = (s_in, q_in[1] + (128 if dst == np.uint8 else -128))
     graph = unary_graph("QUANTIZE", (256,), src, dst, q_in, q_out, version=2)
     check(graph, runs=2, extra_inputs=[[_every_value(src)]])
 
 
-@budget(DEFAULT_EXAMPLES)
-@given(shape=shapes, scale=scales, zero_point=zero_points, spread=st.floats(-3, 12))
+@given(shape=quantize_shapes, scale=quantize_scales, zero_point=zero_points,
+       spread=st.floats(-3, 12))
 def test_quantize_float_to_int8(shape, scale, zero_point, spread):
     graph = unary_graph("QUANTIZE", shape, np.float32, np.int8, None, (scale, zero_point),
                         version=2)
@@ -62,10 +55,10 @@ def test_quantize_float_to_int8(shape, scale, zero_point, spread):
 
 
 @pytest.mark.parametrize("src", [np.int8, np.uint8], ids=["int8", "uint8"])
-@budget(DEFAULT_EXAMPLES // 2)
+@examples(20)
 @given(data=st.data())
 def test_dequantize_exact(src, data):
-    q_in = (data.draw(scales), _zp(data.draw, src))
+    q_in = (data.draw(quantize_scales), data.draw(zero_points_of(src)))
     graph = unary_graph("DEQUANTIZE", (256,), src, np.float32, q_in, None, version=2)
     tflm = Tflm(serialize_model(graph))
     x = _every_value(src)
@@ -73,10 +66,3 @@ def test_dequantize_exact(src, data):
     ours = Simulator(graph).run([x]).outputs[0]
     assert ours.tobytes() == np.asarray(theirs, np.float32).tobytes()
 
-
-@pytest.mark.slow
-@pytest.mark.parametrize("pair", REQUANTIZE_PAIRS, ids=lambda p: f"{p[0].__name__}-{p[1].__name__}")
-@budget(SLOW_EXAMPLES)
-@given(data=st.data())
-def test_requantize_slow(slow_selected, pair, data):
-    test_requantize.hypothesis.inner_test(pair, data)

@@ -4,17 +4,11 @@ single-op models with random shapes, input scales, zero points and beta, byte-id
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
-from tests.sim.single_op import (DEFAULT_EXAMPLES, SLOW_EXAMPLES, budget, check, slow_selected,  # noqa: F401
-                                 unary_graph, zero_points)
-
-shapes = st.tuples(st.lists(st.integers(1, 4), min_size=0, max_size=3),
-                   st.integers(1, 300)).map(lambda t: tuple(t[0]) + (t[1],))
-input_scales = st.floats(-12.0, 4.0).map(lambda e: float(np.float32(2.0 ** e)))
-betas = st.sampled_from([1.0, 0.5, 2.0, 0.25, 1.7])
+from tests.sim.single_op import check, unary_graph
+from tests.strategies import (examples, softmax_betas, softmax_input_scales, softmax_shapes,
+                              zero_points)
 
 
 def _int8_case(shape, scale, zero_point, beta):
@@ -28,8 +22,8 @@ def _int8_case(shape, scale, zero_point, beta):
     check(graph, extra_inputs=extremes)
 
 
-@budget(DEFAULT_EXAMPLES)
-@given(shape=shapes, scale=input_scales, zero_point=zero_points, beta=betas)
+@given(shape=softmax_shapes, scale=softmax_input_scales, zero_point=zero_points,
+       beta=softmax_betas)
 def test_softmax_int8(shape, scale, zero_point, beta):
     _int8_case(shape, scale, zero_point, beta)
 
@@ -39,15 +33,9 @@ def test_softmax_classifier_head():
     _int8_case((1, 12), 0.1357, 17, 1.0)
 
 
-@budget(DEFAULT_EXAMPLES // 4)
-@given(shape=shapes, beta=betas)
+@examples(10)
+@given(shape=softmax_shapes, beta=softmax_betas)
 def test_softmax_float(shape, beta):
     check(unary_graph("SOFTMAX", shape, np.float32, np.float32, None, None, "SoftmaxOptions",
                       beta=beta))
 
-
-@pytest.mark.slow
-@budget(SLOW_EXAMPLES)
-@given(shape=shapes, scale=input_scales, zero_point=zero_points, beta=betas)
-def test_softmax_int8_slow(slow_selected, shape, scale, zero_point, beta):
-    _int8_case(shape, scale, zero_point, beta)

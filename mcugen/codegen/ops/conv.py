@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...sim.kernels.conv import prepare_conv
+from ...ops.conv import prepare_conv
 from ..context import LoweringContext, dims4
 from ..lowering import lowering
 
@@ -19,11 +19,11 @@ def _common(ctx: LoweringContext, op) -> dict:
     }
 
 
-@lowering("CONV_2D", "conv")
+@lowering("CONV_2D")
 def conv_2d(ctx: LoweringContext, op) -> dict:
     return _common(ctx, op)
 
 
-@lowering("DEPTHWISE_CONV_2D", "conv")
+@lowering("DEPTHWISE_CONV_2D")
 def depthwise_conv_2d(ctx: LoweringContext, op) -> dict:
     return _common(ctx, op)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...ops.fully_connected import prepare_fully_connected
 from ...plan.scratch import variant
-from ...sim.kernels.fully_connected import prepare_fully_connected
 from ..context import LoweringContext
 from ..lowering import lowering
 
 
-@lowering("FULLY_CONNECTED", "fully_connected")
+@lowering("FULLY_CONNECTED")
 def fully_connected(ctx: LoweringContext, op) -> dict:
     p = prepare_fully_connected(ctx.graph, op)
     x, w = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1])
@@ -18,7 +18,7 @@ def fully_connected(ctx: LoweringContext, op) -> dict:
     bias = op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else -1
     tag = f"op{op.index}"
     kernel_sums, kernel_sums_bytes = "NULL", 0
-    if ctx.kernels == "cmsis-nn" and variant(ctx.cpu) == "mve":
+    if ctx.backend == "cmsis-nn" and variant(ctx.cpu) == "mve":
         # CMSIS-NN's Helium FC reads bias + input_offset * (row sum + depth * filter_offset)
         # from its context: constant, so computed here and kept in flash, as TFLM does in Prepare
         w64 = w.data.astype(np.int64)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...sim.kernels.pooling import prepare_pool
+from ...ops.pooling import prepare_pool
 from ..context import LoweringContext, dims4
 from ..lowering import lowering
 
@@ -15,5 +15,4 @@ def _pool(ctx: LoweringContext, op) -> dict:
             "scratch": ctx.scratch(op.index)}
 
 
-lowering("AVERAGE_POOL_2D", "pool")(_pool)
-lowering("MAX_POOL_2D", "pool")(_pool)
+lowering("AVERAGE_POOL_2D", "MAX_POOL_2D")(_pool)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...sim.common import scale_of, zero_point_of
-from ...sim.kernels.quantize import prepare_requantize
+from ...ops.common import scale_of, zero_point_of
+from ...ops.quantize import prepare_requantize
 from ..context import LoweringContext
 from ..lowering import lowering
 
 _BYTE_TYPES = ("int8", "uint8")
 
 
-@lowering("QUANTIZE", "quantize")
+@lowering("QUANTIZE")
 def quantize(ctx: LoweringContext, op) -> dict:
     x, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
     common = {"size": y.size, "output": ctx.ptr(op.outputs[0], "void" if y.dtype.name ==
@@ -27,14 +27,14 @@ def quantize(ctx: LoweringContext, op) -> dict:
                 "input": ctx.ptr(op.inputs[0], "void"), "output": ctx.ptr(op.outputs[0], "void"),
                 "in_unsigned": int(x.dtype.name == "uint8"),
                 "out_unsigned": int(y.dtype.name == "uint8")}
-    raise ValueError(f"{x.dtype} -> {y.dtype} is not generated")
+    raise AssertionError(f"{x.dtype} -> {y.dtype}: the record's check should have refused it")
 
 
-@lowering("DEQUANTIZE", "quantize")
+@lowering("DEQUANTIZE")
 def dequantize(ctx: LoweringContext, op) -> dict:
     x, y = ctx.tensor(op.inputs[0]), ctx.tensor(op.outputs[0])
     if x.dtype.name != "int8" or y.dtype != np.float32:
-        raise ValueError(f"{x.dtype} -> {y.dtype} is not generated")
+        raise AssertionError(f"{x.dtype} -> {y.dtype}: the record's check should have refused it")
     return {"kind": "to_float", "size": y.size, "input": ctx.ptr(op.inputs[0]),
             "output": ctx.ptr(op.outputs[0], "float"),
             "scale": repr(float(np.float64(np.float32(scale_of(x))))),

@@ -14,5 +14,4 @@ def _reshape(ctx: LoweringContext, op) -> dict:
             "nbytes": ctx.tensor(dst).nbytes}
 
 
-for _opcode in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"):
-    lowering(_opcode, "reshape")(_reshape)
+lowering("RESHAPE", "SQUEEZE", "EXPAND_DIMS")(_reshape)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ...sim.kernels.softmax import prepare_softmax
+from ...ops.softmax import prepare_softmax
 from ..context import LoweringContext
 from ..lowering import lowering
 
 
-@lowering("SOFTMAX", "softmax")
+@lowering("SOFTMAX")
 def softmax(ctx: LoweringContext, op) -> dict:
     x = ctx.tensor(op.inputs[0])
     depth = x.shape[-1]

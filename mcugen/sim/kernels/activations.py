@@ -5,27 +5,22 @@ logistic.h, tanh.cc + tanh.h, activations_common.cc, leaky_relu_common.cc + leak
 hard_swish_common.cc + hard_swish.h). Each int8 activation maps one int8 to one int8, so the
 kernel evaluates TFLM's integer formula once on all 256 inputs (``lut_<op>``, cached per
 operator) and then indexes that table: exact by construction, and fast. The code generator can
-emit the same table or the same constants (``prepare_<op>``).
-"""
+emit the same table or the same constants (``prepare_<op>``)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ... import fixedpoint as fx
-from ...errors import InputError, UnsupportedOperatorError
-from ...model.graph import Graph, Operator
-from ..common import QMAX, QMIN, scale_of, zero_point_of
+from ...errors import UnsupportedOperatorError
+from ...ops.activations import (
+    lut_hard_swish,
+    lut_leaky_relu,
+    lut_logistic,
+    lut_relu,
+    lut_relu6,
+    lut_tanh,
+)
 from ..registry import FLOAT, QUANT, KernelCall, register
-
-ALL_INT8 = np.arange(-128, 128, dtype=np.int64)
-INPUT_INTEGER_BITS = 4          # LOGISTIC/TANH int8: input rescaled to Q4.27
-
-
-def _io(graph: Graph, op: Operator):
-    return graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
 
 
 def _lut_kernel(call: KernelCall, make_lut) -> list[np.ndarray]:
@@ -40,58 +35,6 @@ def _lut_kernel(call: KernelCall, make_lut) -> list[np.ndarray]:
     return [lut[call.values[0].astype(np.int64) + 128]]
 
 
-# -- LOGISTIC / TANH ------------------------------------------------------------------------------
-
-@dataclass
-class SigmoidParams:
-    """LOGISTIC and TANH int8 constants (OpDataLogistic / tanh OpData)."""
-    input_zero_point: int
-    input_multiplier: int
-    input_left_shift: int
-    input_range_radius: int
-
-
-def _prepare_sigmoid(graph: Graph, op: Operator) -> SigmoidParams:
-    x, _ = _io(graph, op)
-    real = float(np.float32(scale_of(x))) * float(1 << (31 - INPUT_INTEGER_BITS))
-    multiplier, left_shift = fx.frexp_multiplier(real)
-    radius = fx.calculate_input_radius(INPUT_INTEGER_BITS, left_shift, 31)
-    return SigmoidParams(zero_point_of(x), multiplier, left_shift, radius)
-
-
-def prepare_logistic(graph: Graph, op: Operator) -> SigmoidParams:
-    """Output quantization is fixed by TFLM: scale 1/256, zero point -128 (not read)."""
-    return _prepare_sigmoid(graph, op)
-
-
-def prepare_tanh(graph: Graph, op: Operator) -> SigmoidParams:
-    """Output quantization is fixed by TFLM: scale 1/128, zero point 0 (not read)."""
-    return _prepare_sigmoid(graph, op)
-
-
-def _sigmoid_lut(p: SigmoidParams, fixed_point_fn, output_shift: int, output_offset: int
-                 ) -> np.ndarray:
-    values = ALL_INT8 - p.input_zero_point
-    inside = (values > -p.input_range_radius) & (values < p.input_range_radius)
-    # Only in-range values reach the multiply in TFLM (the radius keeps the shift from
-    # overflowing int32); out-of-range ones are evaluated on 0 and then replaced.
-    safe = np.where(inside, values, 0)
-    in_q4 = fx.multiply_by_quantized_multiplier(safe, p.input_multiplier, p.input_left_shift)
-    out_q0 = fixed_point_fn(in_q4, INPUT_INTEGER_BITS)
-    out = np.clip(fx.rounding_divide_by_pot(out_q0, output_shift) + output_offset, -128, 127)
-    out = np.where(values <= -p.input_range_radius, -128, out)
-    out = np.where(values >= p.input_range_radius, 127, out)
-    return out.astype(np.int8)
-
-
-def lut_logistic(graph: Graph, op: Operator) -> np.ndarray:
-    return _sigmoid_lut(prepare_logistic(graph, op), fx.fixed_point_logistic, 31 - 8, -128)
-
-
-def lut_tanh(graph: Graph, op: Operator) -> np.ndarray:
-    return _sigmoid_lut(prepare_tanh(graph, op), fx.fixed_point_tanh, 31 - 7, 0)
-
-
 @register("LOGISTIC", QUANT)
 def logistic(call: KernelCall) -> list[np.ndarray]:
     return _lut_kernel(call, lut_logistic)
@@ -100,56 +43,6 @@ def logistic(call: KernelCall) -> list[np.ndarray]:
 @register("TANH", QUANT)
 def tanh(call: KernelCall) -> list[np.ndarray]:
     return _lut_kernel(call, lut_tanh)
-
-
-# -- RELU / RELU6 ---------------------------------------------------------------------------------
-
-@dataclass
-class ReluParams:
-    input_offset: int           # the input zero point (subtracted)
-    output_offset: int
-    output_multiplier: int
-    output_shift: int
-    act_min: int
-    act_max: int
-
-
-def prepare_relu(graph: Graph, op: Operator) -> ReluParams:
-    """CalculateReluOpData: requantizes s_in -> s_out (ratio taken in float32), clamps at the
-    output's zero."""
-    x, y = _io(graph, op)
-    real = float(np.float32(scale_of(x)) / np.float32(scale_of(y)))
-    multiplier, shift = fx.quantize_multiplier(real)
-    act_min = max(QMIN[y.dtype], zero_point_of(y))
-    return ReluParams(zero_point_of(x), zero_point_of(y), multiplier, shift, act_min,
-                      QMAX[y.dtype])
-
-
-def lut_relu(graph: Graph, op: Operator) -> np.ndarray:
-    p = prepare_relu(graph, op)
-    out = p.output_offset + fx.multiply_by_quantized_multiplier(
-        ALL_INT8 - p.input_offset, p.output_multiplier, p.output_shift)
-    return np.clip(out, p.act_min, p.act_max).astype(np.int8)
-
-
-@dataclass
-class Relu6Params:
-    zero: int                   # quantized 0 and 6 in the input's quantization
-    six: int
-
-
-def prepare_relu6(graph: Graph, op: Operator) -> Relu6Params:
-    """Relu6Prepare: a clamp in the input's domain (the output must share its quantization)."""
-    x, _ = _io(graph, op)
-    zp = zero_point_of(x)
-    q = np.float32(6.0) / np.float32(scale_of(x))
-    six = int(fx.round_half_away(q)) + zp
-    return Relu6Params(zp, int(np.clip(six, -128, 127)))
-
-
-def lut_relu6(graph: Graph, op: Operator) -> np.ndarray:
-    p = prepare_relu6(graph, op)
-    return np.clip(ALL_INT8, p.zero, p.six).astype(np.int8)
 
 
 @register("RELU", QUANT)
@@ -162,102 +55,15 @@ def relu6(call: KernelCall) -> list[np.ndarray]:
     return _lut_kernel(call, lut_relu6)
 
 
-# -- LEAKY_RELU -----------------------------------------------------------------------------------
-
-@dataclass
-class LeakyReluParams:
-    input_offset: int
-    output_offset: int
-    output_multiplier_alpha: int
-    output_shift_alpha: int
-    output_multiplier_identity: int
-    output_shift_identity: int
-
-
-def prepare_leaky_relu(graph: Graph, op: Operator) -> LeakyReluParams:
-    """CalculateOpDataLeakyRelu: s_in * alpha / s_out and s_in / s_out in float32."""
-    x, y = _io(graph, op)
-    s_in, s_out = np.float32(scale_of(x)), np.float32(scale_of(y))
-    alpha = np.float32(op.options.get("alpha", 0.0))
-    m_alpha, sh_alpha = fx.quantize_multiplier(float(s_in * alpha / s_out))
-    m_id, sh_id = fx.quantize_multiplier(float(s_in / s_out))
-    return LeakyReluParams(zero_point_of(x), zero_point_of(y), m_alpha, sh_alpha, m_id, sh_id)
-
-
-def lut_leaky_relu(graph: Graph, op: Operator) -> np.ndarray:
-    p = prepare_leaky_relu(graph, op)
-    values = ALL_INT8 - p.input_offset
-    identity = fx.multiply_by_quantized_multiplier(values, p.output_multiplier_identity,
-                                                   p.output_shift_identity)
-    negative_alpha = p.output_multiplier_alpha < 0
-    scaled = fx.multiply_by_quantized_multiplier(values, abs(p.output_multiplier_alpha),
-                                                 p.output_shift_alpha)
-    alpha_part = -scaled if negative_alpha else scaled
-    out = p.output_offset + np.where(values >= 0, identity, alpha_part)
-    return np.clip(out, -128, 127).astype(np.int8)
-
-
 @register("LEAKY_RELU", QUANT)
 def leaky_relu(call: KernelCall) -> list[np.ndarray]:
     return _lut_kernel(call, lut_leaky_relu)
-
-
-# -- HARD_SWISH -----------------------------------------------------------------------------------
-
-@dataclass
-class HardSwishParams:
-    input_zero_point: int
-    output_zero_point: int
-    reluish_multiplier_fixedpoint_int16: int
-    reluish_multiplier_exponent: int
-    output_multiplier_fixedpoint_int16: int
-    output_multiplier_exponent: int
-
-
-def prepare_hard_swish(graph: Graph, op: Operator) -> HardSwishParams:
-    """HardSwishPrepare: float32 scale ratios, QuantizeMultiplier, downscaled to int16."""
-    x, y = _io(graph, op)
-    hires_input_scale = np.float32(1.0 / 128.0) * np.float32(scale_of(x))
-    reluish_scale = np.float32(3.0 / 32768.0)
-    out_m32, out_exp = fx.quantize_multiplier(float(hires_input_scale / np.float32(scale_of(y))))
-    rel_m32, rel_exp = fx.quantize_multiplier(float(hires_input_scale / reluish_scale))
-    if out_exp > 0:
-        raise InputError(f"HARD_SWISH at index {op.index}: output scale {scale_of(y):g} is below "
-                         "input scale / 128, which TFLM rejects", graph.name)
-    return HardSwishParams(zero_point_of(x), zero_point_of(y),
-                           fx.down_scale_int32_to_int16_multiplier(rel_m32), rel_exp,
-                           fx.down_scale_int32_to_int16_multiplier(out_m32), out_exp)
-
-
-def lut_hard_swish(graph: Graph, op: Operator) -> np.ndarray:
-    """reference_ops::HardSwish<int8_t>, with int16 wrap-around where the C code narrows."""
-    p = prepare_hard_swish(graph, op)
-    input_value = fx.wrap_int16(ALL_INT8 - p.input_zero_point)
-    hires = fx.wrap_int16(input_value * (1 << 7))
-    preshift_output = fx.saturating_rounding_doubling_high_mul_int16(
-        hires, p.output_multiplier_fixedpoint_int16)
-    reluish = hires
-    if p.reluish_multiplier_exponent > 0:
-        reluish = fx.saturating_left_shift_int16(reluish, p.reluish_multiplier_exponent - 1)
-    reluish = fx.saturating_rounding_doubling_high_mul_int16(
-        reluish, p.reluish_multiplier_fixedpoint_int16)
-    if p.reluish_multiplier_exponent > 0:
-        reluish = fx.saturating_left_shift_int16(reluish, 1)
-    if p.reluish_multiplier_exponent < 0:
-        reluish = fx.rounding_divide_by_pot(reluish, -p.reluish_multiplier_exponent)
-    reluish = fx.wrap_int16((reluish + (1 << 15)) >> 1)
-    preshift = fx.saturating_doubling_high_mul_int16(reluish, preshift_output)
-    out = fx.rounding_divide_by_pot(preshift, -p.output_multiplier_exponent)
-    out = fx.wrap_int16(out + p.output_zero_point)
-    return np.clip(out, -128, 127).astype(np.int8)
 
 
 @register("HARD_SWISH", QUANT)
 def hard_swish(call: KernelCall) -> list[np.ndarray]:
     return _lut_kernel(call, lut_hard_swish)
 
-
-# -- float32 --------------------------------------------------------------------------------------
 
 def _float(fn):
     def kernel(call: KernelCall) -> list[np.ndarray]:
@@ -266,10 +72,21 @@ def _float(fn):
 
 
 register("LOGISTIC", FLOAT)(_float(lambda x, op: 1.0 / (1.0 + np.exp(-x.astype(np.float64)))))
+
+
 register("TANH", FLOAT)(_float(lambda x, op: np.tanh(x)))
+
+
 register("RELU", FLOAT)(_float(lambda x, op: np.maximum(x, np.float32(0))))
+
+
 register("RELU6", FLOAT)(_float(lambda x, op: np.clip(x, np.float32(0), np.float32(6))))
+
+
 register("LEAKY_RELU", FLOAT)(_float(
     lambda x, op: np.where(x > 0, x, x * np.float32(op.options.get("alpha", 0.0)))))
+
+
 register("HARD_SWISH", FLOAT)(_float(
     lambda x, op: x * np.clip(x + np.float32(3), np.float32(0), np.float32(6)) / np.float32(6)))
+

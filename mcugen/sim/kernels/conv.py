@@ -3,76 +3,16 @@ DepthwiseConvPerChannel, and the float reference kernels).
 
 The integer kernels accumulate sum(w * (x - zp_in)) exactly (float64 matmul of small integers is
 exact far beyond these sums), add the int32 bias, requantize per output channel with TFLM's double
-rounding, add the output zero point and clamp to the fused activation range.
-"""
+rounding, add the output zero point and clamp to the fused activation range."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ...fixedpoint import multiply_by_quantized_multiplier, quantize_multipliers
-from ...model.graph import Graph, Operator
-from ..common import (activation_range_quantized, apply_float_activation, effective_scale,
-                      padding_before, scale_of, windows, zero_point_of)
+from ...fixedpoint import multiply_by_quantized_multiplier
+from ...ops.conv import ConvParams, geometry, prepare_conv
+from ..common import apply_float_activation, windows
 from ..registry import FLOAT, QUANT, KernelCall, register
-
-
-@dataclass
-class ConvParams:
-    """Everything a conv-family kernel needs besides the data; the code generator emits these."""
-    stride_h: int
-    stride_w: int
-    dilation_h: int
-    dilation_w: int
-    pad_top: int
-    pad_left: int
-    depth_multiplier: int
-    input_zero_point: int
-    output_zero_point: int
-    multipliers: np.ndarray      # int32 per output channel
-    shifts: np.ndarray           # int32 per output channel (positive = left)
-    act_min: int
-    act_max: int
-
-
-def dilations(options: dict) -> tuple[int, int]:
-    """(dilation_h, dilation_w). The reader spells the schema's dilationHFactor as
-    ``dilation_hfactor``; the underscored spelling is accepted too, for hand-built options."""
-    dh = options.get("dilation_hfactor", options.get("dilation_h_factor", 1))
-    dw = options.get("dilation_wfactor", options.get("dilation_w_factor", 1))
-    return int(dh), int(dw)
-
-
-def geometry(graph: Graph, op: Operator) -> tuple[int, ...]:
-    """(stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left) of a conv-family op."""
-    x = graph.tensors[op.inputs[0]]
-    w = graph.tensors[op.inputs[1]]
-    y = graph.tensors[op.outputs[0]]
-    o = op.options
-    sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
-    dh, dw = dilations(o)
-    kh, kw = w.shape[1], w.shape[2]
-    pad_top = padding_before(o.get("padding", "VALID"), x.shape[1], kh, sh, dh, y.shape[1])
-    pad_left = padding_before(o.get("padding", "VALID"), x.shape[2], kw, sw, dw, y.shape[2])
-    return sh, sw, dh, dw, pad_top, pad_left
-
-
-def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
-    """TFLM's conv/depthwise Prepare: per-channel multipliers from float32 scales in double."""
-    x = graph.tensors[op.inputs[0]]
-    w = graph.tensors[op.inputs[1]]
-    y = graph.tensors[op.outputs[0]]
-    channels = y.shape[3]
-    w_scales = w.quant.scale if w.quant.scale.size > 1 else np.repeat(w.quant.scale, channels)
-    mult, shift = quantize_multipliers(effective_scale(scale_of(x), w_scales, scale_of(y)))
-    act_min, act_max = activation_range_quantized(op.fused_activation, y)
-    sh, sw, dh, dw, pad_top, pad_left = geometry(graph, op)
-    return ConvParams(sh, sw, dh, dw, pad_top, pad_left,
-                      y.shape[3] // x.shape[3] if op.opcode == "DEPTHWISE_CONV_2D" else 1,
-                      zero_point_of(x), zero_point_of(y),
-                      mult, shift, act_min, act_max)
 
 
 def _requantize(acc: np.ndarray, p: ConvParams, bias: np.ndarray | None) -> np.ndarray:
@@ -184,3 +124,4 @@ def depthwise_conv_2d_float(call: KernelCall) -> list[np.ndarray]:
                           geometry(call.graph, call.op), call.outputs[0].shape,
                           call.outputs[0].shape[3] // call.inputs[0].shape[3])
     return [_float_bias_act(acc, bias, call.op.fused_activation)]
+

@@ -5,37 +5,12 @@ takes from the output tensor."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ...fixedpoint import multiply_by_quantized_multiplier, quantize_multipliers
-from ...model.graph import Graph, Operator
-from ..common import (activation_range_quantized, apply_float_activation, effective_scale,
-                      scale_of, zero_point_of)
+from ...fixedpoint import multiply_by_quantized_multiplier
+from ...ops.fully_connected import prepare_fully_connected
+from ..common import apply_float_activation
 from ..registry import FLOAT, QUANT, KernelCall, register
-
-
-@dataclass
-class FullyConnectedParams:
-    input_zero_point: int
-    filter_zero_point: int
-    output_zero_point: int
-    multipliers: np.ndarray    # int32: one entry per tensor, or one per output channel
-    shifts: np.ndarray
-    per_channel: bool
-    act_min: int
-    act_max: int
-
-
-def prepare_fully_connected(graph: Graph, op: Operator) -> FullyConnectedParams:
-    x = graph.tensors[op.inputs[0]]
-    w = graph.tensors[op.inputs[1]]
-    y = graph.tensors[op.outputs[0]]
-    mult, shift = quantize_multipliers(effective_scale(scale_of(x), w.quant.scale, scale_of(y)))
-    act_min, act_max = activation_range_quantized(op.fused_activation, y)
-    return FullyConnectedParams(zero_point_of(x), int(w.quant.zero_point[0]), zero_point_of(y),
-                                mult, shift, w.quant.scale.size > 1, act_min, act_max)
 
 
 @register("FULLY_CONNECTED", QUANT)
@@ -63,3 +38,4 @@ def fully_connected_float(call: KernelCall) -> list[np.ndarray]:
     if bias is not None:
         acc = acc + bias
     return [apply_float_activation(acc, call.op.fused_activation).astype(np.float32)]
+

@@ -2,48 +2,14 @@
 
 The int8 kernel copies the input bytes unchanged (TFLM does not requantize) and fills the border
 with the output zero point (PAD) or the constant_values scalar (PADV2); float fills with 0.0 or the
-constant.
-"""
+constant."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ...errors import InputError
-from ...model.graph import Graph, Operator
+from ...ops.pad import prepare_pad
 from ..registry import FLOAT, QUANT, KernelCall, register
-from ._constants import constant_input
-
-
-@dataclass
-class PadParams:
-    before: tuple[int, ...]       # per dimension
-    after: tuple[int, ...]
-    pad_value: float | int        # in the output's storage type (int8 code or float)
-
-
-def prepare_pad(graph: Graph, op: Operator) -> PadParams:
-    x = graph.tensors[op.inputs[0]]
-    y = graph.tensors[op.outputs[0]]
-    paddings = constant_input(graph, op, 1, "paddings").astype(np.int64).reshape(-1, 2)
-    if paddings.shape[0] != len(x.shape):
-        raise InputError(f"{op.opcode} paddings have {paddings.shape[0]} rows for a "
-                         f"{len(x.shape)}-D input", f"operator {op.index}")
-    before = tuple(int(v) for v in paddings[:, 0])
-    after = tuple(int(v) for v in paddings[:, 1])
-    expected = tuple(d + b + a for d, b, a in zip(x.shape, before, after))
-    if expected != tuple(y.shape) or min(before + after, default=0) < 0:
-        raise InputError(f"{op.opcode} output shape {list(y.shape)} does not match input "
-                         f"{list(x.shape)} padded by {paddings.tolist()}", f"operator {op.index}")
-    if len(op.inputs) > 2 and op.inputs[2] >= 0:
-        pad_value = constant_input(graph, op, 2, "constant_values").ravel()[0].item()
-    elif y.dtype == np.float32:
-        pad_value = 0.0
-    else:
-        pad_value = int(y.quant.zero_point[0]) if y.quant is not None else 0
-    return PadParams(before, after, pad_value)
 
 
 def _pad(call: KernelCall) -> list[np.ndarray]:
@@ -57,3 +23,4 @@ def _pad(call: KernelCall) -> list[np.ndarray]:
 for _opcode in ("PAD", "PADV2"):
     register(_opcode, QUANT)(_pad)
     register(_opcode, FLOAT)(_pad)
+

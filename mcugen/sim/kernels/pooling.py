@@ -1,42 +1,15 @@
 """AVERAGE_POOL_2D and MAX_POOL_2D (TFLM reference_integer_ops pooling and the float reference).
 
 Only taps inside the image count: the average divides by the number of such taps, rounding half
-away from zero with C's truncating division, exactly as the reference loop does.
-"""
+away from zero with C's truncating division, exactly as the reference loop does."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ...model.graph import Graph, Operator
-from ..common import (activation_range_quantized, apply_float_activation, inside_mask,
-                      padding_before, windows)
+from ...ops.pooling import prepare_pool
+from ..common import apply_float_activation, inside_mask, windows
 from ..registry import FLOAT, QUANT, KernelCall, register
-
-
-@dataclass
-class PoolParams:
-    filter_h: int
-    filter_w: int
-    stride_h: int
-    stride_w: int
-    pad_top: int
-    pad_left: int
-    act_min: int
-    act_max: int
-
-
-def prepare_pool(graph: Graph, op: Operator) -> PoolParams:
-    x = graph.tensors[op.inputs[0]]
-    y = graph.tensors[op.outputs[0]]
-    o = op.options
-    fh, fw, sh, sw = o["filter_height"], o["filter_width"], o["stride_h"], o["stride_w"]
-    pad = o.get("padding", "VALID")
-    act = activation_range_quantized(op.fused_activation, y) if y.quant else (0, 0)
-    return PoolParams(fh, fw, sh, sw, padding_before(pad, x.shape[1], fh, sh, 1, y.shape[1]),
-                      padding_before(pad, x.shape[2], fw, sw, 1, y.shape[2]), *act)
 
 
 def _windows_and_mask(call: KernelCall, pad_value):
@@ -82,3 +55,4 @@ def max_pool_float(call: KernelCall) -> list[np.ndarray]:
     _, v, _ = _windows_and_mask(call, -np.inf)
     return [apply_float_activation(v.max(axis=(4, 5)),
                                    call.op.fused_activation).astype(np.float32)]
+

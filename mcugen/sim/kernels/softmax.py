@@ -3,39 +3,22 @@ fixed-point exp, kScaledDiffIntegerBits = 5; and the float reference)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ...fixedpoint import (calculate_input_radius, exp_on_negative_values, get_reciprocal,
-                           multiply_by_quantized_multiplier, preprocess_softmax_scaling,
-                           rescale, rounding_divide_by_pot, saturating_rounding_doubling_high_mul)
-from ...model.graph import Graph, Operator
-from ..common import scale_of
+from ...fixedpoint import (
+    exp_on_negative_values,
+    get_reciprocal,
+    multiply_by_quantized_multiplier,
+    rescale,
+    rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul,
+)
+from ...ops.softmax import (
+    ACCUMULATION_INTEGER_BITS,
+    SCALED_DIFF_INTEGER_BITS,
+    prepare_softmax,
+)
 from ..registry import FLOAT, QUANT, KernelCall, register
-
-SCALED_DIFF_INTEGER_BITS = 5
-ACCUMULATION_INTEGER_BITS = 12
-
-
-@dataclass
-class SoftmaxParams:
-    input_multiplier: int
-    input_left_shift: int
-    diff_min: int
-
-
-def prepare_softmax(graph: Graph, op: Operator) -> SoftmaxParams:
-    x = graph.tensors[op.inputs[0]]
-    y = graph.tensors[op.outputs[0]]
-    if y.dtype != np.int8 or y.quant is None or int(y.quant.zero_point[0]) != -128 \
-            or float(y.quant.scale[0]) != 1.0 / 256:
-        raise ValueError("int8 SOFTMAX needs output scale 1/256 and zero point -128")
-    beta = float(np.float32(op.options.get("beta", 1.0)))
-    mult, shift = preprocess_softmax_scaling(beta, float(np.float32(scale_of(x))),
-                                             SCALED_DIFF_INTEGER_BITS)
-    diff_min = -calculate_input_radius(SCALED_DIFF_INTEGER_BITS, shift)
-    return SoftmaxParams(mult, shift, diff_min)
 
 
 @register("SOFTMAX", QUANT)
@@ -64,3 +47,4 @@ def softmax_float(call: KernelCall) -> list[np.ndarray]:
     x = call.values[0].astype(np.float64) * float(call.op.options.get("beta", 1.0))
     e = np.exp(x - x.max(axis=-1, keepdims=True))
     return [(e / e.sum(axis=-1, keepdims=True)).astype(np.float32)]
+

@@ -4,81 +4,14 @@ StridedSliceStartForAxis / StridedSliceEndForAxis).
 TFLM ignores ellipsis_mask, new_axis_mask and offset (it zeroes them), needs constant begin/end/
 strides, and copies bytes (no requantization). Per axis: a negative index counts from the end,
 the index is clamped to [0, size] going forward or [-1, size-1] going backward, and only then do
-begin_mask/end_mask override it; a shrunk axis takes the single element at begin.
-"""
+begin_mask/end_mask override it; a shrunk axis takes the single element at begin."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ...errors import InputError
-from ...model.graph import Graph, Operator
+from ...ops.strided_slice import prepare_strided_slice
 from ..registry import FLOAT, QUANT, KernelCall, register
-from ._constants import constant_input
-
-
-@dataclass
-class StridedSliceParams:
-    starts: tuple[int, ...]       # resolved per axis (after masks, negatives and clamping)
-    stops: tuple[int, ...]
-    strides: tuple[int, ...]
-
-
-def _clamp(v: int, lo: int, hi: int) -> int:
-    return hi if v > hi else lo if v < lo else v
-
-
-def _start(begin: int, stride: int, size: int, masked: bool) -> int:
-    if begin < 0:
-        begin += size
-    begin = _clamp(begin, 0, size) if stride > 0 else _clamp(begin, -1, size - 1)
-    if masked:
-        begin = 0 if stride > 0 else size - 1
-    return begin
-
-
-def _stop(end: int, start: int, stride: int, size: int, masked: bool, shrink: bool) -> int:
-    if shrink:
-        return start if start >= size else start + 1
-    if end < 0:
-        end += size
-    end = _clamp(end, 0, size) if stride > 0 else _clamp(end, -1, size - 1)
-    if masked:
-        end = size if stride > 0 else -1
-    return end
-
-
-def prepare_strided_slice(graph: Graph, op: Operator) -> StridedSliceParams:
-    x = graph.tensors[op.inputs[0]]
-    rank = len(x.shape)
-    begin = constant_input(graph, op, 1, "begin").astype(np.int64).ravel()
-    end = constant_input(graph, op, 2, "end").astype(np.int64).ravel()
-    strides = constant_input(graph, op, 3, "strides").astype(np.int64).ravel()
-    if not (len(begin) == len(end) == len(strides) == rank):
-        raise InputError(f"STRIDED_SLICE begin/end/strides need {rank} entries each",
-                         f"operator {op.index}")
-    if np.any(strides == 0):
-        raise InputError("STRIDED_SLICE stride is zero", f"operator {op.index}")
-    o = op.options
-    begin_mask, end_mask = int(o.get("begin_mask", 0)), int(o.get("end_mask", 0))
-    shrink_mask = int(o.get("shrink_axis_mask", 0))
-    starts, stops = [], []
-    for axis in range(rank):
-        size, stride = x.shape[axis], int(strides[axis])
-        s = _start(int(begin[axis]), stride, size, bool(begin_mask >> axis & 1))
-        starts.append(s)
-        shrink = bool(shrink_mask >> axis & 1)
-        if shrink and not 0 <= s < size:
-            raise InputError(f"STRIDED_SLICE shrinks axis {axis} at index {int(begin[axis])}, "
-                             f"outside its size {size}", f"operator {op.index}")
-        if shrink and stride < 0:
-            # TFLM's loop (i > start + 1) then copies nothing and leaves the output unwritten;
-            # the one element at begin is what TensorFlow defines, so take it going forward.
-            strides[axis] = stride = 1
-        stops.append(_stop(int(end[axis]), s, stride, size, bool(end_mask >> axis & 1), shrink))
-    return StridedSliceParams(tuple(starts), tuple(stops), tuple(int(v) for v in strides))
 
 
 def _strided_slice(call: KernelCall) -> list[np.ndarray]:
@@ -92,4 +25,7 @@ def _strided_slice(call: KernelCall) -> list[np.ndarray]:
 
 
 register("STRIDED_SLICE", QUANT)(_strided_slice)
+
+
 register("STRIDED_SLICE", FLOAT)(_strided_slice)
+

@@ -3,30 +3,10 @@ unchanged (no requantization in TFLM either)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from ...errors import InputError
-from ...model.graph import Graph, Operator
+from ...ops.transpose import prepare_transpose
 from ..registry import FLOAT, QUANT, KernelCall, register
-from ._constants import constant_input
-
-
-@dataclass
-class TransposeParams:
-    perm: tuple[int, ...]
-
-
-def prepare_transpose(graph: Graph, op: Operator) -> TransposeParams:
-    x = graph.tensors[op.inputs[0]]
-    perm = tuple(int(v) for v in constant_input(graph, op, 1, "perm").ravel())
-    rank = len(x.shape)
-    perm = tuple(p % rank if -rank <= p < rank else p for p in perm)
-    if sorted(perm) != list(range(rank)):
-        raise InputError(f"TRANSPOSE perm {list(perm)} is not a permutation of {rank} axes",
-                         f"operator {op.index}")
-    return TransposeParams(perm)
 
 
 def _transpose(call: KernelCall) -> list[np.ndarray]:
@@ -36,4 +16,7 @@ def _transpose(call: KernelCall) -> list[np.ndarray]:
 
 
 register("TRANSPOSE", QUANT)(_transpose)
+
+
 register("TRANSPOSE", FLOAT)(_transpose)
+

@@ -1,9 +1,8 @@
-"""CONCATENATION (TFLM concatenation.cc): a byte copy along one axis.
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+CONCATENATION (TFLM concatenation.cc): a byte copy along one axis.
 
-TFLM's int8 kernel does not requantize: it requires every input to carry the output's scale and
-zero point and rejects the model otherwise, so the simulator does the same (a clear error rather
-than silently different numbers).
-"""
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/concatenation.py``."""
 
 from __future__ import annotations
 
@@ -11,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import InputError
-from ...model.graph import Graph, Operator
-from ..registry import FLOAT, QUANT, KernelCall, register
+from ..errors import InputError
+from ..model.graph import Graph, Operator
+from .registry import PORTABLE, SameParams, record
 
 
 @dataclass
@@ -43,12 +42,7 @@ def prepare_concatenation(graph: Graph, op: Operator) -> ConcatParams:
     return ConcatParams(axis % rank)
 
 
-def _concatenation(call: KernelCall) -> list[np.ndarray]:
-    p = call.cache.get("params") or call.cache.setdefault(
-        "params", prepare_concatenation(call.graph, call.op))
-    parts = [np.asarray(v).reshape(t.shape) for v, t in zip(call.values, call.inputs)]
-    return [np.concatenate(parts, axis=p.axis)]
-
-
-register("CONCATENATION", QUANT)(_concatenation)
-register("CONCATENATION", FLOAT)(_concatenation)
+RECORDS = (
+    record("CONCATENATION", "concatenation", dtypes=("int8", "float32"),
+           prepare=prepare_concatenation, quant=SameParams(None), version=2, backends=PORTABLE),
+)

@@ -1,11 +1,9 @@
-"""MEAN (TFLM reduce_common.cc: PrepareMeanOrSumHelper + reference_ops::QuantizedMeanOrSum for
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+MEAN (TFLM reduce_common.cc: PrepareMeanOrSumHelper + reference_ops::QuantizedMeanOrSum for
 int8, one path for every axis set; the float reference for float32).
 
-int8: the raw values are summed in int32 over the reduced axes, the zero point is removed as
-``zp * count``, and the division by the element count is folded into the requantization
-multiplier (``(multiplier << shift) / count`` with ``shift = floor(log2(count))`` capped at 32
-and at ``31 + output_shift``).
-"""
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/mean.py``."""
 
 from __future__ import annotations
 
@@ -13,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...errors import InputError
-from ...fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
-from ...model.graph import Graph, Operator
-from ..common import QMAX, QMIN, scale_of, zero_point_of
-from ..registry import FLOAT, QUANT, KernelCall, register
+from ..errors import InputError
+from ..fixedpoint import quantize_multiplier
+from ..model.graph import Graph, Operator
+from .common import scale_of, zero_point_of
+from .registry import PORTABLE, FreeOutput, record
 
 
 @dataclass
@@ -63,26 +61,7 @@ def prepare_mean(graph: Graph, op: Operator) -> MeanParams:
                       multiplier, shift)
 
 
-def _params(call: KernelCall) -> MeanParams:
-    p = call.cache.get("params")
-    if p is None:
-        p = call.cache["params"] = prepare_mean(call.graph, call.op)
-    return p
-
-
-@register("MEAN", QUANT)
-def mean(call: KernelCall) -> list[np.ndarray]:
-    p = _params(call)
-    y = call.outputs[0]
-    total = call.values[0].astype(np.int64).sum(axis=p.axes, keepdims=p.keep_dims)
-    shifted_sum = total - p.input_zero_point * p.count
-    out = multiply_by_quantized_multiplier(shifted_sum, p.multiplier, p.shift) \
-        + p.output_zero_point
-    return [np.clip(out, QMIN[y.dtype], QMAX[y.dtype]).astype(y.dtype)]
-
-
-@register("MEAN", FLOAT)
-def mean_float(call: KernelCall) -> list[np.ndarray]:
-    p = _params(call)
-    return [call.values[0].astype(np.float64).mean(axis=p.axes, keepdims=p.keep_dims)
-            .astype(np.float32)]
+RECORDS = (
+    record("MEAN", "mean", dtypes=("int8", "float32"), prepare=prepare_mean, quant=FreeOutput(),
+           version=2, backends=PORTABLE),
+)

@@ -1,0 +1,220 @@
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+Standalone activations: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
+
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/activations.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import fixedpoint as fx
+from ..errors import InputError
+from ..model.graph import Graph, Operator
+from .common import QMAX, QMIN, scale_of, zero_point_of
+from .registry import PORTABLE, FixedOutput, FreeOutput, record
+
+ALL_INT8 = np.arange(-128, 128, dtype=np.int64)
+
+
+INPUT_INTEGER_BITS = 4          # LOGISTIC/TANH int8: input rescaled to Q4.27
+
+
+def _io(graph: Graph, op: Operator):
+    return graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+
+
+@dataclass
+class SigmoidParams:
+    """LOGISTIC and TANH int8 constants (OpDataLogistic / tanh OpData)."""
+    input_zero_point: int
+    input_multiplier: int
+    input_left_shift: int
+    input_range_radius: int
+
+
+def _prepare_sigmoid(graph: Graph, op: Operator) -> SigmoidParams:
+    x, _ = _io(graph, op)
+    real = float(np.float32(scale_of(x))) * float(1 << (31 - INPUT_INTEGER_BITS))
+    multiplier, left_shift = fx.frexp_multiplier(real)
+    radius = fx.calculate_input_radius(INPUT_INTEGER_BITS, left_shift, 31)
+    return SigmoidParams(zero_point_of(x), multiplier, left_shift, radius)
+
+
+def prepare_logistic(graph: Graph, op: Operator) -> SigmoidParams:
+    """Output quantization is fixed by TFLM: scale 1/256, zero point -128 (not read)."""
+    return _prepare_sigmoid(graph, op)
+
+
+def prepare_tanh(graph: Graph, op: Operator) -> SigmoidParams:
+    """Output quantization is fixed by TFLM: scale 1/128, zero point 0 (not read)."""
+    return _prepare_sigmoid(graph, op)
+
+
+def _sigmoid_lut(p: SigmoidParams, fixed_point_fn, output_shift: int, output_offset: int
+                 ) -> np.ndarray:
+    values = ALL_INT8 - p.input_zero_point
+    inside = (values > -p.input_range_radius) & (values < p.input_range_radius)
+    # Only in-range values reach the multiply in TFLM (the radius keeps the shift from
+    # overflowing int32); out-of-range ones are evaluated on 0 and then replaced.
+    safe = np.where(inside, values, 0)
+    in_q4 = fx.multiply_by_quantized_multiplier(safe, p.input_multiplier, p.input_left_shift)
+    out_q0 = fixed_point_fn(in_q4, INPUT_INTEGER_BITS)
+    out = np.clip(fx.rounding_divide_by_pot(out_q0, output_shift) + output_offset, -128, 127)
+    out = np.where(values <= -p.input_range_radius, -128, out)
+    out = np.where(values >= p.input_range_radius, 127, out)
+    return out.astype(np.int8)
+
+
+def lut_logistic(graph: Graph, op: Operator) -> np.ndarray:
+    return _sigmoid_lut(prepare_logistic(graph, op), fx.fixed_point_logistic, 31 - 8, -128)
+
+
+def lut_tanh(graph: Graph, op: Operator) -> np.ndarray:
+    return _sigmoid_lut(prepare_tanh(graph, op), fx.fixed_point_tanh, 31 - 7, 0)
+
+
+@dataclass
+class ReluParams:
+    input_offset: int           # the input zero point (subtracted)
+    output_offset: int
+    output_multiplier: int
+    output_shift: int
+    act_min: int
+    act_max: int
+
+
+def prepare_relu(graph: Graph, op: Operator) -> ReluParams:
+    """CalculateReluOpData: requantizes s_in -> s_out (ratio taken in float32), clamps at the
+    output's zero."""
+    x, y = _io(graph, op)
+    real = float(np.float32(scale_of(x)) / np.float32(scale_of(y)))
+    multiplier, shift = fx.quantize_multiplier(real)
+    act_min = max(QMIN[y.dtype], zero_point_of(y))
+    return ReluParams(zero_point_of(x), zero_point_of(y), multiplier, shift, act_min,
+                      QMAX[y.dtype])
+
+
+def lut_relu(graph: Graph, op: Operator) -> np.ndarray:
+    p = prepare_relu(graph, op)
+    out = p.output_offset + fx.multiply_by_quantized_multiplier(
+        ALL_INT8 - p.input_offset, p.output_multiplier, p.output_shift)
+    return np.clip(out, p.act_min, p.act_max).astype(np.int8)
+
+
+@dataclass
+class Relu6Params:
+    zero: int                   # quantized 0 and 6 in the input's quantization
+    six: int
+
+
+def prepare_relu6(graph: Graph, op: Operator) -> Relu6Params:
+    """Relu6Prepare: a clamp in the input's domain (the output must share its quantization)."""
+    x, _ = _io(graph, op)
+    zp = zero_point_of(x)
+    q = np.float32(6.0) / np.float32(scale_of(x))
+    six = int(fx.round_half_away(q)) + zp
+    return Relu6Params(zp, int(np.clip(six, -128, 127)))
+
+
+def lut_relu6(graph: Graph, op: Operator) -> np.ndarray:
+    p = prepare_relu6(graph, op)
+    return np.clip(ALL_INT8, p.zero, p.six).astype(np.int8)
+
+
+@dataclass
+class LeakyReluParams:
+    input_offset: int
+    output_offset: int
+    output_multiplier_alpha: int
+    output_shift_alpha: int
+    output_multiplier_identity: int
+    output_shift_identity: int
+
+
+def prepare_leaky_relu(graph: Graph, op: Operator) -> LeakyReluParams:
+    """CalculateOpDataLeakyRelu: s_in * alpha / s_out and s_in / s_out from the float32 scales and
+    alpha, computed in double as the pinned TFLM does (float32 arithmetic differs by one in some
+    outputs, e.g. alpha 0.99 with equal scales)."""
+    x, y = _io(graph, op)
+    s_in, s_out = np.float64(np.float32(scale_of(x))), np.float64(np.float32(scale_of(y)))
+    alpha = np.float64(np.float32(op.options.get("alpha", 0.0)))
+    m_alpha, sh_alpha = fx.quantize_multiplier(float(s_in * alpha / s_out))
+    m_id, sh_id = fx.quantize_multiplier(float(s_in / s_out))
+    return LeakyReluParams(zero_point_of(x), zero_point_of(y), m_alpha, sh_alpha, m_id, sh_id)
+
+
+def lut_leaky_relu(graph: Graph, op: Operator) -> np.ndarray:
+    p = prepare_leaky_relu(graph, op)
+    values = ALL_INT8 - p.input_offset
+    identity = fx.multiply_by_quantized_multiplier(values, p.output_multiplier_identity,
+                                                   p.output_shift_identity)
+    negative_alpha = p.output_multiplier_alpha < 0
+    scaled = fx.multiply_by_quantized_multiplier(values, abs(p.output_multiplier_alpha),
+                                                 p.output_shift_alpha)
+    alpha_part = -scaled if negative_alpha else scaled
+    out = p.output_offset + np.where(values >= 0, identity, alpha_part)
+    return np.clip(out, -128, 127).astype(np.int8)
+
+
+@dataclass
+class HardSwishParams:
+    input_zero_point: int
+    output_zero_point: int
+    reluish_multiplier_fixedpoint_int16: int
+    reluish_multiplier_exponent: int
+    output_multiplier_fixedpoint_int16: int
+    output_multiplier_exponent: int
+
+
+def prepare_hard_swish(graph: Graph, op: Operator) -> HardSwishParams:
+    """HardSwishPrepare: float32 scale ratios, QuantizeMultiplier, downscaled to int16."""
+    x, y = _io(graph, op)
+    hires_input_scale = np.float32(1.0 / 128.0) * np.float32(scale_of(x))
+    reluish_scale = np.float32(3.0 / 32768.0)
+    out_m32, out_exp = fx.quantize_multiplier(float(hires_input_scale / np.float32(scale_of(y))))
+    rel_m32, rel_exp = fx.quantize_multiplier(float(hires_input_scale / reluish_scale))
+    if out_exp > 0:
+        raise InputError(f"HARD_SWISH at index {op.index}: output scale {scale_of(y):g} is below "
+                         "input scale / 128, which TFLM rejects", graph.name)
+    return HardSwishParams(zero_point_of(x), zero_point_of(y),
+                           fx.down_scale_int32_to_int16_multiplier(rel_m32), rel_exp,
+                           fx.down_scale_int32_to_int16_multiplier(out_m32), out_exp)
+
+
+def lut_hard_swish(graph: Graph, op: Operator) -> np.ndarray:
+    """reference_ops::HardSwish<int8_t>, with int16 wrap-around where the C code narrows."""
+    p = prepare_hard_swish(graph, op)
+    input_value = fx.wrap_int16(ALL_INT8 - p.input_zero_point)
+    hires = fx.wrap_int16(input_value * (1 << 7))
+    preshift_output = fx.saturating_rounding_doubling_high_mul_int16(
+        hires, p.output_multiplier_fixedpoint_int16)
+    reluish = hires
+    if p.reluish_multiplier_exponent > 0:
+        reluish = fx.saturating_left_shift_int16(reluish, p.reluish_multiplier_exponent - 1)
+    reluish = fx.saturating_rounding_doubling_high_mul_int16(
+        reluish, p.reluish_multiplier_fixedpoint_int16)
+    if p.reluish_multiplier_exponent > 0:
+        reluish = fx.saturating_left_shift_int16(reluish, 1)
+    if p.reluish_multiplier_exponent < 0:
+        reluish = fx.rounding_divide_by_pot(reluish, -p.reluish_multiplier_exponent)
+    reluish = fx.wrap_int16((reluish + (1 << 15)) >> 1)
+    preshift = fx.saturating_doubling_high_mul_int16(reluish, preshift_output)
+    out = fx.rounding_divide_by_pot(preshift, -p.output_multiplier_exponent)
+    out = fx.wrap_int16(out + p.output_zero_point)
+    return np.clip(out, -128, 127).astype(np.int8)
+
+
+_UNARY = dict(dtypes=("int8", "float32"), version=2, inplace=True, backends=PORTABLE)
+RECORDS = (
+    record("LOGISTIC", "activations", prepare=lut_logistic,
+           quant=FixedOutput(1.0 / 256, -128), **_UNARY),
+    record("TANH", "activations", prepare=lut_tanh, quant=FixedOutput(1.0 / 128, 0), **_UNARY),
+    record("RELU", "activations", prepare=lut_relu, quant=FreeOutput(), **_UNARY),
+    record("RELU6", "activations", prepare=lut_relu6, quant=FreeOutput(), **_UNARY),
+    record("LEAKY_RELU", "activations", prepare=lut_leaky_relu, quant=FreeOutput(), **_UNARY),
+    record("HARD_SWISH", "activations", prepare=lut_hard_swish, quant=FreeOutput(),
+           **{**_UNARY, "version": 1}),
+)

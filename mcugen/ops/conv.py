@@ -1,0 +1,112 @@
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+CONV_2D and DEPTHWISE_CONV_2D (TFLM reference_integer_ops::ConvPerChannel /
+DepthwiseConvPerChannel, and the float reference kernels).
+
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/conv.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..fixedpoint import quantize_multipliers
+from ..model.graph import Graph, Operator
+from . import cmsis_nn_scratch
+from .common import (
+    activation_range_quantized,
+    effective_scale,
+    padding_before,
+    scale_of,
+    zero_point_of,
+)
+from .registry import Weighted, int8_tensors, record
+
+
+@dataclass
+class ConvParams:
+    """Everything a conv-family kernel needs besides the data; the code generator emits these."""
+    stride_h: int
+    stride_w: int
+    dilation_h: int
+    dilation_w: int
+    pad_top: int
+    pad_left: int
+    depth_multiplier: int
+    input_zero_point: int
+    output_zero_point: int
+    multipliers: np.ndarray      # int32 per output channel
+    shifts: np.ndarray           # int32 per output channel (positive = left)
+    act_min: int
+    act_max: int
+
+
+def dilations(options: dict) -> tuple[int, int]:
+    """(dilation_h, dilation_w). The reader spells the schema's dilationHFactor as
+    ``dilation_hfactor``; the underscored spelling is accepted too, for hand-built options."""
+    dh = options.get("dilation_hfactor", options.get("dilation_h_factor", 1))
+    dw = options.get("dilation_wfactor", options.get("dilation_w_factor", 1))
+    return int(dh), int(dw)
+
+
+def geometry(graph: Graph, op: Operator) -> tuple[int, ...]:
+    """(stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left) of a conv-family op."""
+    x = graph.tensors[op.inputs[0]]
+    w = graph.tensors[op.inputs[1]]
+    y = graph.tensors[op.outputs[0]]
+    o = op.options
+    sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
+    dh, dw = dilations(o)
+    kh, kw = w.shape[1], w.shape[2]
+    pad_top = padding_before(o.get("padding", "VALID"), x.shape[1], kh, sh, dh, y.shape[1])
+    pad_left = padding_before(o.get("padding", "VALID"), x.shape[2], kw, sw, dw, y.shape[2])
+    return sh, sw, dh, dw, pad_top, pad_left
+
+
+def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
+    """TFLM's conv/depthwise Prepare: per-channel multipliers from float32 scales in double."""
+    x = graph.tensors[op.inputs[0]]
+    w = graph.tensors[op.inputs[1]]
+    y = graph.tensors[op.outputs[0]]
+    channels = y.shape[3]
+    w_scales = w.quant.scale if w.quant.scale.size > 1 else np.repeat(w.quant.scale, channels)
+    mult, shift = quantize_multipliers(effective_scale(scale_of(x), w_scales, scale_of(y)))
+    act_min, act_max = activation_range_quantized(op.fused_activation, y)
+    sh, sw, dh, dw, pad_top, pad_left = geometry(graph, op)
+    return ConvParams(sh, sw, dh, dw, pad_top, pad_left,
+                      y.shape[3] // x.shape[3] if op.opcode == "DEPTHWISE_CONV_2D" else 1,
+                      zero_point_of(x), zero_point_of(y),
+                      mult, shift, act_min, act_max)
+
+
+def conv_macs(graph: Graph, op: Operator) -> int:
+    """Output elements x filter taps x input channels (weights [Cout, KH, KW, Cin])."""
+    w = graph.tensors[op.inputs[1]].shape
+    return graph.tensors[op.outputs[0]].size * w[1] * w[2] * w[3]
+
+
+def depthwise_macs(graph: Graph, op: Operator) -> int:
+    """Output elements x filter taps (weights [1, KH, KW, Cout])."""
+    w = graph.tensors[op.inputs[1]].shape
+    return graph.tensors[op.outputs[0]].size * w[1] * w[2]
+
+
+def transpose_conv_macs(graph: Graph, op: Operator) -> int:
+    """inputs: output_shape, weights [Cout, KH, KW, Cin], input."""
+    w = graph.tensors[op.inputs[1]].shape
+    return graph.tensors[op.inputs[2]].size * w[0] * w[1] * w[2]
+
+
+RECORDS = (
+    record("CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv,
+           quant=Weighted(axis=0), version=3,
+           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors},
+           macs=conv_macs, scratch={"cmsis-nn": cmsis_nn_scratch.conv_2d}),
+    record("DEPTHWISE_CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv,
+           quant=Weighted(axis=3), version=3,
+           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors},
+           macs=depthwise_macs, scratch={"cmsis-nn": cmsis_nn_scratch.depthwise_conv_2d}),
+    # Known so that inspect counts its work; not simulated, quantized or generated yet.
+    record("TRANSPOSE_CONV", "conv", macs=transpose_conv_macs),
+)

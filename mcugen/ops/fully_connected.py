@@ -1,0 +1,55 @@
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+FULLY_CONNECTED (TFLM reference_integer_ops::FullyConnected / FullyConnectedPerChannel and the
+float reference). The input is flattened to (batches, accum_depth) where accum_depth is the
+weights' second dimension; keep_num_dims only changes the output's shape, which the executor
+takes from the output tensor.
+
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/fully_connected.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..fixedpoint import quantize_multipliers
+from ..model.graph import Graph, Operator
+from . import cmsis_nn_scratch
+from .common import activation_range_quantized, effective_scale, scale_of, zero_point_of
+from .registry import Weighted, int8_tensors, record
+
+
+@dataclass
+class FullyConnectedParams:
+    input_zero_point: int
+    filter_zero_point: int
+    output_zero_point: int
+    multipliers: np.ndarray    # int32: one entry per tensor, or one per output channel
+    shifts: np.ndarray
+    per_channel: bool
+    act_min: int
+    act_max: int
+
+
+def prepare_fully_connected(graph: Graph, op: Operator) -> FullyConnectedParams:
+    x = graph.tensors[op.inputs[0]]
+    w = graph.tensors[op.inputs[1]]
+    y = graph.tensors[op.outputs[0]]
+    mult, shift = quantize_multipliers(effective_scale(scale_of(x), w.quant.scale, scale_of(y)))
+    act_min, act_max = activation_range_quantized(op.fused_activation, y)
+    return FullyConnectedParams(zero_point_of(x), int(w.quant.zero_point[0]), zero_point_of(y),
+                                mult, shift, w.quant.scale.size > 1, act_min, act_max)
+
+
+def fully_connected_macs(graph: Graph, op: Operator) -> int:
+    """Output elements x input depth (weights [Cout, Cin])."""
+    return graph.tensors[op.outputs[0]].size * graph.tensors[op.inputs[1]].shape[-1]
+
+
+RECORDS = (
+    record("FULLY_CONNECTED", "fully_connected", dtypes=("int8", "float32"),
+           prepare=prepare_fully_connected, quant=Weighted(axis=0), version=4,
+           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors},
+           macs=fully_connected_macs, scratch={"cmsis-nn": cmsis_nn_scratch.fully_connected}),
+)

@@ -1,0 +1,48 @@
+"""Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
+AVERAGE_POOL_2D and MAX_POOL_2D (TFLM reference_integer_ops pooling and the float reference).
+
+The arithmetic these constants serve is described with the kernels in
+``mcugen/sim/kernels/pooling.py``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..model.graph import Graph, Operator
+from . import cmsis_nn_scratch
+from .common import activation_range_quantized, padding_before
+from .registry import SameParams, int8_tensors, record
+
+
+@dataclass
+class PoolParams:
+    filter_h: int
+    filter_w: int
+    stride_h: int
+    stride_w: int
+    pad_top: int
+    pad_left: int
+    act_min: int
+    act_max: int
+
+
+def prepare_pool(graph: Graph, op: Operator) -> PoolParams:
+    x = graph.tensors[op.inputs[0]]
+    y = graph.tensors[op.outputs[0]]
+    o = op.options
+    fh, fw, sh, sw = o["filter_height"], o["filter_width"], o["stride_h"], o["stride_w"]
+    pad = o.get("padding", "VALID")
+    act = activation_range_quantized(op.fused_activation, y) if y.quant else (0, 0)
+    return PoolParams(fh, fw, sh, sw, padding_before(pad, x.shape[1], fh, sh, 1, y.shape[1]),
+                      padding_before(pad, x.shape[2], fw, sw, 1, y.shape[2]), *act)
+
+
+RECORDS = (
+    record("AVERAGE_POOL_2D", "pooling", dtypes=("int8", "float32"), prepare=prepare_pool,
+           quant=SameParams((0,)), version=2,
+           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors},
+           scratch={"cmsis-nn": cmsis_nn_scratch.average_pool_2d}),
+    record("MAX_POOL_2D", "pooling", dtypes=("int8", "float32"), prepare=prepare_pool,
+           quant=SameParams((0,)), version=2,
+           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors}),
+)
