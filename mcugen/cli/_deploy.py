@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..boards import DEFAULT_BOARD, load_board
 from ..errors import InputError
+from ..plan.scratch import KERNELS
 from ..model import load_model
 from ..model.graph import Graph
 from ..model.summary import classify
@@ -18,7 +19,7 @@ def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help=".tflite file: full int8, or float with --calib")
     p.add_argument("--board", default=DEFAULT_BOARD, help=f"board (default {DEFAULT_BOARD}; "
                    "see `mcugen boards`)")
-    p.add_argument("--kernels", choices=("portable", "cmsis-nn"), default=None,
+    p.add_argument("--kernels", choices=KERNELS, default=None,
                    help="kernel library (default: cmsis-nn when found, else portable)")
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")
     p.add_argument("--calib", metavar="DATA", help="quantize a float model first with this "

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..codegen.cmsis_nn import preferred_backend
 from ..errors import InputError
+from ..plan.scratch import KERNELS
 from ._output import console
 
 NAME = "export"
@@ -27,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--platformio-platform", metavar="DIR",
                    help="write mcugen's local PlatformIO platform for the emulated boards")
     p.add_argument("--name", help="C identifier of the model (default: from the file name)")
-    p.add_argument("--kernels", default=None, choices=("portable", "cmsis-nn"),
+    p.add_argument("--kernels", default=None, choices=KERNELS,
                    help="backend tried first for each layer (default: cmsis-nn when a tree is "
                    "found, else portable, which needs nothing else)")
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")

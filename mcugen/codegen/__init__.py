@@ -10,12 +10,15 @@ from pathlib import Path
 from ..errors import InputError
 from ..model.graph import Graph
 from ..model.summary import classify
+from ..ops.registry import BACKENDS
 from .render import RenderedModel, c_identifier, copy_runtime, render_sources, write_files
 
 __all__ = ["RenderedModel", "render_model", "c_identifier"]
 
 _PORTABLE_RUNTIME = ["runtime/mcugen_model_api.h", "kernels/portable/mcugen_kernels.h",
                      "kernels/portable/mcugen_kernels.c"]
+_FAST_RUNTIME = ["kernels/mcugen/mcugen_simd.h", "kernels/mcugen/mcugen_fast.h",
+                 "kernels/mcugen/mcugen_fast.c"]
 _FLOAT_IO_RUNTIME = ["kernels/portable/mcugen_float_io.h", "kernels/portable/mcugen_float_io.c"]
 
 
@@ -29,8 +32,8 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
     if kind not in ("int8", "int8-uint8-io", "int8-float-io"):
         raise InputError(f"the code generator needs a full-integer model; this one is: {verdict}",
                          graph.name)
-    if kernels not in ("portable", "cmsis-nn"):
-        raise InputError(f"unknown kernel backend '{kernels}' (portable, cmsis-nn)")
+    if kernels not in BACKENDS:
+        raise InputError(f"unknown kernel backend '{kernels}' ({', '.join(BACKENDS)})")
     name = c_identifier(name or graph.name)
     out_dir = Path(out_dir)
     if plan is None:
@@ -50,6 +53,11 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
         headers, text, version = ["mcugen_kernels.h"], "mcugen portable kernels", "portable"
         library, include_dirs, defines = [], [], []
     runtime_files = list(_PORTABLE_RUNTIME)
+    if "mcugen" in plan.backends.values():
+        headers = headers + ["mcugen_fast.h"]
+        runtime_files += _FAST_RUNTIME
+        text += " + mcugen generated-layout kernels"
+        version = "mcugen" if version == "portable" else f"mcugen + {version}"
     if kind == "int8-float-io":
         headers = headers + ["mcugen_float_io.h"]
         runtime_files += _FLOAT_IO_RUNTIME

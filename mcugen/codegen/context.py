@@ -103,3 +103,28 @@ def at(ctx: LoweringContext, tensor: int, offset: int) -> str:
 def strided_copies(copies, fill=None) -> dict:
     """Parameters of templates/ops/portable/_strided_copy.c.j2: copies after an optional fill."""
     return {"copies": copies, "fill": fill}
+
+
+# -- mcugen's own kernels: constants in the order the inner loops read them ---------------------
+def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> dict:
+    """Weights [C_OUT][K] zero padded to [C_OUT][K4]; the bias with the input offset folded in
+    (b - zp_in * sum w, exact in int32 by the record's accumulator check); multipliers and
+    shifts per channel (a per-tensor FC's repeated)."""
+    cout, k = rows.shape
+    padded = np.zeros((cout, k4), np.int8)
+    padded[:, :k] = rows
+    bias_index = op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else -1
+    bias = ctx.graph.tensors[bias_index].data.astype(np.int64) if bias_index >= 0 \
+        else np.zeros(cout, np.int64)
+    folded = bias - p.input_zero_point * rows.astype(np.int64).sum(axis=1)
+    if folded.size and (folded.min() < -2 ** 31 or folded.max() >= 2 ** 31):
+        raise AssertionError("the record's accumulator check should have refused this layer")
+    tag = f"op{op.index}"
+    return {
+        "filter": ctx.const(f"{tag}_weights_k4", padded,
+                            comment=f"weights [{cout}][{k4}], rows padded to 4"),
+        "bias": ctx.const(f"{tag}_bias_folded", folded.astype(np.int32),
+                          comment="bias - input zero point * sum(weights)"),
+        "multiplier": ctx.const(f"{tag}_multiplier", np.resize(p.multipliers, cout), "int32_t"),
+        "shift": ctx.const(f"{tag}_shift", np.resize(p.shifts, cout), "int32_t"),
+    }

@@ -18,7 +18,7 @@ _LOWERINGS: dict[str, Callable] = {}
 
 #: Template folder per backend. The CMSIS-NN one holds mcugen's own call templates; its name
 #: keeps clear of "cmsis-nn/", the path that would mean vendored CMSIS-NN source.
-TEMPLATE_FOLDERS = {"portable": "portable", "cmsis-nn": "cmsis_nn_calls"}
+TEMPLATE_FOLDERS = {"portable": "portable", "cmsis-nn": "cmsis_nn_calls", "mcugen": "mcugen"}
 
 
 def lowering(*opcodes: str):

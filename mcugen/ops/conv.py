@@ -80,6 +80,48 @@ def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
                       mult, shift, act_min, act_max)
 
 
+# -- mcugen's own kernels (templates/kernels/mcugen/mcugen_fast.c) --------------------------------
+def accumulator_bound_fails(graph: Graph, op: Operator) -> str | None:
+    """The generated kernels accumulate in int32 with the input offset folded into the bias;
+    that is exact when the reference sum |b| + sum |w| * 255 fits in int32 for every channel
+    (then TFLM's own int32 sum cannot overflow either). Otherwise: a slower exact backend."""
+    w = graph.tensors[op.inputs[1]]
+    axis = 3 if op.opcode == "DEPTHWISE_CONV_2D" else 0
+    per_channel = np.abs(np.moveaxis(w.data.astype(np.int64), axis, 0)).reshape(
+        w.shape[axis], -1).sum(axis=1) * 255
+    if len(op.inputs) > 2 and op.inputs[2] >= 0:
+        per_channel = per_channel + np.abs(graph.tensors[op.inputs[2]].data.astype(np.int64))
+    if per_channel.size and int(per_channel.max()) >= 2 ** 31:
+        return "the int32 accumulator bound does not hold"
+    return None
+
+
+def row_length(graph: Graph, op: Operator) -> tuple[int, int]:
+    """(K, K rounded up to 4): the inputs one output of a conv or FC reads."""
+    w = graph.tensors[op.inputs[1]]
+    k = int(np.prod(w.shape[1:])) if op.opcode != "FULLY_CONNECTED" else int(w.shape[-1])
+    return k, (k + 3) // 4 * 4
+
+
+def fast_conv_scratch(graph: Graph, op: Operator, variant: str) -> int:
+    """MCUGEN_FAST_CONV_SCRATCH(k4): two rows widened to int16 plus one gathered row."""
+    return 5 * row_length(graph, op)[1]
+
+
+def fast_conv_check(graph: Graph, op: Operator) -> str | None:
+    return int8_tensors(graph, op) or accumulator_bound_fails(graph, op)
+
+
+def fast_depthwise_check(graph: Graph, op: Operator) -> str | None:
+    reason = int8_tensors(graph, op) or accumulator_bound_fails(graph, op)
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if reason is None and x.shape[3] != y.shape[3]:
+        reason = "channel multiplier above 1"
+    if reason is None and y.shape[3] % 4:
+        reason = "channels not a multiple of 4"
+    return reason
+
+
 def conv_macs(graph: Graph, op: Operator) -> int:
     """Output elements x filter taps x input channels (weights [Cout, KH, KW, Cin])."""
     w = graph.tensors[op.inputs[1]].shape
@@ -101,11 +143,14 @@ def transpose_conv_macs(graph: Graph, op: Operator) -> int:
 RECORDS = (
     record("CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv,
            quant=Weighted(axis=0), version=3,
-           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors},
-           macs=conv_macs, scratch={"cmsis-nn": cmsis_nn_scratch.conv_2d}),
+           backends={"mcugen": fast_conv_check, "cmsis-nn": int8_tensors,
+                     "portable": int8_tensors},
+           macs=conv_macs, scratch={"cmsis-nn": cmsis_nn_scratch.conv_2d,
+                                    "mcugen": fast_conv_scratch}),
     record("DEPTHWISE_CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv,
            quant=Weighted(axis=3), version=3,
-           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors},
+           backends={"mcugen": fast_depthwise_check, "cmsis-nn": int8_tensors,
+                     "portable": int8_tensors},
            macs=depthwise_macs, scratch={"cmsis-nn": cmsis_nn_scratch.depthwise_conv_2d}),
     # Known so that inspect counts its work; not simulated, quantized or generated yet.
     record("TRANSPOSE_CONV", "conv", macs=transpose_conv_macs),

@@ -17,6 +17,7 @@ from ..fixedpoint import quantize_multipliers
 from ..model.graph import Graph, Operator
 from . import cmsis_nn_scratch
 from .common import activation_range_quantized, effective_scale, scale_of, zero_point_of
+from .conv import accumulator_bound_fails, fast_conv_scratch
 from .registry import Weighted, int8_tensors, record
 
 
@@ -47,9 +48,19 @@ def fully_connected_macs(graph: Graph, op: Operator) -> int:
     return graph.tensors[op.outputs[0]].size * graph.tensors[op.inputs[1]].shape[-1]
 
 
+def fast_fc_check(graph: Graph, op: Operator) -> str | None:
+    reason = int8_tensors(graph, op) or accumulator_bound_fails(graph, op)
+    w = graph.tensors[op.inputs[1]]
+    if reason is None and w.quant is not None and np.any(w.quant.zero_point != 0):
+        reason = "weights with a zero point"
+    return reason
+
+
 RECORDS = (
     record("FULLY_CONNECTED", "fully_connected", dtypes=("int8", "float32"),
            prepare=prepare_fully_connected, quant=Weighted(axis=0), version=4,
-           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors},
-           macs=fully_connected_macs, scratch={"cmsis-nn": cmsis_nn_scratch.fully_connected}),
+           backends={"mcugen": fast_fc_check, "cmsis-nn": int8_tensors,
+                     "portable": int8_tensors},
+           macs=fully_connected_macs, scratch={"cmsis-nn": cmsis_nn_scratch.fully_connected,
+                                               "mcugen": fast_conv_scratch}),
 )

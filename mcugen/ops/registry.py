@@ -30,8 +30,8 @@ import numpy as np
 from ..errors import UnsupportedOperatorError
 from ..model.graph import Graph, Operator
 
-#: Backends in the order of the default choice rule (after a board's preferred backend).
-BACKENDS = ("cmsis-nn", "portable")
+#: The kernel backends: mcugen's generated-layout kernels, CMSIS-NN calls, mcugen's portable C.
+BACKENDS = ("mcugen", "cmsis-nn", "portable")
 
 Check = Callable[[Graph, Operator], "str | None"]
 

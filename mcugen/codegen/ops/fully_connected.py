@@ -6,7 +6,7 @@ import numpy as np
 
 from ...ops.fully_connected import prepare_fully_connected
 from ...plan.scratch import variant
-from ..context import LoweringContext
+from ..context import LoweringContext, fast_constants
 from ..lowering import lowering
 
 
@@ -27,6 +27,12 @@ def fully_connected(ctx: LoweringContext, op) -> dict:
             sums = sums + ctx.tensor(bias).data.astype(np.int64)
         kernel_sums = "(void *)" + ctx.const(f"{tag}_kernel_sums", sums.astype(np.int32))
         kernel_sums_bytes = 4 * out_depth
+    if ctx.backend == "mcugen":
+        k4 = (depth + 3) // 4 * 4
+        return {"k": depth, "k4": k4, "pixels": x.size // depth, "out_depth": out_depth,
+                "input": ctx.ptr(op.inputs[0]), "output": ctx.ptr(op.outputs[0]),
+                "scratch": ctx.scratch(op.index), "p": p,
+                **fast_constants(ctx, op, p, w.data, k4)}
     return {
         **ctx.weighted_constants(op, p),
         "kernel_sums": kernel_sums, "kernel_sums_bytes": kernel_sums_bytes,

@@ -1,0 +1,70 @@
+/*
+ * mcugen_fast.h - mcugen's generated-layout int8 kernels ("--kernels mcugen").
+ *
+ * The code generator knows every shape, weight, zero point, multiplier and shift, so it hands
+ * these kernels data already in the order their inner loops read it:
+ *
+ * - convolution and fully connected are one matrix product: each output pixel (or batch row)
+ *   reads a row of K int8 inputs (a 1x1 convolution: the pixel's channels; otherwise its
+ *   im2col window, padding filled with the input zero point). Weights are [C_OUT][K4] int8,
+ *   K4 = K rounded up to 4 and zero padded; the input offset is folded into the bias
+ *   (sum w*(x - zp) + b = sum w*x + (b - zp * sum w)), so the inner loop is loads, SXTB16 and
+ *   SMLAD only. A tile is 2 pixels x 2 output channels: per 4 K steps 2 weight words, 4 packed
+ *   activation words, 4 SXTB16, 8 SMLAD for 16 MACs.
+ * - depthwise convolution (channel multiplier 1, channels a multiple of 4) runs 4 channels per
+ *   word: SXTAB16 adds the input offset while it sign-extends, the weights are pre-widened to
+ *   int16 pairs [c0,c2],[c1,c3] per tap, and SMLABB/SMLATT accumulate; the taps outside the
+ *   image are skipped by loop bounds.
+ * - requantization is TFLM's MultiplyByQuantizedMultiplier (double rounding) bit for bit.
+ *
+ * Scratch (in the arena, sized by the planner): mcugen_fast_conv_scratch(K4) bytes.
+ */
+#ifndef MCUGEN_FAST_H
+#define MCUGEN_FAST_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w;
+    int32_t kh, kw, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    int32_t pixels;               /* output pixels (batch x out_h x out_w), or FC batch rows */
+    int32_t k, k4;                /* row length and its rounding up to a multiple of 4 */
+    int32_t direct;               /* 1: row p is the K bytes at in + p * K (1x1 stride 1, FC) */
+    int32_t input_zero_point;     /* fills the padding of im2col rows */
+    int32_t cout;
+    const int8_t *weights;        /* [cout][k4] */
+    const int32_t *bias;          /* [cout], input offset folded in */
+    const int32_t *multiplier;    /* [cout] */
+    const int32_t *shift;         /* [cout], TFLM's convention: positive = left */
+    int32_t output_offset, act_min, act_max;
+} mcugen_fast_conv_t;
+
+typedef struct {
+    int32_t batches, in_h, in_w, channels;
+    int32_t out_h, out_w;
+    int32_t kh, kw, stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+    uint32_t input_offset_x2;     /* -input zero point in both int16 halves */
+    const uint32_t *weights;      /* [channels/4][kh][kw][2] packed int16 pairs [c0,c2],[c1,c3] */
+    const int32_t *bias;          /* [channels] */
+    const int32_t *multiplier;    /* [channels] */
+    const int32_t *shift;         /* [channels] */
+    int32_t output_offset, act_min, act_max;
+} mcugen_fast_dw_t;
+
+/* Scratch bytes mcugen_fast_conv_s8 needs for rows of k4 values (two widened rows + one gathered). */
+#define MCUGEN_FAST_CONV_SCRATCH(k4) (4 * (k4) + (k4))
+
+void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *out,
+                         void *scratch);
+void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCUGEN_FAST_H */
