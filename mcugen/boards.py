@@ -57,16 +57,6 @@ class Board:
     def is_host(self) -> bool:
         return self.run_method == "host"
 
-    def gcc_flags(self) -> list[str]:
-        """-mcpu/-mfpu/-mfloat-abi for arm-none-eabi-gcc."""
-        if self.is_host:
-            return []
-        flags = [f"-mcpu={self.cpu}", "-mthumb"]
-        if self.fpu not in ("none", "auto"):
-            flags.append(f"-mfpu={self.fpu}")
-        flags.append(f"-mfloat-abi={self.float_abi}")
-        return flags
-
 
 def _board_from_toml(data: dict) -> Board:
     mem, uart, counter, run = data["memory"], data["uart"], data["counter"], data["run"]

@@ -6,6 +6,8 @@ repository; a wheel ships them inside the package as ``mcugen/_data/``.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -24,3 +26,18 @@ def templates_dir() -> Path:
 
 def boards_dir() -> Path:
     return data_dir("boards")
+
+
+_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(MCUGEN_\w+)[ \t]+(0[xX][0-9a-fA-F]+|\d+)[uU]?\b",
+                     re.MULTILINE)
+
+
+@lru_cache(maxsize=None)
+def c_constants(header: str) -> dict[str, int]:
+    """The integer ``#define MCUGEN_<NAME> <value>`` lines of a C header in ``templates/``.
+
+    Numbers both C and Python use are defined once, in the C header the firmware compiles with,
+    and read from it here: the protocol codes (``firmware/mcugen_protocol.h``) and the model
+    ABI's limits (``runtime/mcugen_model_api.h``)."""
+    text = (templates_dir() / header).read_text()
+    return {name: int(value, 0) for name, value in _DEFINE.findall(text)}

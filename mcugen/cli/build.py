@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from ._output import console, fmt_int
 from ._deploy import add_deploy_arguments, build
+from ._output import console, fmt_int
 
 NAME = "build"
 HELP = "generate and compile firmware for a board; report flash and RAM"

@@ -55,9 +55,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _export_model(args) -> None:
+    from ..boards import DEFAULT_BOARD
     from ..model import load_model
-    from ..boards import DEFAULT_BOARD, load_board
-    from ..platformio import export_library
+    from ..platformio import export_library, pio_board
     from ..platformio.project import render_for
 
     graph = load_model(args.model)
@@ -65,7 +65,7 @@ def _export_model(args) -> None:
         from ..quantize import quantize_model
         from ..quantize.data import load_samples
         graph = quantize_model(graph, load_samples(args.calib, graph)).graph
-    board = load_board(args.board or DEFAULT_BOARD)
+    board = pio_board(args.board or DEFAULT_BOARD)  # a Cortex-M board: its core
     name = args.name or _identifier(Path(args.model).stem)
     with tempfile.TemporaryDirectory(prefix="mcugen-render-") as staging:
         rendered = render_for(graph, board, Path(staging), name=name,

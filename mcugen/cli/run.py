@@ -6,11 +6,11 @@ import argparse
 
 import numpy as np
 
-from ..errors import InputError
 from ..device.runner import open_device
 from ..device.verify import run_on_device
-from ._output import console, print_json
+from ..errors import InputError
 from ._deploy import add_deploy_arguments, build, scratch_dir
+from ._output import console, print_json
 
 NAME = "run"
 HELP = "run one input on a board (emulated, host or real) and print the output"

@@ -11,11 +11,11 @@ import numpy as np
 from rich.progress import Progress
 from rich.table import Table
 
-from ..errors import VerificationMismatch
 from ..device.runner import open_device
 from ..device.verify import junit_xml, locate_divergence, random_inputs, verify_on_device
-from ._output import console, fmt_int
+from ..errors import VerificationMismatch
 from ._deploy import add_deploy_arguments, build, scratch_dir
+from ._output import console, fmt_int
 from .run import load_inputs
 
 NAME = "verify"

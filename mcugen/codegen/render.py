@@ -13,7 +13,7 @@ import numpy as np
 from .. import __version__
 from ..errors import InputError, UnsupportedOperatorError
 from ..model.graph import Graph
-from ..resources import templates_dir
+from ..resources import c_constants, templates_dir
 from .context import LoweringContext, dims4
 from ..ops.registry import backend_chain, choose_backend
 from .lowering import lookup, template_path
@@ -71,9 +71,21 @@ def _io(graph: Graph, index: int, plan) -> dict:
             "scale_text": repr(float(np.float32(scale))), "offset": plan.tensor_offset(index)}
 
 
+def check_abi_limits(graph: Graph) -> None:
+    """The model ABI (mcugen_model_api.h) has room for MCUGEN_MAX_IO inputs and as many outputs."""
+    limit = c_constants("runtime/mcugen_model_api.h")["MCUGEN_MAX_IO"]
+    n_in, n_out = len(graph.inputs), len(graph.outputs)
+    if n_in > limit or n_out > limit:
+        raise InputError(f"model has {n_in} input{'s' * (n_in != 1)} and {n_out} "
+                         f"output{'s' * (n_out != 1)}; mcugen's model ABI holds at most {limit} "
+                         "inputs and as many outputs (MCUGEN_MAX_IO in mcugen_model_api.h)",
+                         graph.name)
+
+
 def render_sources(graph: Graph, plan, kernels: str, cpu: str, name: str,
                    kernel_headers: list[str], kernels_text: str) -> dict[str, str]:
     """File name -> text of the generated model sources (deterministic)."""
+    check_abi_limits(graph)
     env = environment()
     ctx = LoweringContext(graph, plan, kernels, cpu, name)
     layers = []

@@ -6,6 +6,10 @@ length and payload). Responses set bit 7 of the command and start with a status 
 chunks, each acknowledged, because a real UART has a one-byte receive register and no
 back-pressure. Every wait has a deadline; a timeout, a CRC error or garbage becomes an
 :class:`InfrastructureError` that says what happened.
+
+The numbers (sync bytes, command and status codes, version, payload limit) are defined once, in
+``templates/firmware/mcugen_protocol.h``, which the firmware compiles with; they are read from it
+here.
 """
 
 from __future__ import annotations
@@ -19,12 +23,24 @@ import numpy as np
 import serial
 
 from ..errors import InfrastructureError
+from ..resources import c_constants
 
-SYNC = b"\xa5\x5a"
-HELLO, SET_INPUT, INVOKE, READ_TENSOR, RESET, EXIT, FAULT = 0x01, 0x02, 0x03, 0x04, 0x05, 0x07, 0x7F
-STATUS = {0: "ok", 1: "bad CRC", 2: "bad length", 3: "unknown command", 4: "bad argument",
-          5: "model error"}
-CHUNK = 256            # upload chunk: well under the device's 512-byte receive buffer
+PROTOCOL_HEADER = "firmware/mcugen_protocol.h"
+_C = c_constants(PROTOCOL_HEADER)
+
+PROTOCOL_VERSION = _C["MCUGEN_PROTOCOL_VERSION"]
+SYNC = bytes([_C["MCUGEN_SYNC0"], _C["MCUGEN_SYNC1"]])
+RESPONSE = _C["MCUGEN_RESPONSE"]        # bit set in a response's command byte
+HELLO, SET_INPUT, INVOKE, READ_TENSOR, RESET, EXIT, FAULT = (
+    _C[f"MCUGEN_CMD_{name}"]
+    for name in ("HELLO", "SET_INPUT", "INVOKE", "READ_TENSOR", "RESET", "EXIT", "FAULT"))
+# what each status code means, by its name in the header
+STATUS_TEXT = {"OK": "ok", "BAD_CRC": "bad CRC", "BAD_LENGTH": "bad length",
+               "UNKNOWN_COMMAND": "unknown command", "BAD_ARGUMENT": "bad argument",
+               "MODEL_ERROR": "model error"}
+STATUS = {_C[f"MCUGEN_ST_{name}"]: text for name, text in STATUS_TEXT.items()}
+MAX_PAYLOAD = _C["MCUGEN_MAX_PAYLOAD"]  # the device's receive buffer
+CHUNK = MAX_PAYLOAD // 2                # upload chunk: well under the receive buffer
 MAX_RESPONSE = 0xFFFF
 
 
@@ -136,12 +152,12 @@ class Device:
         (crc,) = struct.unpack("<I", self._read_exact(4, deadline, doing))
         if crc != zlib.crc32(head + body):
             raise InfrastructureError(f"corrupt response: CRC mismatch ({doing})", self.what)
-        if cmd == (FAULT | 0x80):
+        if cmd == (FAULT | RESPONSE):
             pc, lr, cfsr, hfsr = struct.unpack("<4I", body[1:17])
             raise InfrastructureError(f"device crashed: HardFault at pc=0x{pc:08x} "
                                       f"lr=0x{lr:08x} cfsr=0x{cfsr:08x} hfsr=0x{hfsr:08x}",
                                       self.what)
-        if cmd != (command | 0x80) or not body:
+        if cmd != (command | RESPONSE) or not body:
             raise InfrastructureError(f"unexpected response 0x{cmd:02x} to {doing}", self.what)
         if body[0] != 0:
             raise InfrastructureError(f"device refused {doing}: "

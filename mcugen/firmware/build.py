@@ -18,11 +18,11 @@ from ..codegen.render import environment
 from ..errors import InfrastructureError, InputError
 from ..model.graph import Graph
 from ..resources import templates_dir
+from .flags import build_description, firmware_recipe
 from .size import SizeReport, size_report
 
 UART_SOURCES = {"cmsdk": "uart_cmsdk.c", "pl011": "uart_pl011.c", "nrf51": "uart_nrf51.c",
                 "stm32_sr": "uart_stm32_sr.c", "stm32_isr": "uart_stm32_isr.c"}
-OPT = "-O2"
 
 
 @dataclass
@@ -60,6 +60,17 @@ def build_firmware(graph: Graph, board: Board, out_dir: str | Path, *, kernels: 
             f"{board.stack_bytes:,}), the board has {region.length:,}", graph.name) from None
 
 
+def linker_script(board: Board) -> str:
+    """mcugen's one linker script (``templates/firmware/linker.ld.j2``) for ``board``: the harness,
+    mcugen's PlatformIO platform and the example program of a PlatformIO project all link with
+    it, against the one startup (``templates/firmware/startup.c``)."""
+    return environment().get_template("firmware/linker.ld.j2").render(board=board)
+
+
+def startup_source() -> Path:
+    return templates_dir() / "firmware" / "startup.c"
+
+
 class _RegionOverflow(Exception):
     def __init__(self, region: str, overflow: int):
         super().__init__(region)
@@ -76,15 +87,14 @@ def write_harness_sources(board: Board, fw_dir: Path, rendered, build_flags: str
         board=board, semihosting=board.run_method == "qemu",
         input_bytes=sum(n for n, _ in rendered.inputs),
         output_bytes=sum(n for n, _ in rendered.outputs), build_flags=build_flags))
-    harness = ["harness.h", "protocol.c"]
+    harness = ["harness.h", "mcugen_protocol.h", "protocol.c"]
     if board.is_host:
         harness += ["host_main.c"]
     else:
         if board.uart_kind not in UART_SOURCES:
             raise InputError(f"board {board.name}: unknown UART kind '{board.uart_kind}'")
         harness += ["startup.c", "counter.c", UART_SOURCES[board.uart_kind]]
-        (fw_dir / "linker.ld").write_text(
-            env.get_template("firmware/linker.ld.j2").render(board=board))
+        (fw_dir / "linker.ld").write_text(linker_script(board))
     for name in harness:
         shutil.copyfile(templates_dir() / "firmware" / name, fw_dir / name)
     return harness
@@ -96,31 +106,26 @@ def build_harness(board: Board, out_dir: Path, rendered) -> Firmware:
     .kernels)."""
     fw_dir = out_dir / "firmware"
     env = environment()
-    flags = board.gcc_flags()
-    harness = write_harness_sources(board, fw_dir, rendered, " ".join(flags + [OPT,
-                                                                              rendered.kernels]))
+    harness = write_harness_sources(board, fw_dir, rendered,
+                                    build_description(board, rendered.kernels))
 
     cc = toolchain(board)
-    # hosted flags on purpose: with -ffreestanding GCC stops inlining memcpy, which CMSIS-NN
-    # calls in its inner loops (3.4x more instructions on kws)
-    cflags = [*flags, OPT, "-std=c99", "-ffunction-sections", "-fdata-sections", "-g"]
+    recipe = firmware_recipe(board, getattr(rendered, "defines", ()))
     includes = [f"-I{d}" for d in [fw_dir, *rendered.include_dirs]]
-    ldflags = ["-Wl,--gc-sections"]
+    ldflags = list(recipe.link)
     if not board.is_host:
-        ldflags = ["-nostartfiles", "--specs=nano.specs", "--specs=nosys.specs",
-                   f"-T{fw_dir / 'linker.ld'}", "-Wl,--gc-sections",
-                   f"-Wl,-Map={out_dir / 'firmware.map'}"]
+        ldflags += [f"-T{fw_dir / 'linker.ld'}", f"-Wl,-Map={out_dir / 'firmware.map'}"]
     own = [p for p in rendered.sources] + [fw_dir / n for n in harness if n.endswith(".c")]
     elf = out_dir / ("firmware.elf" if not board.is_host else "firmware-host")
     (out_dir / "Makefile").write_text(env.get_template("firmware/Makefile.j2").render(
-        board=board, kernels=rendered.kernels, elf=elf.name, cc=cc, cflags=cflags,
+        board=board, kernels=rendered.kernels, elf=elf.name, cc=cc, recipe=recipe,
         includes=includes, ldflags=ldflags, own_sources=[str(p) for p in own],
         lib_sources=[str(p) for p in rendered.library_sources]))
 
-    objects = _compile_all(cc, cflags, includes, own, rendered.library_sources, out_dir / "obj",
+    objects = _compile_all(cc, recipe, includes, own, rendered.library_sources, out_dir / "obj",
                            board)
-    proc = subprocess.run([cc, *cflags, *objects, *ldflags, "-o", str(elf)], capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run([cc, *recipe.compile, *objects, *ldflags, "-o", str(elf)],
+                          capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         overflow = re.search(r"region `(\w+)' overflowed by (\d+) bytes", proc.stderr)
         if overflow:
@@ -130,20 +135,20 @@ def build_harness(board: Board, out_dir: Path, rendered) -> Firmware:
     return Firmware(board, elf, rendered, size)
 
 
-def _compile_all(cc, cflags, includes, own, library, obj_dir: Path, board: Board) -> list[str]:
+def _compile_all(cc, recipe, includes, own, library, obj_dir: Path, board: Board) -> list[str]:
     """Compile in parallel; mcugen's sources with -Werror, the kernel library without. Library
     objects are cached by content and flags (CMSIS-NN is 100+ files)."""
     obj_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(src, True) for src in own] + [(src, False) for src in library]
+    jobs = [(src, recipe.own) for src in own] + [(src, recipe.library) for src in library]
 
     def compile_one(job):
-        src, werror = job
+        src, role = job
+        cflags = [*recipe.compile, *role]
         key = hashlib.sha256((str(src) + " ".join(cflags + includes)).encode()
                              + Path(src).read_bytes()).hexdigest()[:16]
         obj = obj_dir / f"{Path(src).stem}-{key}.o"
         if not obj.exists():
-            cmd = [cc, *cflags, *(["-Wall", "-Wextra", "-Werror"] if werror else ["-w"]),
-                   *includes, "-c", str(src), "-o", str(obj)]
+            cmd = [cc, *cflags, *includes, "-c", str(src), "-o", str(obj)]
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
             if proc.returncode != 0:
                 raise InfrastructureError(f"compile failed for {board.name}: "

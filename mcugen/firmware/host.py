@@ -12,9 +12,7 @@ import numpy as np
 
 from ..errors import InfrastructureError
 from ..resources import templates_dir
-
-WARNINGS = ["-std=c99", "-Wall", "-Wextra", "-Werror"]
-SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-g"]
+from .flags import host_check_recipe
 
 
 def host_compiler() -> str:
@@ -33,21 +31,20 @@ def compile_host(rendered, exe: Path, sanitize: bool = False, opt: str = "-O2") 
     """
     exe = Path(exe)
     includes = [f"-I{d}" for d in rendered.include_dirs]
-    defines = [f"-D{d}" for d in rendered.defines]
-    extra = SANITIZE if sanitize else []
+    recipe = host_check_recipe(opt, sanitize, rendered.defines)
     objects = []
     if rendered.library_sources:
         lib_dir = exe.parent / f"{exe.name}-lib"
         lib_dir.mkdir(parents=True, exist_ok=True)
         for src in rendered.library_sources:
             obj = lib_dir / (src.stem + ".o")
-            _run([host_compiler(), opt, "-std=c99", *extra, *includes, *defines, "-c",
+            _run([host_compiler(), *recipe.compile, *recipe.library, *includes, "-c",
                   str(src), "-o", str(obj)], rendered.out_dir)
             objects.append(str(obj))
     sources = [str(p) for p in rendered.sources]
     sources.append(str(templates_dir() / "host" / "host_check.c"))
-    _run([host_compiler(), opt, *WARNINGS, *extra, *includes, *defines, *sources, *objects,
-          "-o", str(exe)], rendered.out_dir)
+    _run([host_compiler(), *recipe.compile, *recipe.own, *includes, *sources, *objects,
+          *recipe.link, "-o", str(exe)], rendered.out_dir)
     return exe
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..errors import InputError
+from ..firmware.flags import C_STANDARD, define_flag
 from ._render import render, write_if_changed
 
 _C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
@@ -151,7 +152,7 @@ def export_library(rendered, out_dir, *, flavour: str = "platformio", cmsis_nn=N
                        cmsis_nn_root=cmsis_root, cmsis_nn_sources=sorted(cmsis_sources),
                        example=example)
     values = dict(lib=lib, mcugen_version=__version__, cmsis_nn_library=CMSIS_NN_LIBRARY,
-                  defines=[_define_flag(d) for d in lib.defines],
+                  defines=[define_flag(d) for d in lib.defines], c_standard=C_STANDARD,
                   sources=[s.as_posix() for s in sources])
     if flavour == "platformio":
         text = render("library.json.j2", **values)
@@ -166,10 +167,6 @@ def semver(text: str) -> str:
     """The first X.Y.Z in a version description: PlatformIO rejects anything else."""
     match = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text or "")
     return f"{match[1]}.{match[2]}.{match[3] or 0}" if match else "0.0.0"
-
-
-def _define_flag(define: str) -> str:
-    return define if define.startswith("-") else f"-D{define}"
 
 
 def write_cmsis_nn_wrapper(lib: ModelLibrary, lib_root) -> Path | None:

@@ -2,8 +2,9 @@
 
 PlatformIO's registry is not always reachable (CI, air-gapped labs), and QEMU boards have no
 official platform anyway. ``write_local_platform(DIR)`` writes a complete development platform —
-``platform.json``, one ``boards/<id>.json`` per emulated board, a linker script per board, a small
-startup file and ``builder/main.py`` — that compiles with the system ``arm-none-eabi-gcc`` and makes
+``platform.json``, one ``boards/<id>.json`` per emulated board (with the build recipe's flags), a
+linker script per board and the startup file (mcugen's one linker script and startup, as the
+firmware harness uses them) and ``builder/main.py`` — that compiles with the system ``arm-none-eabi-gcc`` and makes
 ``pio run -t upload`` run the firmware in ``qemu-system-arm``. A project uses it with
 ``platform = symlink:///abs/DIR``.
 
@@ -21,6 +22,8 @@ from pathlib import Path
 from .. import __version__
 from ..boards import Board, all_boards, load_board
 from ..errors import InputError
+from ..firmware.build import linker_script, startup_source
+from ..firmware.flags import platform_board_flags
 from ._render import render, template_root, write_if_changed
 
 PLATFORM_NAME = "mcugen-qemu"
@@ -55,11 +58,14 @@ def write_local_platform(out_dir, boards=None) -> Path:
         "platform/platform.json.j2", mcugen_version=__version__, platform_version=PLATFORM_VERSION))
     for b in chosen:
         write_if_changed(out / "boards" / f"{b.platformio_board}.json",
-                         render("platform/board.json.j2", board=b, ldscript=ldscript_name(b)))
-        write_if_changed(out / "ldscripts" / ldscript_name(b),
-                         render("platform/ldscript.ld.j2", board=b))
-    for rel in ("builder/main.py", "startup/mcugen_startup.c"):
-        write_if_changed(out / rel, (template_root() / "platform" / rel).read_text())
+                         render("platform/board.json.j2", board=b, ldscript=ldscript_name(b),
+                                flags=platform_board_flags(b)))
+        write_if_changed(out / "ldscripts" / ldscript_name(b), linker_script(b))
+    write_if_changed(out / "builder" / "main.py",
+                     (template_root() / "platform" / "builder" / "main.py").read_text())
+    # mcugen's one startup (templates/firmware/startup.c), compiled into every project unless it
+    # sets board_build.mcugen_startup = no
+    write_if_changed(out / "startup" / "mcugen_startup.c", startup_source().read_text())
     # The platform must parse: a broken JSON here would surface as a confusing PlatformIO error.
     for path in [out / "platform.json", *(out / "boards").glob("*.json")]:
         json.loads(path.read_text())

@@ -23,13 +23,12 @@ from pathlib import Path
 from .. import __version__
 from ..boards import Board, load_board
 from ..errors import InputError
-from ._render import render, template_root, write_if_changed
+from ..firmware.build import linker_script, startup_source
+from ..firmware.flags import platformio_flags
+from ._render import render, write_if_changed
 from .harness import write_harness
 from .library import ModelLibrary, export_library, write_cmsis_nn_wrapper
 from .local_platform import PLATFORM_NAME, on_local_platform, write_local_platform
-
-# Warnings are errors for mcugen's own C (harness and model), not for the user's other libraries.
-OWN_SOURCE_FLAGS = ["-Wall", "-Wextra", "-Werror"]
 
 
 @dataclass
@@ -111,7 +110,7 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
     shutil.rmtree(src, ignore_errors=True)
     src.mkdir()
     ldscript = None
-    own_flags = list(OWN_SOURCE_FLAGS)
+    semihosting = None  # the startup's default: semihosting (QEMU)
     harness_dir = None
     if not example and harness is None:
         harness_dir = tempfile.mkdtemp(prefix="mcugen-harness-")
@@ -120,11 +119,10 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
     if files is None:  # no firmware harness: the example program is the application
         shutil.copyfile(library.path / library.example, src / "main.c")
         if not emulated:  # the local platform has these; an official one needs them
-            shutil.copyfile(template_root() / "platform" / "startup" / "mcugen_startup.c",
-                            src / "mcugen_startup.c")
+            shutil.copyfile(startup_source(), src / "mcugen_startup.c")
             ldscript = f"src/{board.platformio_board}.ld"
-            write_if_changed(out / ldscript, render("platform/ldscript.ld.j2", board=board))
-            own_flags.append("-DMCUGEN_SILICON")
+            write_if_changed(out / ldscript, linker_script(board))
+            semihosting = False  # silicon: no semihosting without a debugger
     else:
         for f in map(Path, files):
             shutil.copyfile(f, src / f.name)
@@ -136,10 +134,13 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
     plat = None
     if emulated:
         plat = write_local_platform(platform_dir or out / f"platform-{PLATFORM_NAME}", [board])
+    build_flags, src_flags = platformio_flags(board, harness=files is not None,
+                                              semihosting=semihosting)
     ini = render("platformio.ini.j2", board=board, emulated=emulated, env=env_name(board),
                  lib=library,
                  mcugen_version=__version__, platform_uri=f"symlink://{plat}" if plat else None,
-                 ldscript=ldscript, own_startup=files is not None, own_flags=own_flags,
+                 ldscript=ldscript, own_startup=files is not None, build_flags=build_flags,
+                 src_flags=src_flags,
                  upload_port=upload_port,
                  upload_timeout=upload_timeout, qemu_flags=list(qemu_flags),
                  cmsis_nn_library="CMSIS-NN" if library.cmsis_nn_root else None)

@@ -28,10 +28,12 @@ void counter_restart(void);
 /* Stack high-water mark in bytes since boot (startup.c paints the stack). */
 uint32_t stack_used_bytes(void);
 
-/* Leave the program: semihosting exit in QEMU builds, a reset request on silicon. */
+/* Leave the program: semihosting exit in QEMU builds, a reset request on silicon (startup.c,
+ * built with MCUGEN_HARNESS); exit() on the host board (host_main.c). */
 void board_exit(int code);
 
-/* The protocol server (protocol.c): never returns. */
+/* The protocol server (protocol.c, whose main() starts the UART, the counter and then this):
+ * never returns. */
 void protocol_serve(void);
 
 /* Sends a FAULT frame; called by the HardFault handler. */

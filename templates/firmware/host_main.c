@@ -1,7 +1,8 @@
 /*
  * host_main.c - the `host` board: the protocol server as a native program speaking over a
  * pseudo-terminal, so the host runs exactly the same protocol code path as a serial board.
- * Prints the terminal's path on the first line of stdout, then serves until EXIT.
+ * Prints the terminal's path on the first line of stdout, then serves until EXIT (main() is
+ * protocol.c's, as on every board).
  */
 #define _DEFAULT_SOURCE
 #define _XOPEN_SOURCE 600
@@ -70,12 +71,4 @@ void board_exit(int code)
 {
     tcdrain(pty);
     exit(code);
-}
-
-int main(void)
-{
-    uart_init();
-    counter_init();
-    protocol_serve();
-    return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * protocol.c - mcugen's serial protocol, device side.
  *
- * Frame (both directions): 0xA5 0x5A | command u8 | length u16 LE | payload | CRC-32 u32 LE
+ * Frame (both directions): SYNC0 SYNC1 | command u8 | length u16 LE | payload | CRC-32 u32 LE
  * (zlib's CRC-32 over command, length and payload). A response echoes the command with bit 7
  * set and starts its payload with a status byte. Every length the device receives is checked
  * against what it can hold; a bad CRC or length is answered with an error and the device goes
@@ -11,18 +11,11 @@
 
 #include "harness.h"
 #include "mcugen_model_api.h"
-
-enum { CMD_HELLO = 0x01, CMD_SET_INPUT = 0x02, CMD_INVOKE = 0x03, CMD_READ_TENSOR = 0x04,
-       CMD_RESET = 0x05, CMD_EXIT = 0x07, CMD_FAULT = 0x7F };
-enum { ST_OK = 0, ST_BAD_CRC = 1, ST_BAD_LENGTH = 2, ST_UNKNOWN_COMMAND = 3,
-       ST_BAD_ARGUMENT = 4, ST_MODEL_ERROR = 5 };
-
-#define PROTOCOL_VERSION 1
-#define MAX_PAYLOAD 512         /* a request larger than this is refused */
+#include "mcugen_protocol.h"   /* command and status codes, shared with the host */
 
 /* Inputs are uploaded straight into the model's arena and outputs sent from it (zero-copy I/O:
  * no second copy of the I/O in RAM, no copying inside the timed invoke). */
-static uint8_t rx[MAX_PAYLOAD];
+static uint8_t rx[MCUGEN_MAX_PAYLOAD];
 
 /* The byte at flat offset `at` of the inputs laid back to back, inside the arena. */
 static uint8_t *input_byte(uint32_t at)
@@ -61,10 +54,10 @@ static void send_bytes(const uint8_t *data, uint32_t n)
 
 static void begin_response(uint8_t command, uint32_t length, uint8_t status)
 {
-    const uint8_t head[3] = {(uint8_t)(command | 0x80u), (uint8_t)length,
+    const uint8_t head[3] = {(uint8_t)(command | MCUGEN_RESPONSE), (uint8_t)length,
                              (uint8_t)(length >> 8)};
-    uart_putc(0xA5);
-    uart_putc(0x5A);
+    uart_putc(MCUGEN_SYNC0);
+    uart_putc(MCUGEN_SYNC1);
     tx_crc = 0;
     send_bytes(head, 3);
     send_bytes(&status, 1);
@@ -117,8 +110,8 @@ static void hello(void)
     for (int i = 0; i < 6; ++i) {
         length += text_length(keys[i]) + text_length(values[i]);
     }
-    begin_response(CMD_HELLO, length, ST_OK);
-    const uint8_t version = PROTOCOL_VERSION;
+    begin_response(MCUGEN_CMD_HELLO, length, MCUGEN_ST_OK);
+    const uint8_t version = MCUGEN_PROTOCOL_VERSION;
     send_bytes(&version, 1);
     send_u32(m->arena_bytes);
     send_u32(MCUGEN_INPUT_BYTES);
@@ -135,18 +128,18 @@ static void set_input(const uint8_t *p, uint32_t n)
 {
     /* offset u32 | data: the inputs, back to back, uploaded in acknowledged chunks */
     if (n < 4) {
-        respond_status(CMD_SET_INPUT, ST_BAD_LENGTH);
+        respond_status(MCUGEN_CMD_SET_INPUT, MCUGEN_ST_BAD_LENGTH);
         return;
     }
     const uint32_t offset = get_u32(p), count = n - 4;
     if (offset > MCUGEN_INPUT_BYTES || count > MCUGEN_INPUT_BYTES - offset) {
-        respond_status(CMD_SET_INPUT, ST_BAD_ARGUMENT);
+        respond_status(MCUGEN_CMD_SET_INPUT, MCUGEN_ST_BAD_ARGUMENT);
         return;
     }
     for (uint32_t i = 0; i < count; ++i) {
         *input_byte(offset + i) = p[4 + i];
     }
-    respond_status(CMD_SET_INPUT, ST_OK);
+    respond_status(MCUGEN_CMD_SET_INPUT, MCUGEN_ST_OK);
 }
 
 static void invoke(void)
@@ -167,10 +160,10 @@ static void invoke(void)
     const int rc = mcugen_model_invoke(in_ptrs, out_ptrs);
     const uint64_t t1 = counter_read();
     if (rc != MCUGEN_OK) {
-        respond_status(CMD_INVOKE, ST_MODEL_ERROR);
+        respond_status(MCUGEN_CMD_INVOKE, MCUGEN_ST_MODEL_ERROR);
         return;
     }
-    begin_response(CMD_INVOKE, 1 + 5 * 4 + MCUGEN_OUTPUT_BYTES, ST_OK);
+    begin_response(MCUGEN_CMD_INVOKE, 1 + 5 * 4 + MCUGEN_OUTPUT_BYTES, MCUGEN_ST_OK);
     const uint64_t ticks = t1 - t0, overhead = e1 - e0;
     send_u32((uint32_t)ticks);
     send_u32((uint32_t)(ticks >> 32));
@@ -187,24 +180,24 @@ static void read_tensor(const uint8_t *p, uint32_t n)
 {
     /* index u32 | offset u32 | count u32 -> the bytes of a tensor in the arena */
     if (n != 12) {
-        respond_status(CMD_READ_TENSOR, ST_BAD_LENGTH);
+        respond_status(MCUGEN_CMD_READ_TENSOR, MCUGEN_ST_BAD_LENGTH);
         return;
     }
     uint32_t size = 0;
     const uint8_t *data = (const uint8_t *)mcugen_model_tensor(get_u32(p), &size);
     const uint32_t offset = get_u32(p + 4), count = get_u32(p + 8);
     if (data == NULL || offset > size || count > size - offset || count > 0xFFF0u) {
-        respond_status(CMD_READ_TENSOR, ST_BAD_ARGUMENT);
+        respond_status(MCUGEN_CMD_READ_TENSOR, MCUGEN_ST_BAD_ARGUMENT);
         return;
     }
-    begin_response(CMD_READ_TENSOR, 1 + count, ST_OK);
+    begin_response(MCUGEN_CMD_READ_TENSOR, 1 + count, MCUGEN_ST_OK);
     send_bytes(data + offset, count);
     end_response();
 }
 
 void protocol_report_fault(uint32_t pc, uint32_t lr, uint32_t cfsr, uint32_t hfsr)
 {
-    begin_response(CMD_FAULT, 1 + 16, ST_MODEL_ERROR);
+    begin_response(MCUGEN_CMD_FAULT, 1 + 16, MCUGEN_ST_MODEL_ERROR);
     send_u32(pc);
     send_u32(lr);
     send_u32(cfsr);
@@ -212,17 +205,25 @@ void protocol_report_fault(uint32_t pc, uint32_t lr, uint32_t cfsr, uint32_t hfs
     end_response();
 }
 
+int main(void)
+{
+    uart_init();
+    counter_init();
+    protocol_serve();
+    return 0;
+}
+
 void protocol_serve(void)
 {
     for (;;) {
-        if (uart_getc() != 0xA5) {
+        if (uart_getc() != MCUGEN_SYNC0) {
             continue;
         }
         uint8_t b = uart_getc();
-        while (b == 0xA5) {          /* a repeated first sync byte */
+        while (b == MCUGEN_SYNC0) {          /* a repeated first sync byte */
             b = uart_getc();
         }
-        if (b != 0x5A) {
+        if (b != MCUGEN_SYNC1) {
             continue;
         }
         uint8_t head[3];
@@ -230,8 +231,8 @@ void protocol_serve(void)
             head[i] = uart_getc();
         }
         const uint32_t length = (uint32_t)head[1] | ((uint32_t)head[2] << 8);
-        if (length > MAX_PAYLOAD) {
-            respond_status(head[0], ST_BAD_LENGTH);
+        if (length > MCUGEN_MAX_PAYLOAD) {
+            respond_status(head[0], MCUGEN_ST_BAD_LENGTH);
             continue;                /* back to hunting: the rest is treated as garbage */
         }
         for (uint32_t i = 0; i < length; ++i) {
@@ -242,34 +243,34 @@ void protocol_serve(void)
             crc |= (uint32_t)uart_getc() << (8 * i);
         }
         if (crc != crc32_update(crc32_update(0, head, 3), rx, length)) {
-            respond_status(head[0], ST_BAD_CRC);
+            respond_status(head[0], MCUGEN_ST_BAD_CRC);
             continue;
         }
         switch (head[0]) {
-        case CMD_HELLO:
+        case MCUGEN_CMD_HELLO:
             hello();
             break;
-        case CMD_SET_INPUT:
+        case MCUGEN_CMD_SET_INPUT:
             set_input(rx, length);
             break;
-        case CMD_INVOKE:
+        case MCUGEN_CMD_INVOKE:
             invoke();
             break;
-        case CMD_READ_TENSOR:
+        case MCUGEN_CMD_READ_TENSOR:
             read_tensor(rx, length);
             break;
-        case CMD_RESET:
+        case MCUGEN_CMD_RESET:
             for (uint32_t i = 0; i < MCUGEN_INPUT_BYTES; ++i) {
                 *input_byte(i) = 0;
             }
-            respond_status(CMD_RESET, ST_OK);
+            respond_status(MCUGEN_CMD_RESET, MCUGEN_ST_OK);
             break;
-        case CMD_EXIT:
-            respond_status(CMD_EXIT, ST_OK);
+        case MCUGEN_CMD_EXIT:
+            respond_status(MCUGEN_CMD_EXIT, MCUGEN_ST_OK);
             board_exit(0);
             break;
         default:
-            respond_status(head[0], ST_UNKNOWN_COMMAND);
+            respond_status(head[0], MCUGEN_ST_UNKNOWN_COMMAND);
             break;
         }
     }

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from mcugen.boards import all_boards, load_board
-from mcugen.firmware.build import build_firmware
 from mcugen.cli import main
-from mcugen.model import load_model
 from mcugen.device.runner import open_device
 from mcugen.device.verify import locate_divergence, random_inputs, verify_on_device
-from tests.oracle import shared_model
+from mcugen.firmware.build import build_firmware
+from mcugen.model import load_model
 from tests.device.conftest import need_tools
+from tests.oracle import shared_model
 
 pytestmark = pytest.mark.timeout(300)
 KWS = "mlperf_tiny/kws_ref_model.tflite"
@@ -113,3 +113,15 @@ def test_boards_listing_and_real_boards_compile(tmp_path):
         if board.run_method == "platformio":
             fw = build_firmware(graph, board, tmp_path / board.name, kernels="portable")
             assert fw.size.flash_bytes < board.flash.length
+
+
+def test_makefile_carries_the_build_recipe(loop_firmware):
+    """The Makefile beside the ELF rebuilds it with the flags the Python build used."""
+    from mcugen.firmware.flags import firmware_recipe
+    fw = loop_firmware("mps2-an386")
+    recipe = firmware_recipe(fw.board)
+    makefile = (fw.elf.parent / "Makefile").read_text().splitlines()
+    assert f"CFLAGS = {' '.join(recipe.compile)}" in makefile
+    assert f"OWN_FLAGS = {' '.join(recipe.own)}" in makefile
+    assert f"LIB_FLAGS = {' '.join(recipe.library)}" in makefile
+    assert any(line.startswith(f"LDFLAGS = {' '.join(recipe.link)} -T") for line in makefile)

@@ -11,8 +11,8 @@ import pytest
 from mcugen.device.protocol import instructions, pack_inputs
 from mcugen.device.runner import open_device
 from mcugen.device.verify import random_inputs, verify_on_device
-from tests.oracle import INT8_MODELS, shared_input
 from tests.device.conftest import need_tools, qemu_processes
+from tests.oracle import INT8_MODELS, shared_input
 
 pytestmark = [pytest.mark.qemu, pytest.mark.timeout(300)]
 

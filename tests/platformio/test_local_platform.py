@@ -61,6 +61,37 @@ def test_platform_files(tmp_path):
         assert (plat / "ldscripts" / data["build"]["ldscript"]).is_file()
 
 
+def test_one_recipe_one_startup_one_linker_script(tmp_path):
+    """The platform, a harness project and the Makefile build share mcugen's one build recipe,
+    startup and linker script: nothing is written twice."""
+    from mcugen.boards import load_board
+    from mcugen.firmware.build import linker_script, startup_source
+    from mcugen.firmware.flags import platform_board_flags, platformio_flags
+    from mcugen.platformio import write_platformio_project
+    from mcugen.resources import templates_dir
+    from tests.platformio.conftest import fake_rendered
+
+    board = load_board("mps2-an386")
+    project = write_platformio_project(fake_rendered(tmp_path), board, tmp_path / "proj")
+    plat = project.platform_dir
+    manifest = json.loads((plat / "boards" / "mcugen_mps2_an386.json").read_text())
+    assert manifest["build"]["mcugen"] == platform_board_flags(board)
+    assert (plat / "ldscripts" / "mcugen_mps2_an386.ld").read_text() == linker_script(board)
+    assert (project.path / "src" / "linker.ld").read_text() == linker_script(board)
+    assert (plat / "startup" / "mcugen_startup.c").read_bytes() == startup_source().read_bytes()
+    assert (project.path / "src" / "startup.c").read_bytes() == startup_source().read_bytes()
+    from platformio.project.config import ProjectConfig
+    config = ProjectConfig(str(project.ini))
+    build, src = platformio_flags(board, harness=True)
+    assert config.get(f"env:{project.env}", "build_flags") == build
+    assert config.get(f"env:{project.env}", "build_src_flags") == src
+    builder = (templates_dir() / "platformio" / "platform" / "builder" / "main.py").read_text()
+    for flag in ("-mcpu", "-O2", "-std=", "--specs", "-Wall"):
+        assert flag not in builder
+    assert not list((templates_dir() / "platformio").rglob("*.ld*"))
+    assert not list((templates_dir() / "platformio").rglob("*.c"))
+
+
 @pytest.mark.qemu
 @pytest.mark.timeout(300)
 def test_pio_run_and_upload_exit_codes(tmp_path, pio_core):

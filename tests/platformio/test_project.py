@@ -143,7 +143,7 @@ def test_real_board_example_links_at_the_boards_addresses(board, tmp_path):
                  if len(ln.split()) == 3}
     flash_origin, ram_end = MEMORY[board]
     assert addresses["vector_table"] == flash_origin
-    subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", "-j", ".vectors", str(elf),
+    subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", "-j", ".isr_vector", str(elf),
                     str(binary)], check=True, timeout=60)
     words = binary.read_bytes()
     assert int.from_bytes(words[0:4], "little") == ram_end  # initial stack pointer

@@ -2,6 +2,8 @@
 #
 # Builds with the system arm-none-eabi-* tools (no registry package needed) and makes
 # `pio run -t upload` run the ELF in qemu-system-arm. Written by mcugen; PlatformIO runs it.
+# The compiler and linker flags are not written here: each board manifest carries them under
+# "build.mcugen", rendered from mcugen's build recipe (mcugen/firmware/flags.py).
 #
 # Project options it reads (all optional):
 #   upload_port     socket://127.0.0.1:PORT or tcp:127.0.0.1:PORT: the board's UART becomes a TCP
@@ -33,24 +35,23 @@ env.Replace(
     RANLIB="arm-none-eabi-gcc-ranlib",
     SIZETOOL="arm-none-eabi-size",
     ARFLAGS=["rc"],
-    SIZEPROGREGEXP=r"^(?:\.vectors|\.text|\.data|\.rodata|\.ARM\.exidx|\.init_array)\s+(\d+).*",
-    SIZEDATAREGEXP=r"^(?:\.data|\.bss|\.noinit)\s+(\d+).*",
+    SIZEPROGREGEXP=r"^(?:\.isr_vector|\.text|\.data|\.rodata|\.ARM\.exidx|\.init_array)\s+(\d+).*",
+    SIZEDATAREGEXP=r"^(?:\.data|\.bss|\.noinit|\.stack)\s+(\d+).*",
     SIZECHECKCMD="$SIZETOOL -A -d $SOURCES",
     SIZEPRINTCMD="$SIZETOOL -B -d $SOURCES",
     PROGNAME="firmware",
     PROGSUFFIX=".elf",
 )
 
-cpu_flags = board.get("build.cpu_flags").split()
+flags = board.get("build.mcugen")
 env.Append(
-    ASFLAGS=cpu_flags,
-    ASPPFLAGS=cpu_flags + ["-x", "assembler-with-cpp"],
-    CCFLAGS=cpu_flags + ["-O2", "-ffunction-sections", "-fdata-sections", "-Wall"],
-    CFLAGS=["-std=c99"],
-    CXXFLAGS=["-fno-rtti", "-fno-exceptions"],
-    LINKFLAGS=cpu_flags + ["-Wl,--gc-sections", "--specs=nano.specs", "--specs=nosys.specs",
-                           "-nostartfiles"],
-    LIBS=["c", "gcc"],
+    ASFLAGS=flags["cpu_flags"],
+    ASPPFLAGS=flags["cpu_flags"] + ["-x", "assembler-with-cpp"],
+    CCFLAGS=flags["ccflags"],
+    CFLAGS=flags["cflags"],
+    CXXFLAGS=flags["cxxflags"],
+    LINKFLAGS=flags["linkflags"],
+    LIBS=flags["libs"],
 )
 
 if shutil.which(env.subst("$CC")) is None:
