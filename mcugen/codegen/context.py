@@ -137,13 +137,13 @@ def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> di
 
 def requantization_table(ctx: LoweringContext, op, multipliers, shifts, channels: int,
                          output_offset: int) -> str:
-    """{multiplier, left, e + 1, 2^e + offset * 2^(e+1)} per channel for mcugen_fast_rq_t
+    """{multiplier, left + 1, e + 1, 2^e + offset * 2^(e+1)} per channel for mcugen_fast_rq_t
     (e = right shift; the record's check proves e <= 22)."""
     m = np.resize(np.asarray(multipliers, np.int64), channels)
     s = np.resize(np.asarray(shifts, np.int64), channels)
     left, e = np.maximum(s, 0), np.maximum(-s, 0)
     rc = np.left_shift(1, e) + output_offset * np.left_shift(1, e + 1)
-    table = np.stack([m, left, e + 1, rc], axis=1).astype(np.int32)
+    table = np.stack([m, left + 1, e + 1, rc], axis=1).astype(np.int32)
     name = ctx.const(f"op{op.index}_requant", table,
-                     comment="per channel: multiplier, left shift, e + 1, 2^e + offset * 2^(e+1)")
+                     comment="per channel: multiplier, left + 1, e + 1, 2^e + offset * 2^(e+1)")
     return f"(const mcugen_fast_rq_t *){name}"

@@ -84,8 +84,8 @@ def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
 def accumulator_bound_fails(graph: Graph, op: Operator) -> str | None:
     """The exactness proof of mcugen's generated kernels for one layer (else: a slower exact
     backend). Per output channel c, the reference accumulator |b| + sum |w| * 255 = B_c must keep
-    B_c * 2^left < 2^31 (TFLM's left shift cannot wrap) and the rounded high product
-    h <= B_c * 2^left * m / 2^31 + 1 below 2^28, with a right shift e <= 22: the kernels'
+    B_c * 2^(left+1) < 2^31 (TFLM's left shift cannot wrap; the kernels double it) and the
+    high product h <= B_c * 2^left * m / 2^31 + 1 below 2^28, with a right shift e <= 22: the kernels'
     one-step rounding with the output offset, (2h + 2^e - [h < 0] + zp * 2^(e+1)) >> (e + 1),
     then never overflows int32."""
     w = graph.tensors[op.inputs[1]]
@@ -103,7 +103,7 @@ def accumulator_bound_fails(graph: Graph, op: Operator) -> str | None:
     shift = np.resize(np.asarray(p.shifts, np.int64), bound.size)
     left = np.maximum(shift, 0)
     scaled = bound << left
-    if bound.size and (scaled.max() >= 2 ** 31 or ((scaled * mult) >> 31).max() + 1 >= 2 ** 28
+    if bound.size and (scaled.max() >= 2 ** 30 or ((scaled * mult) >> 31).max() + 1 >= 2 ** 28
                        or (-shift).max() > 22):
         return "the int32 accumulator bound does not hold"
     return None
@@ -117,8 +117,10 @@ def row_length(graph: Graph, op: Operator) -> tuple[int, int]:
 
 
 def fast_conv_scratch(graph: Graph, op: Operator, variant: str) -> int:
-    """MCUGEN_FAST_CONV_SCRATCH(k4): two rows widened to int16 plus one gathered row."""
-    return 5 * row_length(graph, op)[1]
+    """MCUGEN_FAST_CONV_SCRATCH(k4, cout): two rows of int32 accumulators, two rows widened to
+    int16, one gathered row."""
+    cout = graph.tensors[op.inputs[1]].shape[0]
+    return 8 * cout + 5 * row_length(graph, op)[1]
 
 
 def fast_conv_check(graph: Graph, op: Operator) -> str | None:

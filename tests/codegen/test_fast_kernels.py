@@ -14,7 +14,6 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from mcugen.boards import load_board
-from mcugen.codegen import render_model
 from mcugen.model.builder import GraphBuilder
 from mcugen.ops.registry import why_not
 from mcugen.sim import Simulator
@@ -124,11 +123,16 @@ def test_left_shift_channels_are_exact(host_build):
     assert _check_host(host_build, graph)[0] == "mcugen"
 
 
-def test_accumulator_bound_failure_picks_an_exact_slower_path(host_build):
-    """A bias near 2^31 breaks the fast kernels' int32 proof: the layer goes to the next backend
-    (here mcugen's portable kernel) and stays bit-exact."""
-    graph = _conv(cin=4, cout=4, k=1, stride=1, padding="VALID", s_in=0.05, s_out=0.1,
-                  bias_value=2 ** 31 - 100)
+@pytest.mark.parametrize("case", ["large bias", "right shift beyond 22"])
+def test_exactness_proof_failure_picks_an_exact_slower_path(host_build, case):
+    """A layer outside the fast kernels' int32 proof (|2h| < 2^30 needs the accumulator bound,
+    the folded output offset needs e <= 22) goes to the next backend (here mcugen's portable
+    kernel) and stays bit-exact."""
+    if case == "large bias":
+        graph = _conv(cin=4, cout=4, k=1, stride=1, padding="VALID", s_in=0.05, s_out=0.0005,
+                      bias_value=2 ** 29)
+    else:
+        graph = _conv(cin=4, cout=4, k=1, stride=1, padding="VALID", s_in=0.05, s_out=1e4)
     assert "accumulator" in why_not(graph, graph.operators[0], "mcugen")
     assert _check_host(host_build, graph)[0] == "portable"
 

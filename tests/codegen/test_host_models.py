@@ -21,10 +21,13 @@ def _real_samples(rel: str) -> list[list[np.ndarray]]:
     return []
 
 
+@pytest.mark.parametrize("kernels", ["portable", "mcugen"])
 @pytest.mark.parametrize("sanitize", [False, True], ids=["O2", "asan-ubsan"])
 @pytest.mark.parametrize("rel", INT8_MODELS)
-def test_portable_host_build_is_bit_exact(rel, sanitize, host_build):
-    model = host_build(rel, "portable", sanitize)
+def test_host_build_is_bit_exact(rel, sanitize, kernels, host_build):
+    """mcugen's portable kernels, and its generated-layout kernels through their plain-C twins
+    of the DSP instructions (the constants and layout the M4/M7/M33 run)."""
+    model = host_build(rel, kernels, sanitize)
     graph = model.graph
     rng = np.random.default_rng(42)
     inputs = _real_samples(rel) + [random_inputs(graph, rng) for _ in range(10)]

@@ -21,9 +21,9 @@ EMULATED = ["mps2-an385", "mps2-an386", "mps2-an500", "mps2-an505", "mps3-an547"
 COUNTING = [b for b in EMULATED if b != "netduinoplus2"]   # runs without -icount there
 
 
-def _verify(firmware_build, rel, board, n=2, extra=()):
+def _verify(firmware_build, rel, board, n=2, extra=(), kernels="portable"):
     need_tools("qemu-system-arm") if board != "host" else None
-    graph, fw = firmware_build(rel, board)
+    graph, fw = firmware_build(rel, board, kernels)
     samples = list(extra) + random_inputs(graph, n, seed=1)
     with open_device(fw) as device:
         result = verify_on_device(device, graph, samples)
@@ -37,6 +37,21 @@ def test_every_shared_model_bit_exact_on_default_board(rel, firmware):
     fw, result = _verify(firmware, rel, "mps2-an386", n=2, extra=extra)
     assert len(result.counts) == result.n_inputs and min(result.counts) > 0
     assert 0 < result.stack_bytes < fw.board.stack_bytes
+
+
+@pytest.mark.parametrize("rel", INT8_MODELS)
+def test_every_shared_model_bit_exact_with_mcugen_kernels_on_m4(rel, firmware):
+    """mcugen's own kernels (assembly tiles, SXTB16/SMLAD) on the Cortex-M4."""
+    extra = [[shared_input("kws_sample_int8.npy")]] if "kws_ref" in rel else []
+    fw, _ = _verify(firmware, rel, "mps2-an386", n=2, extra=extra, kernels="mcugen")
+    assert "mcugen" in fw.rendered.plan.backends.values()
+
+
+@pytest.mark.parametrize("board", ["mps2-an500", "mps2-an505", "mps2-an385", "microbit"])
+def test_mcugen_kernels_on_m7_m33_and_cores_without_dsp(board, firmware):
+    rel = "tflm/micro_speech_int8.tflite" if board == "microbit" else \
+        "mlperf_tiny/kws_ref_model.tflite"
+    _verify(firmware, rel, board, n=2, kernels="mcugen")
 
 
 @pytest.mark.parametrize("board", [b for b in EMULATED if b != "microbit"] + ["host"])

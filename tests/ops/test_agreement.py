@@ -26,7 +26,7 @@ from mcugen.errors import InputError, UnsupportedOperatorError
 from mcugen.model import load_model
 from mcugen.model.summary import classify
 from mcugen.ops import registry
-from mcugen.ops.registry import backend_chain, records, undeployable
+from mcugen.ops.registry import records, undeployable
 from mcugen.resources import templates_dir
 from mcugen.sim import Simulator
 from mcugen.sim import registry as sim_registry

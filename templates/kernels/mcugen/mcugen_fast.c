@@ -9,17 +9,38 @@
 #include "mcugen_simd.h"
 
 /* TFLM's MultiplyByQuantizedMultiplier (gemmlowp double rounding), plus the output offset and
- * the activation clamp. SaturatingRoundingDoublingHighMul is h = floor((x*m + 2^30) / 2^31) (its
- * saturating case needs m = INT32_MIN, which QuantizeMultiplier never produces);
- * RoundingDivideByPOT(h, e) + offset is (2h + 2^e - [h < 0] + offset * 2^(e+1)) >> (e + 1), one
- * rounding step for every e >= 0, with rshift = e + 1 and rc = 2^e + offset * 2^(e+1)
- * precomputed per channel. The generator proves for the layer (the record's check) that
- * nothing overflows: |2h| < 2^30, e <= 22. */
+ * the activation clamp, for one accumulator:
+ *   SaturatingRoundingDoublingHighMul(x, m) = floor((x*m + 2^30) / 2^31) = SMMULR(2x, m) (its
+ *   saturating case needs m = INT32_MIN, which QuantizeMultiplier never produces), with
+ *   2x = acc << (left + 1);
+ *   RoundingDivideByPOT(h, e) + offset = (2h + 2^e - [h < 0] + offset * 2^(e+1)) >> (e + 1),
+ *   one rounding step for every e >= 0.
+ * Per channel {multiplier, left + 1, e + 1, 2^e + offset * 2^(e+1)} are precomputed; the
+ * generator proves for the layer (the record's check) that nothing overflows:
+ * |acc| * 2^(left+1) < 2^31, |2h| < 2^29, e <= 22. */
+static inline int32_t requantize_core(int32_t acc, const mcugen_fast_rq_t *q)
+{
+#if MCUGEN_HAS_DSP
+    int32_t h, v;
+    __asm__("lsl    %[h], %[acc], %[l]\n\t"
+            "smmulr %[h], %[h], %[m]\n\t"
+            "add    %[v], %[rc], %[h], lsl #1\n\t"
+            "add    %[v], %[v], %[h], asr #31\n\t"
+            "asr    %[v], %[v], %[rs]\n\t"
+            : [h] "=&r"(h), [v] "=&r"(v)
+            : [acc] "r"(acc), [l] "r"(q->left1), [m] "r"(q->multiplier), [rc] "r"(q->rc),
+              [rs] "r"(q->rshift));
+    return v;
+#else
+    const int32_t x2 = (int32_t)((uint32_t)acc << q->left1);
+    const int32_t h = (int32_t)(((int64_t)x2 * q->multiplier + ((int64_t)1 << 31)) >> 32);
+    return (h + h + (h >> 31) + q->rc) >> q->rshift;
+#endif
+}
+
 static inline int8_t requantize(int32_t acc, const mcugen_fast_rq_t *q, int32_t lo, int32_t hi)
 {
-    const int32_t x = (int32_t)((uint32_t)acc << q->left);
-    const int32_t h = (int32_t)(((int64_t)x * q->multiplier + ((int64_t)1 << 30)) >> 31);
-    int32_t v = (h + h + (h >> 31) + q->rc) >> q->rshift;
+    int32_t v = requantize_core(acc, q);
     v = v < lo ? lo : v;
     return (int8_t)(v > hi ? hi : v);
 }
@@ -176,28 +197,37 @@ static inline void tile_1x2(const uint32_t *w, const uint32_t *x, int32_t words,
 #endif
 }
 
-/* Outputs of one or two rows (`two`: x interleaves them per step) for every output channel.
- * Weights of a channel pair are interleaved word by word ([j][c, c+1]); an odd last channel
- * is on its own ([j]). */
+/* Requantize n accumulators with per-channel constants into int8 (a tight loop of its own, so
+ * the constants stay in registers: ~14 instructions per output). */
+static void requantize_row(const int32_t *acc, const mcugen_fast_rq_t *q, int32_t n, int8_t *out,
+                           int32_t lo, int32_t hi)
+{
+    for (int32_t c = 0; c < n; ++c) {
+        out[c] = requantize(acc[c], q + c, lo, hi);
+    }
+}
+
+/* The accumulators of one or two rows (`two`: x interleaves them per step) for every output
+ * channel, into acc[0 .. cout) and acc[cout .. 2 cout). Weights of a channel pair are
+ * interleaved word by word ([j][c, c+1]); an odd last channel is on its own ([j]). */
 static void rows_x_weights(const mcugen_fast_conv_t *p, const uint32_t *x, int two,
-                           int8_t *o0, int8_t *o1)
+                           int32_t *acc0)
 {
     const int32_t words = p->k4 / 4;
     const uint32_t *w = (const uint32_t *)(const void *)p->weights;
-    const int32_t lo = p->act_min, hi = p->act_max;
+    int32_t *acc1 = acc0 + p->cout;
     int32_t c = 0;
     for (; c + 1 < p->cout; c += 2, w += 2 * words) {
-        const mcugen_fast_rq_t *q = p->rq + c;
         int32_t acc[4] = {p->bias[c], p->bias[c + 1], p->bias[c], p->bias[c + 1]};
         if (two) {
             tile_2x2(w, x, words, acc);
-            o1[c] = requantize(acc[2], q, lo, hi);
-            o1[c + 1] = requantize(acc[3], q + 1, lo, hi);
+            acc1[c] = acc[2];
+            acc1[c + 1] = acc[3];
         } else {
             tile_1x2(w, x, words, acc);
         }
-        o0[c] = requantize(acc[0], q, lo, hi);
-        o0[c + 1] = requantize(acc[1], q + 1, lo, hi);
+        acc0[c] = acc[0];
+        acc0[c + 1] = acc[1];
     }
     if (c < p->cout) {
         const int32_t step = two ? 4 : 2;
@@ -205,32 +235,35 @@ static void rows_x_weights(const mcugen_fast_conv_t *p, const uint32_t *x, int t
         for (int32_t j = 0; j < words; ++j) {
             const uint32_t we = mcugen_sxtb16(w[j]), wo = mcugen_sxtb16_ror8(w[j]);
             a0 = mcugen_smlad(x[step * j + 1], wo, mcugen_smlad(x[step * j], we, a0));
-            if (two) {
-                a1 = mcugen_smlad(x[step * j + 3], wo, mcugen_smlad(x[step * j + 2], we, a1));
-            }
+            a1 = mcugen_smlad(x[step * j + 3 - 2 * !two], wo,
+                              mcugen_smlad(x[step * j + 2 - 2 * !two], we, a1));
         }
-        o0[c] = requantize(a0, p->rq + c, lo, hi);
-        if (two) {
-            o1[c] = requantize(a1, p->rq + c, lo, hi);
-        }
+        acc0[c] = a0;
+        acc1[c] = a1;
     }
 }
 
 void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *out,
                          void *scratch)
 {
-    uint32_t *wide = (uint32_t *)scratch;               /* k4 words: two widened rows */
+    int32_t *acc = (int32_t *)scratch;                  /* 2 cout accumulators */
+    uint32_t *wide = (uint32_t *)(acc + 2 * p->cout);   /* k4 words: two widened rows */
     int8_t *row = (int8_t *)(wide + p->k4);             /* k4 bytes */
     int32_t pixel = 0;
     for (; pixel + 1 < p->pixels; pixel += 2) {
         fill_row(p, in, pixel, row, wide, 4);
         fill_row(p, in, pixel + 1, row, wide + 2, 4);
-        rows_x_weights(p, wide, 1, out + (size_t)pixel * (size_t)p->cout,
-                       out + (size_t)(pixel + 1) * (size_t)p->cout);
+        rows_x_weights(p, wide, 1, acc);
+        requantize_row(acc, p->rq, p->cout, out + (size_t)pixel * (size_t)p->cout, p->act_min,
+                       p->act_max);
+        requantize_row(acc + p->cout, p->rq, p->cout, out + (size_t)(pixel + 1) * (size_t)p->cout,
+                       p->act_min, p->act_max);
     }
     if (pixel < p->pixels) {
         fill_row(p, in, pixel, row, wide, 2);
-        rows_x_weights(p, wide, 0, out + (size_t)pixel * (size_t)p->cout, NULL);
+        rows_x_weights(p, wide, 0, acc);
+        requantize_row(acc, p->rq, p->cout, out + (size_t)pixel * (size_t)p->cout, p->act_min,
+                       p->act_max);
     }
 }
 

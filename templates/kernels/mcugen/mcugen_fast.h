@@ -18,7 +18,7 @@
  *   image are skipped by loop bounds.
  * - requantization is TFLM's MultiplyByQuantizedMultiplier (double rounding) bit for bit.
  *
- * Scratch (in the arena, sized by the planner): mcugen_fast_conv_scratch(K4) bytes.
+ * Scratch (in the arena, sized by the planner): MCUGEN_FAST_CONV_SCRATCH(K4, C_OUT) bytes.
  */
 #ifndef MCUGEN_FAST_H
 #define MCUGEN_FAST_H
@@ -29,11 +29,11 @@
 extern "C" {
 #endif
 
-/* Per output channel: TFLM's multiplier, its left shift, and the rounding right shift e with
- * the output offset as rshift = e + 1, rc = 2^e + offset * 2^(e+1) (requantize() in
+/* Per output channel: TFLM's multiplier, its left shift + 1, and the rounding right shift e
+ * with the output offset as rshift = e + 1, rc = 2^e + offset * 2^(e+1) (requantize_core() in
  * mcugen_fast.c). */
 typedef struct {
-    int32_t multiplier, left, rshift, rc;
+    int32_t multiplier, left1, rshift, rc;
 } mcugen_fast_rq_t;
 
 typedef struct {
@@ -62,8 +62,9 @@ typedef struct {
     int32_t output_offset, act_min, act_max;
 } mcugen_fast_dw_t;
 
-/* Scratch bytes mcugen_fast_conv_s8 needs for rows of k4 values (two widened rows + one gathered). */
-#define MCUGEN_FAST_CONV_SCRATCH(k4) (4 * (k4) + (k4))
+/* Scratch bytes mcugen_fast_conv_s8 needs: two rows of accumulators, two widened rows of k4
+ * values, one gathered row. */
+#define MCUGEN_FAST_CONV_SCRATCH(k4, cout) (8 * (cout) + 4 * (k4) + (k4))
 
 void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *out,
                          void *scratch);
