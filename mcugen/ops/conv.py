@@ -116,11 +116,28 @@ def row_length(graph: Graph, op: Operator) -> tuple[int, int]:
     return k, (k + 3) // 4 * 4
 
 
+def fast_conv_geometry(graph: Graph, op: Operator) -> tuple[int, int, bool]:
+    """(output rows, K4, rows read in place) of a conv or FC on mcugen's kernels: rows are the
+    output pixels (or FC batch rows); a 1x1 stride-1 conv and an FC read each row in place."""
+    y = graph.tensors[op.outputs[0]]
+    w = graph.tensors[op.inputs[1]]
+    k, k4 = row_length(graph, op)
+    if op.opcode == "FULLY_CONNECTED":
+        direct = True
+    else:
+        p = prepare_conv(graph, op)
+        direct = (w.shape[1] == w.shape[2] == 1 and p.stride_h == p.stride_w == 1
+                  and p.pad_top == p.pad_left == 0)
+    return y.size // y.shape[-1], k4, direct and k == k4
+
+
 def fast_conv_scratch(graph: Graph, op: Operator, variant: str) -> int:
-    """MCUGEN_FAST_CONV_SCRATCH(k4, cout): two rows of int32 accumulators, two rows widened to
-    int16, one gathered row."""
+    """MCUGEN_FAST_CONV_SCRATCH: per row in flight (2, or 1) cout int32 accumulators and k4
+    widened inputs, plus one gathered row unless rows are read in place."""
+    pixels, k4, in_place = fast_conv_geometry(graph, op)
+    rows = 2 if pixels > 1 else 1
     cout = graph.tensors[op.inputs[1]].shape[0]
-    return 8 * cout + 5 * row_length(graph, op)[1]
+    return rows * (4 * cout + 2 * k4) + (0 if in_place else k4)
 
 
 def fast_conv_check(graph: Graph, op: Operator) -> str | None:

@@ -246,9 +246,12 @@ static void rows_x_weights(const mcugen_fast_conv_t *p, const uint32_t *x, int t
 void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *out,
                          void *scratch)
 {
-    int32_t *acc = (int32_t *)scratch;                  /* 2 cout accumulators */
-    uint32_t *wide = (uint32_t *)(acc + 2 * p->cout);   /* k4 words: two widened rows */
-    int8_t *row = (int8_t *)(wide + p->k4);             /* k4 bytes */
+    /* scratch: rows (1 or 2) x cout accumulators, rows x k4 / 2 words of widened inputs, and
+       k4 bytes of gathered row unless rows are read in place (MCUGEN_FAST_CONV_SCRATCH) */
+    const int32_t rows = p->pixels > 1 ? 2 : 1;
+    int32_t *acc = (int32_t *)scratch;
+    uint32_t *wide = (uint32_t *)(acc + rows * p->cout);
+    int8_t *row = (int8_t *)(wide + rows * p->k4 / 2);
     int32_t pixel = 0;
     for (; pixel + 1 < p->pixels; pixel += 2) {
         fill_row(p, in, pixel, row, wide, 4);

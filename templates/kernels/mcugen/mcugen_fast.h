@@ -18,7 +18,7 @@
  *   image are skipped by loop bounds.
  * - requantization is TFLM's MultiplyByQuantizedMultiplier (double rounding) bit for bit.
  *
- * Scratch (in the arena, sized by the planner): MCUGEN_FAST_CONV_SCRATCH(K4, C_OUT) bytes.
+ * Scratch (in the arena, sized by the planner): MCUGEN_FAST_CONV_SCRATCH(...) bytes.
  */
 #ifndef MCUGEN_FAST_H
 #define MCUGEN_FAST_H
@@ -62,9 +62,11 @@ typedef struct {
     int32_t output_offset, act_min, act_max;
 } mcugen_fast_dw_t;
 
-/* Scratch bytes mcugen_fast_conv_s8 needs: two rows of accumulators, two widened rows of k4
- * values, one gathered row. */
-#define MCUGEN_FAST_CONV_SCRATCH(k4, cout) (8 * (cout) + 4 * (k4) + (k4))
+/* Scratch bytes mcugen_fast_conv_s8 needs: per row in flight (2, or 1 for a single row) cout
+ * int32 accumulators and k4 widened inputs (int16), plus one gathered row of k4 bytes unless
+ * rows are read in place (direct and k == k4). */
+#define MCUGEN_FAST_CONV_SCRATCH(rows, k4, cout, in_place) \
+    ((rows) * (4 * (cout) + 2 * (k4)) + ((in_place) ? 0 : (k4)))
 
 void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *out,
                          void *scratch);
