@@ -140,6 +140,12 @@ def fast_conv_scratch(graph: Graph, op: Operator, variant: str) -> int:
     return rows * (4 * cout + 2 * k4) + (0 if in_place else k4)
 
 
+def fast_depthwise_scratch(graph: Graph, op: Operator, variant: str) -> int:
+    """One pixel of int32 accumulators and one of input zero points (read by the taps outside
+    the image)."""
+    return 5 * graph.tensors[op.outputs[0]].shape[3]
+
+
 def fast_conv_check(graph: Graph, op: Operator) -> str | None:
     return int8_tensors(graph, op) or accumulator_bound_fails(graph, op)
 
@@ -183,7 +189,8 @@ RECORDS = (
            quant=Weighted(axis=3), version=3,
            backends={"mcugen": fast_depthwise_check, "cmsis-nn": int8_tensors,
                      "portable": int8_tensors},
-           macs=depthwise_macs, scratch={"cmsis-nn": cmsis_nn_scratch.depthwise_conv_2d}),
+           macs=depthwise_macs, scratch={"cmsis-nn": cmsis_nn_scratch.depthwise_conv_2d,
+                                         "mcugen": fast_depthwise_scratch}),
     # Known so that inspect counts its work; not simulated, quantized or generated yet.
     record("TRANSPOSE_CONV", "conv", macs=transpose_conv_macs),
 )

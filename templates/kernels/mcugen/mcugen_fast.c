@@ -284,37 +284,55 @@ void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *
         (a3) = mcugen_smlatt(xo_, (w)[1], (a3));                 \
     } while (0)
 
-/* 3x3, dilation 1, every tap inside the image: the 9 taps unrolled (8 instructions per tap for
- * 4 channels). src points at the top-left tap of channel group 0. */
-static void dw3x3_inside(const mcugen_fast_dw_t *p, const int8_t *src, int8_t *o)
+/* 3x3: the 9 taps unrolled (8 instructions per tap for 4 channels). tap[t] points at channel
+ * group 0 of tap t (row-major); a tap outside the image points at a column of zero points, so
+ * (x - zp) * w adds nothing, exactly as the reference skips it. */
+static void dw3x3(const mcugen_fast_dw_t *p, const int8_t *const tap[9], int32_t *acc)
 {
     const uint32_t off2 = p->input_offset_x2;
-    const int32_t lo = p->act_min, hi = p->act_max;
-    const int32_t c_stride = p->channels, r_stride = p->in_w * p->channels;
     const uint32_t *w = p->weights;
     const int32_t *bias = p->bias;
-    const mcugen_fast_rq_t *q = p->rq;
-    for (int32_t c = 0; c < p->channels; c += 4, src += 4, w += 18, bias += 4, q += 4) {
+    for (int32_t c = 0; c < p->channels; c += 4, w += 18, bias += 4, acc += 4) {
         int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-        const int8_t *r0 = src, *r1 = src + r_stride, *r2 = r1 + r_stride;
-        MCUGEN_DW_TAP(mcugen_read32(r0), w, a0, a1, a2, a3);
-        MCUGEN_DW_TAP(mcugen_read32(r0 + c_stride), w + 2, a0, a1, a2, a3);
-        MCUGEN_DW_TAP(mcugen_read32(r0 + 2 * c_stride), w + 4, a0, a1, a2, a3);
-        MCUGEN_DW_TAP(mcugen_read32(r1), w + 6, a0, a1, a2, a3);
-        MCUGEN_DW_TAP(mcugen_read32(r1 + c_stride), w + 8, a0, a1, a2, a3);
-        MCUGEN_DW_TAP(mcugen_read32(r1 + 2 * c_stride), w + 10, a0, a1, a2, a3);
-        MCUGEN_DW_TAP(mcugen_read32(r2), w + 12, a0, a1, a2, a3);
-        MCUGEN_DW_TAP(mcugen_read32(r2 + c_stride), w + 14, a0, a1, a2, a3);
-        MCUGEN_DW_TAP(mcugen_read32(r2 + 2 * c_stride), w + 16, a0, a1, a2, a3);
-        o[c] = requantize(a0, q, lo, hi);
-        o[c + 1] = requantize(a1, q + 1, lo, hi);
-        o[c + 2] = requantize(a2, q + 2, lo, hi);
-        o[c + 3] = requantize(a3, q + 3, lo, hi);
+#if MCUGEN_HAS_DSP
+        /* per tap: the tap's pointer, the 4 channels, the weight pair, 2 SXTAB16, 4 SMLAxy */
+        uint32_t x, xe, w0, w1;
+        const int8_t *src;
+#define MCUGEN_DW_TAP_ASM(t)                                                                 \
+        __asm__("ldr     %[s], [%[tap], #" #t " * 4]\n\t"                                   \
+                "ldr     %[x], [%[s], %[c]]\n\t"                                            \
+                "ldrd    %[w0], %[w1], [%[w], #" #t " * 8]\n\t"                             \
+                "sxtab16 %[xe], %[off], %[x]\n\t"                                           \
+                "sxtab16 %[x], %[off], %[x], ror #8\n\t"                                    \
+                "smlabb  %[a0], %[xe], %[w0], %[a0]\n\t"                                    \
+                "smlatt  %[a2], %[xe], %[w0], %[a2]\n\t"                                    \
+                "smlabb  %[a1], %[x], %[w1], %[a1]\n\t"                                     \
+                "smlatt  %[a3], %[x], %[w1], %[a3]\n\t"                                     \
+                : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [s] "=&r"(src),   \
+                  [x] "=&r"(x), [xe] "=&r"(xe), [w0] "=&r"(w0), [w1] "=&r"(w1)               \
+                : [tap] "r"(tap), [c] "r"(c), [w] "r"(w), [off] "r"(off2)                    \
+                : "memory")
+        MCUGEN_DW_TAP_ASM(0); MCUGEN_DW_TAP_ASM(1); MCUGEN_DW_TAP_ASM(2);
+        MCUGEN_DW_TAP_ASM(3); MCUGEN_DW_TAP_ASM(4); MCUGEN_DW_TAP_ASM(5);
+        MCUGEN_DW_TAP_ASM(6); MCUGEN_DW_TAP_ASM(7); MCUGEN_DW_TAP_ASM(8);
+#undef MCUGEN_DW_TAP_ASM
+#else
+        for (int32_t t = 0; t < 9; ++t) {
+            MCUGEN_DW_TAP(mcugen_read32(tap[t] + c), w + 2 * t, a0, a1, a2, a3);
+        }
+#endif
+        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
     }
 }
 
-void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out)
+void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out, void *scratch)
 {
+    /* scratch: one pixel of accumulators, then one pixel of input zero points (read by the
+       taps outside the image) */
+    int32_t *acc = (int32_t *)scratch;
+    int8_t *zero_points = (int8_t *)(acc + p->channels);
+    memset(zero_points, (uint8_t)(-(int32_t)(int16_t)(p->input_offset_x2 & 0xFFFFu)),
+           (size_t)p->channels);
     const int32_t groups = p->channels / 4;
     const uint32_t off2 = p->input_offset_x2;
     const int32_t lo = p->act_min, hi = p->act_max;
@@ -341,8 +359,18 @@ void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out)
                     --kx1;
                 }
                 int8_t *o = out + (((size_t)n * p->out_h + oy) * p->out_w + ox) * p->channels;
-                if (three && ky0 == 0 && ky1 == 3 && kx0 == 0 && kx1 == 3) {
-                    dw3x3_inside(p, image + ((size_t)y0 * p->in_w + x0) * p->channels, o);
+                if (three) {
+                    const int8_t *tap[9];
+                    for (int32_t ky = 0; ky < 3; ++ky) {
+                        for (int32_t kx = 0; kx < 3; ++kx) {
+                            const int inside = ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1;
+                            tap[3 * ky + kx] = inside ? image + ((size_t)(y0 + ky) * p->in_w
+                                                                 + (x0 + kx)) * p->channels
+                                                      : zero_points;
+                        }
+                    }
+                    dw3x3(p, tap, acc);
+                    requantize_row(acc, p->rq, p->channels, o, lo, hi);
                     continue;
                 }
                 for (int32_t g = 0; g < groups; ++g) {

@@ -70,7 +70,8 @@ typedef struct {
 
 void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *out,
                          void *scratch);
-void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out);
+/* Scratch: 5 * channels bytes (one pixel of int32 accumulators and one of input zero points). */
+void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out, void *scratch);
 
 #ifdef __cplusplus
 }
