@@ -3,10 +3,13 @@ profiles of every property test.
 
 Hypothesis profiles (registered here, once):
 
-- ``ci`` (the default): derandomized — the examples are a fixed function of each test's source,
-  so every run and every fresh clone draws the same cases and reaches the same verdict — with
-  ``CI_EXAMPLES`` examples per test (``@examples(n)`` where a test wants another count), no
-  example database and no timing-dependent deadline or health check.
+- ``ci`` (the default): derandomized, ``CI_EXAMPLES`` examples per test (``@examples(n)`` where a
+  test wants another count), no example database, no deadline, no timing-dependent health
+  check. The examples are a fixed function of the code: each test's source and the constants
+  hypothesis collects from the modules loaded so far (so a test run alone may draw other cases
+  than in the whole suite). Every run of one command on one commit, fresh clone or not, checks
+  the same cases and reaches the same verdict; a failure prints a ``@reproduce_failure`` blob
+  that replays it anywhere.
 - ``explore``: random examples, ten times as many (``EXPLORE_EXAMPLES`` per test), failures
   saved in .hypothesis/ and replayed. Loaded by ``-m slow``, which then also selects every
   hypothesis test, or by ``MCUGEN_HYPOTHESIS=explore`` for whatever is selected.

@@ -28,7 +28,6 @@ def _every_value(dtype):
 
 
 @pytest.mark.parametrize("pair", REQUANTIZE_PAIRS, ids=lambda p: f"{p[0].__name__}-{p[1].__name__}")
-@examples(20)
 @given(data=st.data())
 def test_requantize(pair, data):
     src, dst = pair
