@@ -51,6 +51,7 @@ class Board:
     monitor_speed: int | None = None          # baud rate of the harness UART on a real board
     clock_hz: int | None = None               # core clock (PlatformIO's f_cpu)
     aliases: tuple[str, ...] = ()
+    kernels: str | None = None                # preferred kernel backend (the fastest here)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -77,7 +78,7 @@ def _board_from_toml(data: dict) -> Board:
         platformio_platform=data.get("platformio_platform"),
         platformio_upload_protocol=data.get("platformio_upload_protocol"),
         monitor_speed=data.get("monitor_speed"), clock_hz=data.get("clock_hz"),
-        aliases=tuple(data.get("aliases", ())), extra=data)
+        aliases=tuple(data.get("aliases", ())), kernels=data.get("kernels"), extra=data)
 
 
 @lru_cache(maxsize=None)

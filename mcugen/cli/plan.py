@@ -43,7 +43,11 @@ def resolve_cpu(board: str | None, cpu: str | None) -> str:
 def run(args: argparse.Namespace) -> int:
     graph = load_model(args.model)
     cpu = resolve_cpu(args.board, args.cpu)
-    kernels = preferred_backend(args.kernels, args.cmsis_nn)
+    board = None
+    if args.board:
+        from ..boards import load_board
+        board = load_board(args.board)
+    kernels = preferred_backend(args.kernels, args.cmsis_nn, board)
     plan = plan_memory(graph, kernels=kernels, cpu=cpu)
     validate_plan(graph, plan)
     if args.svg:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model.graph import Graph, Tensor
+from ..ops.fast import requantization_row
 
 _CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t",
            np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t"}
@@ -141,9 +142,8 @@ def requantization_table(ctx: LoweringContext, op, multipliers, shifts, channels
     (e = right shift; the record's check proves e <= 22)."""
     m = np.resize(np.asarray(multipliers, np.int64), channels)
     s = np.resize(np.asarray(shifts, np.int64), channels)
-    left, e = np.maximum(s, 0), np.maximum(-s, 0)
-    rc = np.left_shift(1, e) + output_offset * np.left_shift(1, e + 1)
-    table = np.stack([m, left + 1, e + 1, rc], axis=1).astype(np.int32)
+    table = np.array([requantization_row(int(mc), int(sc), output_offset)
+                      for mc, sc in zip(m, s)], np.int64).astype(np.int32)
     name = ctx.const(f"op{op.index}_requant", table,
                      comment="per channel: multiplier, left + 1, e + 1, 2^e + offset * 2^(e+1)")
     return f"(const mcugen_fast_rq_t *){name}"

@@ -14,6 +14,7 @@ import numpy as np
 from ..fixedpoint import quantize_multipliers
 from ..model.graph import Graph, Operator
 from . import cmsis_nn_scratch
+from .fast import requantization_fits
 from .common import (
     activation_range_quantized,
     effective_scale,
@@ -83,11 +84,8 @@ def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
 # -- mcugen's own kernels (templates/kernels/mcugen/mcugen_fast.c) --------------------------------
 def accumulator_bound_fails(graph: Graph, op: Operator) -> str | None:
     """The exactness proof of mcugen's generated kernels for one layer (else: a slower exact
-    backend). Per output channel c, the reference accumulator |b| + sum |w| * 255 = B_c must keep
-    B_c * 2^(left+1) < 2^31 (TFLM's left shift cannot wrap; the kernels double it) and the
-    high product h <= B_c * 2^left * m / 2^31 + 1 below 2^28, with a right shift e <= 22: the kernels'
-    one-step rounding with the output offset, (2h + 2^e - [h < 0] + zp * 2^(e+1)) >> (e + 1),
-    then never overflows int32."""
+    backend): the reference accumulator bound of every output channel, |b| + sum |w| * 255,
+    must satisfy :func:`mcugen.ops.fast.requantization_fits`."""
     w = graph.tensors[op.inputs[1]]
     axis = 3 if op.opcode == "DEPTHWISE_CONV_2D" else 0
     bound = np.abs(np.moveaxis(w.data.astype(np.int64), axis, 0)).reshape(
@@ -99,12 +97,7 @@ def accumulator_bound_fails(graph: Graph, op: Operator) -> str | None:
         p = prepare_fully_connected(graph, op)
     else:
         p = prepare_conv(graph, op)
-    mult = np.resize(np.asarray(p.multipliers, np.int64), bound.size)
-    shift = np.resize(np.asarray(p.shifts, np.int64), bound.size)
-    left = np.maximum(shift, 0)
-    scaled = bound << left
-    if bound.size and (scaled.max() >= 2 ** 30 or ((scaled * mult) >> 31).max() + 1 >= 2 ** 28
-                       or (-shift).max() > 22):
+    if bound.size and not requantization_fits(bound, p.multipliers, p.shifts):
         return "the int32 accumulator bound does not hold"
     return None
 

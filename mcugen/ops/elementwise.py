@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fixedpoint import quantize_multiplier
+from ..fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
 from ..model.graph import Graph, Operator
 from .common import activation_range_quantized, scale_of, zero_point_of
+from .fast import requantization_fits
 from .registry import PORTABLE, FreeOutput, SameParams, int8_tensors, record, same_shapes
 
 INT8_LEFT_SHIFT = 20      # TFLM's headroom shift for int8 ADD/SUB (15 for int16)
@@ -85,12 +86,37 @@ def prepare_mul(graph: Graph, op: Operator) -> MulParams:
                      act_min, act_max)
 
 
+# -- mcugen's own kernel: ADD/SUB of equal shapes by two tables ---------------------------------
+def add_tables(graph: Graph, op: Operator) -> tuple[np.ndarray, np.ndarray]:
+    """Per input, its rescaled value MultiplyByQuantizedMultiplier((x - zp) << 20, m, s) for
+    x = -128 .. 127 (TFLM's int8 ADD/SUB arithmetic); SUB's second table negated."""
+    p = prepare_add(graph, op)
+    x = np.arange(-128, 128, dtype=np.int64)
+    a = multiply_by_quantized_multiplier((x + p.input1_offset) << p.left_shift,
+                                         p.input1_multiplier, p.input1_shift)
+    b = multiply_by_quantized_multiplier((x + p.input2_offset) << p.left_shift,
+                                         p.input2_multiplier, p.input2_shift)
+    return a, (-b if op.opcode == "SUB" else b)
+
+
+def fast_add_check(graph: Graph, op: Operator) -> str | None:
+    reason = same_shapes(graph, op)
+    if reason is None:
+        a, b = add_tables(graph, op)
+        p = prepare_add(graph, op)
+        if not requantization_fits(np.abs(a).max() + np.abs(b).max(), p.output_multiplier,
+                                   p.output_shift):
+            reason = "the int32 accumulator bound does not hold"
+    return reason
+
+
 _BINARY = dict(dtypes=("int8", "float32"), version=2, backends=PORTABLE)
 RECORDS = (
     record("ADD", "elementwise", prepare=prepare_add, quant=FreeOutput(), inplace=True,
-           **{**_BINARY, "backends": {"cmsis-nn": same_shapes, "portable": int8_tensors}}),
+           **{**_BINARY, "backends": {"mcugen": fast_add_check, "cmsis-nn": same_shapes,
+                                      "portable": int8_tensors}}),
     record("SUB", "elementwise", prepare=prepare_sub, quant=FreeOutput(), inplace=True,
-           **_BINARY),
+           **{**_BINARY, "backends": {"mcugen": fast_add_check, "portable": int8_tensors}}),
     record("MUL", "elementwise", prepare=prepare_mul, quant=FreeOutput(), inplace=True,
            **_BINARY),
     record("MAXIMUM", "elementwise", quant=SameParams((0, 1)), **_BINARY),

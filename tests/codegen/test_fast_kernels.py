@@ -19,7 +19,8 @@ from mcugen.ops.registry import why_not
 from mcugen.sim import Simulator
 from tests.sim.compare import random_inputs
 from tests.sim.test_conv_props import conv_graph, fc_graph
-from tests.strategies import conv_case, examples, fc_case
+from tests.sim.test_elementwise_props import binary_graph
+from tests.strategies import add_sub_case, conv_case, examples, fc_case
 
 
 def _check_host(host_build, graph, runs: int = 3, seed: int = 0):
@@ -62,6 +63,16 @@ def test_conv_c_path(host_build, depthwise, data):
 @given(fc_case())
 def test_fully_connected_c_path(host_build, c):
     backends = _check_host(host_build, fc_graph(c), seed=c["seed"])
+    assume(backends[0] == "mcugen")
+
+
+@pytest.mark.parametrize("opcode", ["ADD", "SUB"])
+@examples(8)
+@given(case=add_sub_case())
+def test_add_sub_c_path(host_build, opcode, case):
+    """Equal shapes only (a broadcasting instance falls to the next backend)."""
+    _, _, out, q1, q2, qo, act = case
+    backends = _check_host(host_build, binary_graph(opcode, out, out, out, q1, q2, qo, act))
     assume(backends[0] == "mcugen")
 
 

@@ -4,7 +4,10 @@ per-instance check sends a broadcasting ADD to the portable kernel)."""
 
 from __future__ import annotations
 
-from ...ops.elementwise import prepare_add, prepare_mul, prepare_sub
+import numpy as np
+
+from ...ops.elementwise import add_tables, prepare_add, prepare_mul, prepare_sub
+from ...ops.fast import requantization_row
 from ..context import LoweringContext, dims4
 from ..lowering import lowering
 
@@ -16,6 +19,17 @@ _FUNCTION = {"ADD": "add", "SUB": "sub", "MUL": "mul", "MAXIMUM": "maximum",
 def _binary(ctx: LoweringContext, op) -> dict:
     a, b, y = (ctx.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     prepare = _PREPARE.get(op.opcode)
+    if ctx.backend == "mcugen":
+        p = prepare(ctx.graph, op)
+        table_a, table_b = add_tables(ctx.graph, op)
+        tag = f"op{op.index}"
+        return {"p": p, "size": y.size, "a": ctx.ptr(op.inputs[0]), "b": ctx.ptr(op.inputs[1]),
+                "output": ctx.ptr(op.outputs[0]),
+                "table_a": ctx.const(f"{tag}_table_a", table_a.astype(np.int32),
+                                     comment="input a rescaled, for a = -128 .. 127"),
+                "table_b": ctx.const(f"{tag}_table_b", table_b.astype(np.int32),
+                                     comment="input b rescaled (negated for SUB)"),
+                "rq": requantization_row(p.output_multiplier, p.output_shift, p.output_offset)}
     return {"p": prepare(ctx.graph, op) if prepare else None, "function": _FUNCTION[op.opcode],
             "a_dims": dims4(a.shape), "b_dims": dims4(b.shape), "out_dims": dims4(y.shape),
             "size": y.size, "a": ctx.ptr(op.inputs[0]), "b": ctx.ptr(op.inputs[1]),

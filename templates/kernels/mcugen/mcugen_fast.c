@@ -398,3 +398,19 @@ void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out,
         }
     }
 }
+
+/* ---- ADD and SUB of equal shapes: two tables, one requantization --------------------------- */
+
+/* TFLM's int8 ADD rescales each input on its own before the sum: (x - zp) << 20, times the
+ * input's multiplier. That is a function of one int8 value, so the generator tabulates it (the
+ * second table negated for SUB); per element: two table loads, one add, the requantization. */
+void mcugen_fast_add_s8(const mcugen_fast_add_t *p, const int8_t *a, const int8_t *b,
+                        int8_t *out)
+{
+    const int32_t *ta = p->table_a + 128, *tb = p->table_b + 128;
+    const mcugen_fast_rq_t q = p->rq;
+    const int32_t lo = p->act_min, hi = p->act_max;
+    for (int32_t i = 0; i < p->size; ++i) {
+        out[i] = requantize(ta[a[i]] + tb[b[i]], &q, lo, hi);
+    }
+}

@@ -16,6 +16,9 @@
  *   word: SXTAB16 adds the input offset while it sign-extends, the weights are pre-widened to
  *   int16 pairs [c0,c2],[c1,c3] per tap, and SMLABB/SMLATT accumulate; the taps outside the
  *   image are skipped by loop bounds.
+ * - ADD and SUB of equal shapes: each input's rescaled value ((x - zp) << 20 times its
+ *   multiplier, TFLM's arithmetic) is a 256-entry table, so an element is two loads, an add and
+ *   one requantization.
  * - requantization is TFLM's MultiplyByQuantizedMultiplier (double rounding) bit for bit.
  *
  * Scratch (in the arena, sized by the planner): MCUGEN_FAST_CONV_SCRATCH(...) bytes.
@@ -62,6 +65,14 @@ typedef struct {
     int32_t output_offset, act_min, act_max;
 } mcugen_fast_dw_t;
 
+typedef struct {
+    int32_t size;
+    const int32_t *table_a;       /* [256]: input a's rescaled value, for a = -128 .. 127 */
+    const int32_t *table_b;       /* [256]: input b's (negated for SUB) */
+    mcugen_fast_rq_t rq;          /* the output's requantization */
+    int32_t act_min, act_max;
+} mcugen_fast_add_t;
+
 /* Scratch bytes mcugen_fast_conv_s8 needs: per row in flight (2, or 1 for a single row) cout
  * int32 accumulators and k4 widened inputs (int16), plus one gathered row of k4 bytes unless
  * rows are read in place (direct and k == k4). */
@@ -72,6 +83,8 @@ void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *
                          void *scratch);
 /* Scratch: 5 * channels bytes (one pixel of int32 accumulators and one of input zero points). */
 void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out, void *scratch);
+void mcugen_fast_add_s8(const mcugen_fast_add_t *p, const int8_t *a, const int8_t *b,
+                        int8_t *out);
 
 #ifdef __cplusplus
 }
