@@ -1,7 +1,12 @@
-"""Instructions per inference, arena and flash on an emulated board, per kernel backend, beside
-TFLM + CMSIS-NN measured the same way (QEMU -icount, a board timer around the invoke call).
+"""Instructions per inference, arena, stack and flash on an emulated board, per kernel backend,
+beside TFLM + CMSIS-NN measured the same way (QEMU -icount, a board timer around the invoke call).
 
-    python benchmarks/device_instructions.py [--board mps2-an386] [--inputs 2]
+    python benchmarks/device_instructions.py [--board mps2-an386] [--inputs 2] [--models kws,vww]
+        [--kernels cmsis-nn,mcugen,portable]
+
+Ratios: mcugen's kernels against TFLM + CMSIS-NN (the peer, ../shared/benchmarks) and against
+mcugen + CMSIS-NN on the same board. The compiler and QEMU versions are printed with the table.
+Per layer: benchmarks/layer_instructions.py.
 
 The CMSIS-NN column needs MCUGEN_CMSIS_NN (or --cmsis-nn DIR). Counts are instructions, not
 cycles: QEMU does not model cycles.
@@ -46,32 +51,40 @@ def main() -> None:
     ap.add_argument("--board", default="mps2-an386")
     ap.add_argument("--inputs", type=int, default=2)
     ap.add_argument("--cmsis-nn", default=os.environ.get("MCUGEN_CMSIS_NN"))
+    ap.add_argument("--models", help="comma-separated substrings of the model names")
+    ap.add_argument("--kernels", default="cmsis-nn,mcugen,portable")
     args = ap.parse_args()
     board = load_board(args.board)
-    backends = ["portable"] + (["cmsis-nn"] if args.cmsis_nn else [])
+    backends = [k for k in args.kernels.split(",") if k != "cmsis-nn" or args.cmsis_nn]
+    print(_versions())
     table = Table(title=f"per inference on {board.name} ({board.cpu}), QEMU -icount: "
                         "instructions, not cycles", title_justify="left")
     for col in ("model", "kernels", "mcugen instr.", "TFLM+CMSIS-NN instr.", "ratio",
-                "arena", "TFLM arena*", "flash", "code flash**", "TFLM flash w/o model",
-                "code ratio", "bit-exact"):
+                "vs mcugen+CMSIS-NN", "arena", "TFLM arena*", "stack", "flash", "code flash**",
+                "TFLM flash w/o model", "code ratio", "bit-exact"):
         table.add_column(col, justify="left" if col in ("model", "kernels") else "right")
     for rel in MODELS:
         path = model_path(rel)
-        if not path.exists():
+        if not path.exists() or (args.models and not any(m in rel for m in
+                                                         args.models.split(","))):
             continue
         graph = load_model(path)
         p = peer(rel, board.name)
+        counts = {}
         for kernels in backends:
             fw, result = measure(graph, board, kernels, args.cmsis_nn, args.inputs)
             count = result.counts[0] if result.counts else None
+            counts[kernels] = count
             tflm = p.get("instructions_per_inference")
             code = fw.size.code_flash_bytes
             tflm_code = p.get("flash_bytes_excluding_model_and_input")
-            table.add_row(graph.name, kernels if kernels == "portable" else
-                          f"cmsis-nn", f"{count:,}" if count else "-",
+            own_cmsis = counts.get("cmsis-nn")
+            table.add_row(graph.name, kernels, f"{count:,}" if count else "-",
                           f"{tflm:,}" if tflm else "-",
                           f"{count / tflm:.3f}" if count and tflm else "-",
+                          f"{count / own_cmsis:.3f}" if count and own_cmsis else "-",
                           f"{fw.rendered.arena_bytes:,}", f"{p.get('arena_used_bytes', 0):,}",
+                          f"{result.stack_bytes:,}",
                           f"{fw.size.flash_bytes:,}", f"{code:,}",
                           f"{tflm_code:,}" if tflm_code else "-",
                           f"{code / tflm_code:.3f}" if tflm_code else "-",
@@ -80,6 +93,14 @@ def main() -> None:
     console.print(table)
     console.print("* TFLM's arena_used_bytes also holds its runtime structures. ** flash minus the "
                   "model's constant data (weights, biases, requantization tables).")
+
+
+def _versions() -> str:
+    import subprocess
+    gcc = subprocess.run(["arm-none-eabi-gcc", "--version"], capture_output=True, text=True)
+    qemu = subprocess.run(["qemu-system-arm", "--version"], capture_output=True, text=True)
+    return (f"compiler: {gcc.stdout.splitlines()[0] if gcc.stdout else '?'}; "
+            f"QEMU: {qemu.stdout.splitlines()[0] if qemu.stdout else '?'}")
 
 
 if __name__ == "__main__":

@@ -9,8 +9,7 @@ from rich.table import Table
 
 from ..model import load_model
 from ..model.summary import summarize
-from ..codegen.cmsis_nn import preferred_backend
-from ..ops.registry import backend_chain
+from ..codegen.cmsis_nn import kernel_chain, preferred_backend
 from ._output import console, fmt_int, print_json
 
 NAME = "inspect"
@@ -40,10 +39,11 @@ def _quant(facts: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     graph = load_model(args.model)
     kernels = preferred_backend(None, args.cmsis_nn)
-    summary = summarize(graph, chain=backend_chain(kernels))
+    chain = kernel_chain(kernels, args.cmsis_nn)
+    summary = summarize(graph, chain=chain)
     extra = {}
     from ..plan import plan_summary
-    extra["plan"] = plan_summary(graph, kernels=kernels)
+    extra["plan"] = plan_summary(graph, kernels=chain)
     if args.json:
         data = asdict(summary)
         data["unsupported"] = [{"index": i, "opcode": op} for i, op in summary.unsupported]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from ..codegen.cmsis_nn import preferred_backend
+from ..codegen.cmsis_nn import kernel_chain, preferred_backend
 from ..errors import InputError
 from ..model import load_model
 from ..plan import CORES, KERNELS, plan_memory, validate_plan
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         from ..boards import load_board
         board = load_board(args.board)
     kernels = preferred_backend(args.kernels, args.cmsis_nn, board)
-    plan = plan_memory(graph, kernels=kernels, cpu=cpu)
+    plan = plan_memory(graph, kernels=kernel_chain(kernels, args.cmsis_nn), cpu=cpu)
     validate_plan(graph, plan)
     if args.svg:
         Path(args.svg).write_text(plan_svg(graph, plan))

@@ -37,7 +37,9 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
     name = c_identifier(name or graph.name)
     out_dir = Path(out_dir)
     if plan is None:
-        plan = plan_memory(graph, kernels=kernels, cpu=cpu, keep_all=debug_keep_all)
+        from .cmsis_nn import kernel_chain
+        plan = plan_memory(graph, kernels=kernel_chain(kernels, cmsis_nn), cpu=cpu,
+                           keep_all=debug_keep_all)
     validate_plan(graph, plan)
     # Each layer gets the first backend of the chain that takes it (the plan records which);
     # mcugen's portable kernels are always there for the rest (the linker drops what a model does

@@ -80,3 +80,15 @@ def preferred_backend(kernels: str | None = None, cmsis_nn: str | os.PathLike | 
         return "cmsis-nn"
     except InputError:
         return "portable"
+
+
+def kernel_chain(kernels: str, cmsis_nn: str | os.PathLike | None = None) -> tuple[str, ...]:
+    """The backends each layer tries when ``kernels`` comes first: then CMSIS-NN when a tree is
+    found, then mcugen's portable kernels (the rule of :func:`preferred_backend`)."""
+    from ..ops.registry import backend_chain
+    try:
+        find_cmsis_nn(cmsis_nn)
+        found = True
+    except InputError:
+        found = False
+    return backend_chain(kernels, cmsis_nn=found)

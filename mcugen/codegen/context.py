@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model.graph import Graph, Tensor
-from ..ops.fast import requantization_row
+from ..ops.fast import dead_channel_outputs, requantization_row
 
 _CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t",
            np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t"}
@@ -132,18 +132,21 @@ def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> di
         "bias": ctx.const(f"{tag}_bias_folded", folded.astype(np.int32),
                           comment="bias - input zero point * sum(weights)"),
         "rq": requantization_table(ctx, op, p.multipliers, p.shifts, cout,
-                                   p.output_zero_point),
+                                   p.output_zero_point, dead_channel_outputs(
+                                       rows, bias, p.multipliers, p.shifts, p.output_zero_point,
+                                       p.act_min, p.act_max)),
     }
 
 
 def requantization_table(ctx: LoweringContext, op, multipliers, shifts, channels: int,
-                         output_offset: int) -> str:
+                         output_offset: int, constants: dict[int, int] | None = None) -> str:
     """{multiplier, left + 1, e + 1, 2^e + offset * 2^(e+1)} per channel for mcugen_fast_rq_t
     (e = right shift; the record's check proves e <= 22)."""
     m = np.resize(np.asarray(multipliers, np.int64), channels)
     s = np.resize(np.asarray(shifts, np.int64), channels)
-    table = np.array([requantization_row(int(mc), int(sc), output_offset)
-                      for mc, sc in zip(m, s)], np.int64).astype(np.int32)
+    constants = constants or {}
+    table = np.array([requantization_row(int(mc), int(sc), output_offset, constants.get(c))
+                      for c, (mc, sc) in enumerate(zip(m, s))], np.int64).astype(np.int32)
     name = ctx.const(f"op{op.index}_requant", table,
                      comment="per channel: multiplier, left + 1, e + 1, 2^e + offset * 2^(e+1)")
     return f"(const mcugen_fast_rq_t *){name}"

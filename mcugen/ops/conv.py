@@ -97,7 +97,10 @@ def accumulator_bound_fails(graph: Graph, op: Operator) -> str | None:
         p = prepare_fully_connected(graph, op)
     else:
         p = prepare_conv(graph, op)
-    if bound.size and not requantization_fits(bound, p.multipliers, p.shifts):
+    live = np.moveaxis(w.data, axis, 0).reshape(w.shape[axis], -1).any(axis=1)
+    mult = np.resize(np.asarray(p.multipliers, np.int64), bound.size)
+    shift = np.resize(np.asarray(p.shifts, np.int64), bound.size)
+    if live.any() and not requantization_fits(bound[live], mult[live], shift[live]):
         return "the int32 accumulator bound does not hold"
     return None
 

@@ -20,7 +20,31 @@ def requantization_fits(bound, multipliers, shifts) -> bool:
                 and (-shift).max() <= 22)
 
 
-def requantization_row(multiplier: int, shift: int, output_offset: int) -> list[int]:
-    """mcugen_fast_rq_t: {multiplier, left + 1, e + 1, 2^e + offset * 2^(e+1)}."""
+def requantization_row(multiplier: int, shift: int, output_offset: int,
+                       constant: int | None = None) -> list[int]:
+    """mcugen_fast_rq_t: {multiplier, left + 1, e + 1, 2^e + offset * 2^(e+1)}; a channel of
+    constant output v: {0, 1, 1, 2v} (SMMULR by 0 gives h = 0, then 2v >> 1 = v)."""
+    if constant is not None:
+        return [0, 1, 1, 2 * constant]
     left, e = max(shift, 0), max(-shift, 0)
     return [int(multiplier), left + 1, e + 1, (1 << e) + output_offset * (1 << (e + 1))]
+
+
+def dead_channel_outputs(weights_by_channel: np.ndarray, bias, multipliers, shifts,
+                         output_zero_point: int, act_min: int, act_max: int) -> dict[int, int]:
+    """Output channels whose weights are all zero compute a constant: TFLM's requantized bias.
+    channel -> that int8 value (the kernels encode it as multiplier 0, see
+    :func:`requantization_row`), so such channels need no accumulator proof."""
+    from ..fixedpoint import multiply_by_quantized_multiplier
+    dead = np.flatnonzero(~np.asarray(weights_by_channel).reshape(
+        len(weights_by_channel), -1).any(axis=1))
+    mult = np.resize(np.asarray(multipliers, np.int64), len(weights_by_channel))
+    shift = np.resize(np.asarray(shifts, np.int64), len(weights_by_channel))
+    b = np.zeros(len(weights_by_channel), np.int64) if bias is None \
+        else np.asarray(bias, np.int64)
+    out = {}
+    for c in dead:
+        v = int(multiply_by_quantized_multiplier(np.array([b[c]]), int(mult[c]),
+                                                 int(shift[c]))[0]) + output_zero_point
+        out[int(c)] = min(max(v, act_min), act_max)
+    return out

@@ -152,7 +152,7 @@ def backend_chain(preferred: str | None = None, cmsis_nn: bool = False,
     board's preferred backend, then CMSIS-NN when a tree is given, then mcugen's portable kernels
     (which take every operator they declare)."""
     chain = [preferred] if preferred else ([board_preferred] if board_preferred else [])
-    if not preferred and cmsis_nn:
+    if cmsis_nn:
         chain.append("cmsis-nn")
     chain.append("portable")
     for b in chain:

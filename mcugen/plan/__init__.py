@@ -13,11 +13,13 @@ __all__ = ["ALIAS_OPS", "INPLACE_OPS", "CORES", "KERNELS", "Buffer", "MemoryPlan
            "validate_plan"]
 
 
-def plan_summary(graph: Graph, kernels: str = "portable", cpu: str = "cortex-m4") -> dict:
+def plan_summary(graph: Graph, kernels: str | tuple[str, ...] = "portable",
+                 cpu: str = "cortex-m4") -> dict:
     """The plan's headline numbers, as ``mcugen inspect`` shows them."""
     plan = plan_memory(graph, kernels=kernels, cpu=cpu)
     validate_plan(graph, plan)
     peak = graph.operators[plan.peak_op].opcode if graph.operators else "-"
+    kernels = plan.kernels
     return {"arena_bytes": plan.arena_bytes, "lower_bound_bytes": plan.lower_bound_bytes,
             "peak_op": plan.peak_op, "kernels": kernels, "cpu": cpu,
             "line": f"arena: {plan.arena_bytes:,} bytes ({kernels} kernels, {cpu}; lower bound "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ops.conv import prepare_conv, row_length
+from ...ops.fast import dead_channel_outputs
 from ..context import LoweringContext, dims4, fast_constants, requantization_table
 from ..lowering import lowering
 
@@ -49,7 +50,11 @@ def _fast_depthwise(ctx: LoweringContext, op, p) -> dict:
         "weights": ctx.const(f"{tag}_dw_weights", packed, "uint32_t",
                              comment="int16 weight pairs [c0,c2],[c1,c3] per 4 channels, per tap"),
         "bias": ctx.const(f"{tag}_bias", bias.astype(np.int32)),
-        "rq": requantization_table(ctx, op, p.multipliers, p.shifts, c, p.output_zero_point),
+        "rq": requantization_table(ctx, op, p.multipliers, p.shifts, c, p.output_zero_point,
+                                   dead_channel_outputs(np.moveaxis(w.data, 3, 0), bias,
+                                                        p.multipliers, p.shifts,
+                                                        p.output_zero_point, p.act_min,
+                                                        p.act_max)),
         "offset_x2": f"0x{offset | (offset << 16):08x}u",
     }
 

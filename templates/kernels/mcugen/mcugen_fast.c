@@ -18,31 +18,36 @@
  * Per channel {multiplier, left + 1, e + 1, 2^e + offset * 2^(e+1)} are precomputed; the
  * generator proves for the layer (the record's check) that nothing overflows:
  * |acc| * 2^(left+1) < 2^31, |2h| < 2^29, e <= 22. */
-static inline int32_t requantize_core(int32_t acc, const mcugen_fast_rq_t *q)
+static inline int8_t requantize(int32_t acc, const mcugen_fast_rq_t *q, int32_t lo, int32_t hi)
 {
 #if MCUGEN_HAS_DSP
-    int32_t h, v;
-    __asm__("lsl    %[h], %[acc], %[l]\n\t"
+    /* 2 LDRD, LSL, SMMULR, 2 ADD, ASR, then the clamp: 13 instructions with the store */
+    int32_t m, l1, rs, rc, h, v;
+    __asm__("ldrd   %[m], %[l1], [%[q]]\n\t"
+            "ldrd   %[rs], %[rc], [%[q], #8]\n\t"
+            "lsl    %[h], %[acc], %[l1]\n\t"
             "smmulr %[h], %[h], %[m]\n\t"
             "add    %[v], %[rc], %[h], lsl #1\n\t"
             "add    %[v], %[v], %[h], asr #31\n\t"
             "asr    %[v], %[v], %[rs]\n\t"
-            : [h] "=&r"(h), [v] "=&r"(v)
-            : [acc] "r"(acc), [l] "r"(q->left1), [m] "r"(q->multiplier), [rc] "r"(q->rc),
-              [rs] "r"(q->rshift));
-    return v;
+            "cmp    %[v], %[lo]\n\t"
+            "it     lt\n\t"
+            "movlt  %[v], %[lo]\n\t"
+            "cmp    %[v], %[hi]\n\t"
+            "it     gt\n\t"
+            "movgt  %[v], %[hi]\n\t"
+            : [m] "=&r"(m), [l1] "=&r"(l1), [rs] "=&r"(rs), [rc] "=&r"(rc), [h] "=&r"(h),
+              [v] "=&r"(v)
+            : [acc] "r"(acc), [q] "r"(q), [lo] "r"(lo), [hi] "r"(hi)
+            : "cc", "memory");
+    return (int8_t)v;
 #else
     const int32_t x2 = (int32_t)((uint32_t)acc << q->left1);
     const int32_t h = (int32_t)(((int64_t)x2 * q->multiplier + ((int64_t)1 << 31)) >> 32);
-    return (h + h + (h >> 31) + q->rc) >> q->rshift;
-#endif
-}
-
-static inline int8_t requantize(int32_t acc, const mcugen_fast_rq_t *q, int32_t lo, int32_t hi)
-{
-    int32_t v = requantize_core(acc, q);
+    int32_t v = (h + h + (h >> 31) + q->rc) >> q->rshift;
     v = v < lo ? lo : v;
     return (int8_t)(v > hi ? hi : v);
+#endif
 }
 
 /* ---- convolution and fully connected: one matrix product over rows ------------------------- */
