@@ -5,8 +5,9 @@ MACs, instructions (cycles on silicon), instructions per MAC and share of the wh
 The firmware stamps its counter before every layer and after the last; a layer's count is the
 difference of its two stamps less the cost of one stamp (measured on the board before the
 invoke). The layers' sum is the whole inference's count less the invoke's own code outside any
-layer (entry, the input/output copy calls, return), and each layer is exact to about one
-instruction (its stamps are compiled in the invoke, the calibrating pair in a function of its own):
+layer (entry, the input/output copy calls, return), and each layer is exact to the counter's
+resolution (one tick, 3.2 instructions on the MPS2 timers under -icount; a layer that runs no code
+may measure a tick below zero and is shown as 0):
 |whole - sum| ≤ :data:`OVERHEAD_BASE` + :data:`OVERHEAD_PER_IO` × (inputs + outputs) +
 :data:`OVERHEAD_PER_LAYER` × layers, checked by the tests."""
 
@@ -29,8 +30,8 @@ HELP = "per-layer instructions (cycles on silicon) of one inference on a board"
 # the documented bound on |whole inference - sum of layers|, in instructions (or cycles)
 OVERHEAD_BASE = 64
 OVERHEAD_PER_IO = 32
-# a layer's stamps and the calibration's may differ by an instruction (register allocation)
-OVERHEAD_PER_LAYER = 2
+# the counter's resolution per layer (a tick; negative empty layers shown as 0)
+OVERHEAD_PER_LAYER = 4
 
 
 def overhead_bound(graph: Graph) -> int:
@@ -85,7 +86,9 @@ def profile_layers(graph: Graph, firmware, info, inference, profile) -> dict:
                "outputs": [list(graph.tensors[i].shape) for i in op.outputs],
                "backend": plan.backends.get(op.index), "macs": macs}
         if unit:
-            count = int(round(layer_ticks[k] / info.ticks_per_instruction))
+            # a tick can be several instructions (3.2 on the MPS2 timers under -icount): an
+            # empty layer may measure a tick below zero; it is shown as 0
+            count = max(0, int(round(layer_ticks[k] / info.ticks_per_instruction)))
             row[unit] = count
             row[f"{unit}_per_mac"] = round(count / macs, 3) if macs else None
             row["share"] = round(count / whole, 6) if whole else None

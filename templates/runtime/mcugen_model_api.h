@@ -58,15 +58,14 @@ void *mcugen_model_output(uint32_t index);
  * build (plan keeping every tensor) makes every intermediate readable. */
 const void *mcugen_model_tensor(uint32_t index, uint32_t *nbytes);
 
-/* Per-layer profile, in builds with MCUGEN_PROFILE defined: the model stamps
- * mcugen_profile_counter() (provided by whoever runs the model: the firmware harness reads its
- * board counter) into mcugen_profile_stamps[i] before layer i and into [num_layers] after the
- * last one. mcugen_profile_calibrate() stamps [0] and [1] back to back, so that
- * stamps[1] - stamps[0] is the cost of one stamp, to subtract from each layer. */
+/* Per-layer profile, in builds with MCUGEN_PROFILE defined: the model calls
+ * mcugen_profile_stamp(i) before layer i and mcugen_profile_stamp(num_layers) after the last one.
+ * Whoever runs the model provides the function (the firmware harness stores its board counter in
+ * mcugen_profile_stamps[i], an array the model defines with num_layers + 1 entries); two calls in
+ * a row measure the cost of one stamp, to subtract from each layer. */
 #ifdef MCUGEN_PROFILE
-uint64_t mcugen_profile_counter(void);
+void mcugen_profile_stamp(uint32_t boundary);
 extern uint64_t mcugen_profile_stamps[];
-void mcugen_profile_calibrate(void);
 #endif
 
 #ifdef __cplusplus

@@ -299,3 +299,12 @@ def test_outputs_beyond_64_kib(tmp_path):
         host.close()
     assert outputs[0].nbytes == 76_800
     assert outputs[0].tobytes() == Simulator(graph).run(sample).outputs[0].tobytes()
+
+
+def test_divergence_is_not_located_on_a_board_mcugen_cannot_flash(host_fw):
+    """verify's debug rebuild needs the board flashed: on --port --no-flash it says so."""
+    from argparse import Namespace
+    from mcugen.cli._deploy import can_flash
+    assert can_flash(Namespace(port=None, no_flash=False), host_fw)
+    assert not can_flash(Namespace(port="/dev/ttyACM0", no_flash=True), host_fw)
+    assert not can_flash(Namespace(port="/dev/ttyACM0", no_flash=False), host_fw)   # no upload

@@ -33,7 +33,7 @@ def _check_sum(data: dict, graph) -> None:
     total, layers = data[f"{unit}_per_inference"], data[f"{unit}_sum_of_layers"]
     assert layers == sum(r[unit] for r in data["layers"])
     assert abs(total - layers) <= overhead_bound(graph) == data["overhead_bound"]
-    assert all(r[unit] >= -2 for r in data["layers"])
+    assert all(r[unit] >= 0 for r in data["layers"])
 
 
 @pytest.mark.qemu
