@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..boards import DEFAULT_BOARD, load_board
@@ -44,13 +45,37 @@ def choose_kernels(args: argparse.Namespace) -> str:
     return preferred_backend(args.kernels, args.cmsis_nn, load_board(args.board))
 
 
-def build(args: argparse.Namespace, out_dir: str | Path, debug_keep_all: bool = False):
+def build(args: argparse.Namespace, out_dir: str | Path, debug_keep_all: bool = False,
+          profile: bool = False, graph: Graph | None = None):
     from ..firmware.build import build_firmware
-    graph = load_deployable(args)
+    graph = graph if graph is not None else load_deployable(args)
     board = load_board(args.board)
     firmware = build_firmware(graph, board, Path(out_dir), kernels=choose_kernels(args),
-                              cmsis_nn=args.cmsis_nn, debug_keep_all=debug_keep_all)
+                              cmsis_nn=args.cmsis_nn, debug_keep_all=debug_keep_all,
+                              profile=profile)
     return graph, firmware
+
+
+def can_flash(args: argparse.Namespace, firmware) -> bool:
+    """Whether mcugen itself puts a firmware it built on the board: always, except on a real
+    board on --port that it does not flash (--no-flash, or no PlatformIO upload for it)."""
+    if not getattr(args, "port", None):
+        return True
+    return not args.no_flash and firmware.board.run_method == "platformio"
+
+
+@contextmanager
+def connected(args: argparse.Namespace, firmware, graph: Graph):
+    """The board running ``firmware``: opened, greeted, and checked to run that firmware (its
+    HELLO's model hash, kernels and arena); yields (device, info)."""
+    from ..device.runner import open_device
+    from ..device.verify import check_identity
+    with open_device(firmware, port=getattr(args, "port", None),
+                     flash=not getattr(args, "no_flash", False), graph=graph,
+                     cmsis_nn=args.cmsis_nn) as device:
+        info = device.hello()
+        check_identity(info, firmware, graph, getattr(args, "port", None))
+        yield device, info
 
 
 def scratch_dir():

@@ -6,10 +6,9 @@ import argparse
 
 import numpy as np
 
-from ..device.runner import open_device
 from ..device.verify import run_on_device
 from ..errors import InputError
-from ._deploy import add_deploy_arguments, build, scratch_dir
+from ._deploy import add_deploy_arguments, build, connected, scratch_dir
 from ._output import console, print_json
 
 NAME = "run"
@@ -50,9 +49,7 @@ def run(args: argparse.Namespace) -> int:
     with scratch_dir() as tmp:
         graph, fw = build(args, tmp)
         sample = load_inputs(args.input, graph)
-        with open_device(fw, port=args.port, flash=not args.no_flash, graph=graph,
-                         cmsis_nn=args.cmsis_nn) as device:
-            info = device.hello()
+        with connected(args, fw, graph) as (device, info):
             outputs, inference = run_on_device(device, graph, sample)
     from ..device.protocol import instructions
     count = instructions(inference, info)

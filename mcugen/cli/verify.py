@@ -11,10 +11,9 @@ import numpy as np
 from rich.progress import Progress
 from rich.table import Table
 
-from ..device.runner import open_device
 from ..device.verify import junit_xml, locate_divergence, random_inputs, verify_on_device
 from ..errors import VerificationMismatch
-from ._deploy import add_deploy_arguments, build, scratch_dir
+from ._deploy import add_deploy_arguments, build, can_flash, connected, scratch_dir
 from ._output import console, fmt_int
 from .run import load_inputs
 
@@ -51,15 +50,18 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
     samples = _samples(args, graph)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"verifying on {fw.board.name}", total=len(samples))
-        with open_device(fw, port=args.port, flash=not args.no_flash, graph=graph,
-                         cmsis_nn=args.cmsis_nn) as device:
+        with connected(args, fw, graph) as (device, _info):
             result = verify_on_device(device, graph, samples,
                                       progress=lambda n: progress.update(task, completed=n))
-    if result.mismatches:   # name the first diverging layer on a debug build keeping every tensor
+    if result.mismatches and not can_flash(args, fw):
+        # the debug build would have to be on the board: never read tensors from other firmware
+        result.mismatches[0].first_layer = (
+            f"not located: mcugen cannot flash the debug build onto the board on {args.port} "
+            "(--no-flash or no upload method); flash a `mcugen build` debug build yourself")
+    elif result.mismatches:   # name the first diverging layer on a debug build keeping every tensor
         first = result.mismatches[0]
-        _, debug_fw = build(args, Path(tmp) / "debug", debug_keep_all=True)
-        with open_device(debug_fw, port=args.port, flash=not args.no_flash, graph=graph,
-                         cmsis_nn=args.cmsis_nn) as device:
+        _, debug_fw = build(args, Path(tmp) / "debug", debug_keep_all=True, graph=graph)
+        with connected(args, debug_fw, graph) as (device, _info):
             first.first_layer = locate_divergence(device, graph, samples[first.input_index],
                                                   debug_fw.rendered.plan.order)
     unit = result.info.counter_unit if result.info else "none"

@@ -7,14 +7,16 @@ and simulator diverge.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from ..errors import InfrastructureError
 from ..model.graph import Graph
 from ..sim import Simulator
-from .protocol import Device, DeviceInfo, instructions, pack_inputs
+from .protocol import SECONDS_PER_MAC, Device, DeviceInfo, instructions, pack_inputs
 
 
 @dataclass
@@ -54,9 +56,51 @@ def random_inputs(graph: Graph, count: int, seed: int = 0) -> list[list[np.ndarr
     return samples
 
 
+def estimate_invoke_seconds(graph: Graph) -> float:
+    """A pessimistic wall time of one inference before any was measured (from its MACs), for
+    the invoke's deadline (max(10 × this, a floor))."""
+    from ..model.summary import op_macs
+    return max(1, sum(op_macs(graph, op) for op in graph.operators)) * SECONDS_PER_MAC
+
+
+def firmware_identity(firmware, graph: Graph) -> dict:
+    """What HELLO must say for the firmware mcugen built: the graph's hash, the kernels' text
+    (as the generated model.c records it) and the arena size (a debug build's differs)."""
+    kernels = None
+    for src in firmware.rendered.sources:
+        m = re.search(r'^\s*\.kernels = "([^"]*)",', Path(src).read_text(errors="replace"),
+                      re.MULTILINE)
+        if m:
+            kernels = m.group(1)
+            break
+    return {"name": graph.name, "hash": graph.fingerprint(), "kernels": kernels,
+            "arena": firmware.rendered.arena_bytes}
+
+
+class FirmwareMismatch(InfrastructureError):
+    """The board runs firmware built for another model (or kernels, or memory plan)."""
+
+
+def check_identity(info: DeviceInfo, firmware, graph: Graph, where: str | None = None) -> None:
+    """Refuse, in one line (exit 3), a board whose HELLO names other firmware than was built."""
+    want = firmware_identity(firmware, graph)
+    got = {"name": info.fields.get("name", "?"), "hash": info.model_hash,
+           "kernels": info.kernels, "arena": info.arena_bytes}
+    if got["hash"] == want["hash"] and got["arena"] == want["arena"] and \
+            (want["kernels"] is None or got["kernels"] == want["kernels"]):
+        return
+
+    def text(d):
+        return (f"{d['name']} {d['hash'][:12] or '?'} ({d['kernels']}, arena "
+                f"{d['arena']:,} bytes)")
+    raise FirmwareMismatch(f"the board runs firmware for a different model: expected "
+                           f"{text(want)}, got {text(got)}", where or firmware.board.name)
+
+
 def run_on_device(device: Device, graph: Graph, sample: list[np.ndarray]):
-    device.set_inputs(pack_inputs(sample))
-    inference = device.invoke()
+    if device.expected_invoke_seconds is None:
+        device.expected_invoke_seconds = estimate_invoke_seconds(graph)
+    inference = device.run(pack_inputs(sample))
     outputs, offset = [], 0
     for index in graph.outputs:
         t = graph.tensors[index]

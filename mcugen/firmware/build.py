@@ -21,6 +21,7 @@ from ..resources import templates_dir
 from .flags import build_description, firmware_recipe
 from .size import SizeReport, size_report
 
+PROFILE_DEFINE = "MCUGEN_PROFILE"    # the model stamps the counter around every layer
 UART_SOURCES = {"cmsdk": "uart_cmsdk.c", "pl011": "uart_pl011.c", "nrf51": "uart_nrf51.c",
                 "stm32_sr": "uart_stm32_sr.c", "stm32_isr": "uart_stm32_isr.c"}
 
@@ -44,12 +45,16 @@ def toolchain(board: Board) -> str:
 
 
 def build_firmware(graph: Graph, board: Board, out_dir: str | Path, *, kernels: str = "portable",
-                   cmsis_nn=None, debug_keep_all: bool = False) -> Firmware:
-    """Render ``graph`` for ``board`` and build it into firmware with mcugen's harness."""
+                   cmsis_nn=None, debug_keep_all: bool = False, profile: bool = False
+                   ) -> Firmware:
+    """Render ``graph`` for ``board`` and build it into firmware with mcugen's harness
+    (``profile``: with the per-layer counter stamps, MCUGEN_PROFILE)."""
     out_dir = Path(out_dir)
     rendered = render_model(graph, out_dir / "model", kernels=kernels,
                             cpu="host" if board.is_host else board.cpu, cmsis_nn=cmsis_nn,
                             debug_keep_all=debug_keep_all)
+    if profile:
+        rendered.defines = [*rendered.defines, PROFILE_DEFINE]
     try:
         return build_harness(board, out_dir, rendered)
     except _RegionOverflow as exc:

@@ -4,13 +4,15 @@
  * reads it. Keep each constant a plain `#define MCUGEN_<NAME> <integer>` line: that is what the
  * Python side parses, and tests/device/test_protocol_constants.py checks both sides agree.
  *
- * Frame (both directions): SYNC0 SYNC1 | command u8 | length u16 LE | payload | CRC-32 u32 LE.
- * A response echoes the command with MCUGEN_RESPONSE set and starts with a status byte.
+ * Frame (both directions): SYNC0 SYNC1 | command u8 | sequence u8 | length u32 LE | payload |
+ * CRC-32 u32 LE. A response echoes the command with MCUGEN_RESPONSE set and the request's
+ * sequence number, and starts with a status byte.
  */
 #ifndef MCUGEN_PROTOCOL_H
 #define MCUGEN_PROTOCOL_H
 
-#define MCUGEN_PROTOCOL_VERSION 1
+#define MCUGEN_PROTOCOL_VERSION 2      /* 2: sequence numbers, u32 lengths, I/O dtypes and
+                                         * layers in HELLO, PROFILE */
 #define MCUGEN_SYNC0 0xA5
 #define MCUGEN_SYNC1 0x5A
 #define MCUGEN_RESPONSE 0x80
@@ -22,6 +24,7 @@
 #define MCUGEN_CMD_INVOKE 0x03
 #define MCUGEN_CMD_READ_TENSOR 0x04
 #define MCUGEN_CMD_RESET 0x05
+#define MCUGEN_CMD_PROFILE 0x06         /* the per-layer counter stamps of the last invoke */
 #define MCUGEN_CMD_EXIT 0x07
 #define MCUGEN_CMD_FAULT 0x7F           /* unsolicited: the HardFault report */
 

@@ -1,9 +1,10 @@
 /*
  * protocol.c - mcugen's serial protocol, device side.
  *
- * Frame (both directions): SYNC0 SYNC1 | command u8 | length u16 LE | payload | CRC-32 u32 LE
- * (zlib's CRC-32 over command, length and payload). A response echoes the command with bit 7
- * set and starts its payload with a status byte. Every length the device receives is checked
+ * Frame (both directions): SYNC0 SYNC1 | command u8 | sequence u8 | length u32 LE | payload |
+ * CRC-32 u32 LE (zlib's CRC-32 over command, sequence, length and payload). A response echoes the
+ * command with bit 7 set and the request's sequence number (so the host can tell a stale reply
+ * from the one it waits for), and starts its payload with a status byte. Every length the device receives is checked
  * against what it can hold; a bad CRC or length is answered with an error and the device goes
  * back to hunting for the sync bytes, so garbage on the line never wedges it.
  */
@@ -16,6 +17,19 @@
 /* Inputs are uploaded straight into the model's arena and outputs sent from it (zero-copy I/O:
  * no second copy of the I/O in RAM, no copying inside the timed invoke). */
 static uint8_t rx[MCUGEN_MAX_PAYLOAD];
+
+#ifdef MCUGEN_PROFILE
+#define MCUGEN_PROFILING 1
+static uint64_t stamp_cost;      /* one stamp's own ticks, measured before each invoke */
+
+/* out of line, so that every stamp (the model's and the calibrating pair) costs the same */
+__attribute__((noinline)) void mcugen_profile_stamp(uint32_t boundary)
+{
+    mcugen_profile_stamps[boundary] = counter_read();
+}
+#else
+#define MCUGEN_PROFILING 0
+#endif
 
 /* The byte at flat offset `at` of the inputs laid back to back, inside the arena. */
 static uint8_t *input_byte(uint32_t at)
@@ -43,6 +57,7 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *data, uint32_t n)
 
 /* A response is sent in pieces (status, header fields, bulk data) with one running CRC. */
 static uint32_t tx_crc;
+static uint8_t rx_seq;        /* sequence number of the request being answered */
 
 static void send_bytes(const uint8_t *data, uint32_t n)
 {
@@ -54,12 +69,13 @@ static void send_bytes(const uint8_t *data, uint32_t n)
 
 static void begin_response(uint8_t command, uint32_t length, uint8_t status)
 {
-    const uint8_t head[3] = {(uint8_t)(command | MCUGEN_RESPONSE), (uint8_t)length,
-                             (uint8_t)(length >> 8)};
+    const uint8_t head[6] = {(uint8_t)(command | MCUGEN_RESPONSE), rx_seq, (uint8_t)length,
+                             (uint8_t)(length >> 8), (uint8_t)(length >> 16),
+                             (uint8_t)(length >> 24)};
     uart_putc(MCUGEN_SYNC0);
     uart_putc(MCUGEN_SYNC1);
     tx_crc = 0;
-    send_bytes(head, 3);
+    send_bytes(head, 6);
     send_bytes(&status, 1);
 }
 
@@ -106,7 +122,8 @@ static void hello(void)
                                        "\ncounter=", "\nflags="};
     const char *values[] = {MCUGEN_BOARD_NAME, m->name, m->hash, m->kernels,
                             MCUGEN_COUNTER_UNIT, MCUGEN_BUILD_FLAGS};
-    uint32_t length = 1 + 1 + 4 * 4;
+    const uint32_t n_in = m->num_inputs, n_out = m->num_outputs;
+    uint32_t length = 1 + 1 + 5 * 4 + 3 + n_in + n_out;
     for (int i = 0; i < 6; ++i) {
         length += text_length(keys[i]) + text_length(values[i]);
     }
@@ -117,6 +134,11 @@ static void hello(void)
     send_u32(MCUGEN_INPUT_BYTES);
     send_u32(MCUGEN_OUTPUT_BYTES);
     send_u32(MCUGEN_TICKS_PER_INSTRUCTION_X1000);
+    send_u32(m->num_layers);
+    const uint8_t io[3] = {MCUGEN_PROFILING, (uint8_t)n_in, (uint8_t)n_out};
+    send_bytes(io, 3);
+    send_bytes(m->input_dtype, n_in);
+    send_bytes(m->output_dtype, n_out);
     for (int i = 0; i < 6; ++i) {
         send_bytes((const uint8_t *)keys[i], text_length(keys[i]));
         send_bytes((const uint8_t *)values[i], text_length(values[i]));
@@ -154,6 +176,12 @@ static void invoke(void)
     }
     /* the counter's own cost, measured the same way, is reported so the host can remove it */
     counter_restart();
+#ifdef MCUGEN_PROFILE
+    mcugen_profile_stamp(0);
+    const uint64_t first = mcugen_profile_stamps[0];
+    mcugen_profile_stamp(0);
+    stamp_cost = mcugen_profile_stamps[0] - first;
+#endif
     const uint64_t e0 = counter_read();
     const uint64_t e1 = counter_read();
     const uint64_t t0 = counter_read();
@@ -174,6 +202,25 @@ static void invoke(void)
         send_bytes((const uint8_t *)out_ptrs[i], mcugen_model_info.output_bytes[i]);
     }
     end_response();
+}
+
+static void profile(void)
+{
+    /* num_layers u32 | cost of one stamp u64 | (num_layers + 1) stamps u64 of the last invoke */
+#ifdef MCUGEN_PROFILE
+    const uint32_t n = mcugen_model_info.num_layers;
+    begin_response(MCUGEN_CMD_PROFILE, 1 + 4 + 8 + 8 * (n + 1), MCUGEN_ST_OK);
+    send_u32(n);
+    send_u32((uint32_t)stamp_cost);
+    send_u32((uint32_t)(stamp_cost >> 32));
+    for (uint32_t i = 0; i <= n; ++i) {
+        send_u32((uint32_t)mcugen_profile_stamps[i]);
+        send_u32((uint32_t)(mcugen_profile_stamps[i] >> 32));
+    }
+    end_response();
+#else
+    respond_status(MCUGEN_CMD_PROFILE, MCUGEN_ST_UNKNOWN_COMMAND);   /* built without */
+#endif
 }
 
 static void read_tensor(const uint8_t *p, uint32_t n)
@@ -226,11 +273,12 @@ void protocol_serve(void)
         if (b != MCUGEN_SYNC1) {
             continue;
         }
-        uint8_t head[3];
-        for (int i = 0; i < 3; ++i) {
+        uint8_t head[6];
+        for (int i = 0; i < 6; ++i) {
             head[i] = uart_getc();
         }
-        const uint32_t length = (uint32_t)head[1] | ((uint32_t)head[2] << 8);
+        rx_seq = head[1];
+        const uint32_t length = get_u32(head + 2);
         if (length > MCUGEN_MAX_PAYLOAD) {
             respond_status(head[0], MCUGEN_ST_BAD_LENGTH);
             continue;                /* back to hunting: the rest is treated as garbage */
@@ -242,7 +290,7 @@ void protocol_serve(void)
         for (int i = 0; i < 4; ++i) {
             crc |= (uint32_t)uart_getc() << (8 * i);
         }
-        if (crc != crc32_update(crc32_update(0, head, 3), rx, length)) {
+        if (crc != crc32_update(crc32_update(0, head, 6), rx, length)) {
             respond_status(head[0], MCUGEN_ST_BAD_CRC);
             continue;
         }
@@ -255,6 +303,9 @@ void protocol_serve(void)
             break;
         case MCUGEN_CMD_INVOKE:
             invoke();
+            break;
+        case MCUGEN_CMD_PROFILE:
+            profile();
             break;
         case MCUGEN_CMD_READ_TENSOR:
             read_tensor(rx, length);

@@ -16,9 +16,13 @@ extern "C" {
 
 #define MCUGEN_MAX_IO 8
 
-/* Element types of model inputs and outputs, as carried in mcugen_model_info_t. */
-enum { MCUGEN_DTYPE_INT8 = 0, MCUGEN_DTYPE_UINT8 = 1, MCUGEN_DTYPE_INT16 = 2,
-       MCUGEN_DTYPE_INT32 = 3, MCUGEN_DTYPE_FLOAT32 = 4 };
+/* Element types of model inputs and outputs, as carried in mcugen_model_info_t and in the
+ * protocol's HELLO (mcugen/device/protocol.py reads these lines). */
+#define MCUGEN_DTYPE_INT8 0
+#define MCUGEN_DTYPE_UINT8 1
+#define MCUGEN_DTYPE_INT16 2
+#define MCUGEN_DTYPE_INT32 3
+#define MCUGEN_DTYPE_FLOAT32 4
 
 /* Return codes of mcugen_model_invoke() and <name>_invoke(). */
 enum { MCUGEN_OK = 0, MCUGEN_ERROR = 1 };
@@ -53,6 +57,16 @@ void *mcugen_model_output(uint32_t index);
  * NULL for constant or unknown tensors. In a normal build dead tensors are overwritten; a debug
  * build (plan keeping every tensor) makes every intermediate readable. */
 const void *mcugen_model_tensor(uint32_t index, uint32_t *nbytes);
+
+/* Per-layer profile, in builds with MCUGEN_PROFILE defined: the model calls
+ * mcugen_profile_stamp(i) before layer i and mcugen_profile_stamp(num_layers) after the last one.
+ * Whoever runs the model provides the function (the firmware harness stores its board counter in
+ * mcugen_profile_stamps[i], an array the model defines with num_layers + 1 entries); two calls in
+ * a row measure the cost of one stamp, to subtract from each layer. */
+#ifdef MCUGEN_PROFILE
+void mcugen_profile_stamp(uint32_t boundary);
+extern uint64_t mcugen_profile_stamps[];
+#endif
 
 #ifdef __cplusplus
 }

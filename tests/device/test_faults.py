@@ -12,7 +12,7 @@ import zlib
 import pytest
 
 from mcugen.errors import InfrastructureError
-from mcugen.device.protocol import HELLO, Device, encode_frame
+from mcugen.device.protocol import HELLO, PROTOCOL_VERSION, Device, encode_frame
 from mcugen.device.runner import open_device
 from tests.device.conftest import need_tools, qemu_processes
 
@@ -39,16 +39,16 @@ def test_bad_crc_is_answered_with_an_error(host_device):
     host_device.send_raw(bytes(frame))
     with pytest.raises(InfrastructureError, match="bad CRC"):
         host_device.receive(HELLO)
-    assert host_device.hello().protocol == 1          # and the device carries on
+    assert host_device.hello().protocol == PROTOCOL_VERSION          # and the device carries on
 
 
 def test_oversize_length_is_refused(host_device):
-    head = struct.pack("<BH", HELLO, 0xFFFF)
+    head = struct.pack("<BBI", HELLO, 0, 0xFFFF)
     host_device.send_raw(b"\xa5\x5a" + head + struct.pack("<I", zlib.crc32(head)))
     with pytest.raises(InfrastructureError, match="bad length"):
         host_device.receive(HELLO)
     host_device.resync()
-    assert host_device.hello().protocol == 1
+    assert host_device.hello().protocol == PROTOCOL_VERSION
 
 
 def test_input_beyond_the_model_is_refused(host_device):
@@ -57,7 +57,7 @@ def test_input_beyond_the_model_is_refused(host_device):
 
 
 def test_truncated_frame_times_out_cleanly_and_recovers(host_device):
-    head = struct.pack("<BH", HELLO, 40)
+    head = struct.pack("<BBI", HELLO, 0, 40)
     host_device.send_raw(b"\xa5\x5a" + head + b"\x01\x02\x03")   # 37 bytes never come
     host_device.timeout = 1.0
     started = time.monotonic()
@@ -66,7 +66,7 @@ def test_truncated_frame_times_out_cleanly_and_recovers(host_device):
     assert time.monotonic() - started < 5
     host_device.resync()
     host_device.timeout = 5.0
-    assert host_device.hello().protocol == 1
+    assert host_device.hello().protocol == PROTOCOL_VERSION
 
 
 def test_device_that_never_answers():
