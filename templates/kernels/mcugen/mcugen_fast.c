@@ -131,8 +131,9 @@ static inline void tile_2x2(const uint32_t *w, const uint32_t *x, int32_t words,
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
     const uint32_t *end = w + 2 * words;
     uint32_t we, wo, ve, vo, xe, xo;
-    __asm__ volatile(
-        "1:\n\t"
+    /* two steps per iteration (one loop test per 32 MACs), an odd step first */
+    if (words & 1) {
+        __asm__ volatile(
         "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
         "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
         "sxtb16 %[we], %[wo]\n\t"
@@ -144,17 +145,57 @@ static inline void tile_2x2(const uint32_t *w, const uint32_t *x, int32_t words,
         "smlad  %[a00], %[xo], %[wo], %[a00]\n\t"
         "smlad  %[a01], %[xo], %[vo], %[a01]\n\t"
         "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
-        "cmp    %[w], %[end]\n\t"
         "smlad  %[a10], %[xe], %[we], %[a10]\n\t"
         "smlad  %[a11], %[xe], %[ve], %[a11]\n\t"
         "smlad  %[a10], %[xo], %[wo], %[a10]\n\t"
         "smlad  %[a11], %[xo], %[vo], %[a11]\n\t"
-        "bne    1b\n\t"
-        : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w),
-          [x] "+r"(x), [we] "=&r"(we), [wo] "=&r"(wo), [ve] "=&r"(ve), [vo] "=&r"(vo),
-          [xe] "=&r"(xe), [xo] "=&r"(xo)
-        : [end] "r"(end)
-        : "cc", "memory");
+            : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
+              [w] "+r"(w), [x] "+r"(x), [we] "=&r"(we), [wo] "=&r"(wo), [ve] "=&r"(ve),
+              [vo] "=&r"(vo), [xe] "=&r"(xe), [xo] "=&r"(xo)
+            :
+            : "memory");
+    }
+    if (w != end) {
+        __asm__ volatile(
+            "1:\n\t"
+        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
+        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
+        "sxtb16 %[we], %[wo]\n\t"
+        "sxtb16 %[wo], %[wo], ror #8\n\t"
+        "sxtb16 %[ve], %[vo]\n\t"
+        "sxtb16 %[vo], %[vo], ror #8\n\t"
+        "smlad  %[a00], %[xe], %[we], %[a00]\n\t"
+        "smlad  %[a01], %[xe], %[ve], %[a01]\n\t"
+        "smlad  %[a00], %[xo], %[wo], %[a00]\n\t"
+        "smlad  %[a01], %[xo], %[vo], %[a01]\n\t"
+        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
+        "smlad  %[a10], %[xe], %[we], %[a10]\n\t"
+        "smlad  %[a11], %[xe], %[ve], %[a11]\n\t"
+        "smlad  %[a10], %[xo], %[wo], %[a10]\n\t"
+        "smlad  %[a11], %[xo], %[vo], %[a11]\n\t"
+        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
+        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
+        "sxtb16 %[we], %[wo]\n\t"
+        "sxtb16 %[wo], %[wo], ror #8\n\t"
+        "sxtb16 %[ve], %[vo]\n\t"
+        "sxtb16 %[vo], %[vo], ror #8\n\t"
+        "smlad  %[a00], %[xe], %[we], %[a00]\n\t"
+        "smlad  %[a01], %[xe], %[ve], %[a01]\n\t"
+        "smlad  %[a00], %[xo], %[wo], %[a00]\n\t"
+        "smlad  %[a01], %[xo], %[vo], %[a01]\n\t"
+        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
+        "smlad  %[a10], %[xe], %[we], %[a10]\n\t"
+        "smlad  %[a11], %[xe], %[ve], %[a11]\n\t"
+        "smlad  %[a10], %[xo], %[wo], %[a10]\n\t"
+        "smlad  %[a11], %[xo], %[vo], %[a11]\n\t"
+            "cmp    %[w], %[end]\n\t"
+            "bne    1b\n\t"
+            : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
+              [w] "+r"(w), [x] "+r"(x), [we] "=&r"(we), [wo] "=&r"(wo), [ve] "=&r"(ve),
+              [vo] "=&r"(vo), [xe] "=&r"(xe), [xo] "=&r"(xo)
+            : [end] "r"(end)
+            : "cc", "memory");
+    }
     acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
 #else
     for (int32_t j = 0; j < words; ++j, w += 2, x += 4) {
