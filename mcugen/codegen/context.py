@@ -107,7 +107,8 @@ def strided_copies(copies, fill=None) -> dict:
 
 
 # -- mcugen's own kernels: constants in the order the inner loops read them ---------------------
-def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> dict:
+def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int,
+                   pixels: int) -> dict:
     """Weights [C_OUT][K] zero padded to K4, the words of each channel pair interleaved; the bias
     with the input offset folded in (b - zp_in * sum w, exact in int32 by the record's check);
     per channel the requantization as {multiplier, left, e + 1, 2^e} (a per-tensor FC's
@@ -116,9 +117,13 @@ def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> di
     padded = np.zeros((cout, k4), np.int8)
     padded[:, :k] = rows
     words = padded.view("<u4")                              # [cout][k4 / 4]
-    pairs = cout // 2 * 2
-    layout = np.concatenate([words[:pairs].reshape(-1, 2, k4 // 4).transpose(0, 2, 1).ravel(),
-                             words[pairs:].ravel()]).view(np.int8)
+    quads = cout // 4 if pixels == 1 else 0                 # single rows: tile_1x4 first
+    rest = words[4 * quads:]
+    pairs = len(rest) // 2 * 2
+    layout = np.concatenate([
+        words[:4 * quads].reshape(-1, 4, k4 // 4).transpose(0, 2, 1).ravel(),
+        rest[:pairs].reshape(-1, 2, k4 // 4).transpose(0, 2, 1).ravel(),
+        rest[pairs:].ravel()]).view(np.int8)
     bias_index = op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else -1
     bias = ctx.graph.tensors[bias_index].data.astype(np.int64) if bias_index >= 0 \
         else np.zeros(cout, np.int64)
@@ -127,6 +132,7 @@ def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> di
         raise AssertionError("the record's accumulator check should have refused this layer")
     tag = f"op{op.index}"
     return {
+        "quads": quads,
         "filter": ctx.const(f"{tag}_weights_k4", layout,
                             comment=f"weights [{cout}][{k4}], channel pairs interleaved by word"),
         "bias": ctx.const(f"{tag}_bias_folded", folded.astype(np.int32),

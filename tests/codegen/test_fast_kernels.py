@@ -175,3 +175,12 @@ def test_fast_layers_on_cortex_m4(tmp_path):
         samples = [random_inputs(graph, rng) for _ in range(2)]
         with open_device(fw) as device:
             assert verify_on_device(device, graph, samples).bit_exact, name
+    # batch-1 fully connected: channel quads (tile_1x4), then a pair, then an odd channel
+    fc = fc_graph(dict(batch_dims=[], depth=36, units=7, per_channel=True, keep_num_dims=False,
+                       with_bias=True, seed=5, s_in=0.05, s_out=0.1, zp_in=-7, zp_out=3,
+                       act="RELU"))
+    fw = build_firmware(fc, board, tmp_path / "fc", kernels="mcugen")
+    assert fw.rendered.plan.backends[0] == "mcugen"
+    with open_device(fw) as device:
+        assert verify_on_device(device, fc, [random_inputs(fc, np.random.default_rng(9))
+                                             for _ in range(2)]).bit_exact

@@ -31,7 +31,7 @@ def _common(ctx: LoweringContext, op) -> dict:
     rows = w.data.reshape(w.shape[0], k)
     return {**params, "k": k, "k4": k4, "direct": int(direct),
             "pixels": y.size // y.shape[3],
-            **fast_constants(ctx, op, p, rows, k4)}
+            **fast_constants(ctx, op, p, rows, k4, y.size // y.shape[3])}
 
 
 def _fast_depthwise(ctx: LoweringContext, op, p) -> dict:

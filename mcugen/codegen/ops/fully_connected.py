@@ -32,7 +32,7 @@ def fully_connected(ctx: LoweringContext, op) -> dict:
         return {"k": depth, "k4": k4, "pixels": x.size // depth, "out_depth": out_depth,
                 "input": ctx.ptr(op.inputs[0]), "output": ctx.ptr(op.outputs[0]),
                 "scratch": ctx.scratch(op.index), "p": p,
-                **fast_constants(ctx, op, p, w.data, k4)}
+                **fast_constants(ctx, op, p, w.data, k4, x.size // depth)}
     return {
         **ctx.weighted_constants(op, p),
         "kernel_sums": kernel_sums, "kernel_sums_bytes": kernel_sums_bytes,

@@ -209,15 +209,17 @@ static inline void tile_2x2(const uint32_t *w, const uint32_t *x, int32_t words,
 #endif
 }
 
-/* acc[0..1] += one row x channels c/c+1 (x per step [even, odd]): 10 instructions, 8 MACs. */
+/* acc[0..1] += one row x channels c/c+1 (x per step [even, odd]): 10 instructions per 8 MACs,
+ * one loop test per 16 MACs. */
 static inline void tile_1x2(const uint32_t *w, const uint32_t *x, int32_t words, int32_t acc[2])
 {
 #if MCUGEN_HAS_DSP
     int32_t a0 = acc[0], a1 = acc[1];
     const uint32_t *end = w + 2 * words;
     uint32_t we, wo, ve, vo, xe, xo;
-    __asm__ volatile(
-        "1:\n\t"
+    /* two steps per iteration, an odd step first */
+    if (words & 1) {
+        __asm__ volatile(
         "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
         "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
         "sxtb16 %[we], %[wo]\n\t"
@@ -226,14 +228,43 @@ static inline void tile_1x2(const uint32_t *w, const uint32_t *x, int32_t words,
         "sxtb16 %[vo], %[vo], ror #8\n\t"
         "smlad  %[a0], %[xe], %[we], %[a0]\n\t"
         "smlad  %[a1], %[xe], %[ve], %[a1]\n\t"
-        "cmp    %[w], %[end]\n\t"
         "smlad  %[a0], %[xo], %[wo], %[a0]\n\t"
         "smlad  %[a1], %[xo], %[vo], %[a1]\n\t"
-        "bne    1b\n\t"
-        : [a0] "+r"(a0), [a1] "+r"(a1), [w] "+r"(w), [x] "+r"(x), [we] "=&r"(we),
-          [wo] "=&r"(wo), [ve] "=&r"(ve), [vo] "=&r"(vo), [xe] "=&r"(xe), [xo] "=&r"(xo)
-        : [end] "r"(end)
-        : "cc", "memory");
+            : [a0] "+r"(a0), [a1] "+r"(a1), [w] "+r"(w), [x] "+r"(x), [we] "=&r"(we),
+              [wo] "=&r"(wo), [ve] "=&r"(ve), [vo] "=&r"(vo), [xe] "=&r"(xe), [xo] "=&r"(xo)
+            :
+            : "memory");
+    }
+    if (w != end) {
+        __asm__ volatile(
+            "1:\n\t"
+        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
+        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
+        "sxtb16 %[we], %[wo]\n\t"
+        "sxtb16 %[wo], %[wo], ror #8\n\t"
+        "sxtb16 %[ve], %[vo]\n\t"
+        "sxtb16 %[vo], %[vo], ror #8\n\t"
+        "smlad  %[a0], %[xe], %[we], %[a0]\n\t"
+        "smlad  %[a1], %[xe], %[ve], %[a1]\n\t"
+        "smlad  %[a0], %[xo], %[wo], %[a0]\n\t"
+        "smlad  %[a1], %[xo], %[vo], %[a1]\n\t"
+        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
+        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
+        "sxtb16 %[we], %[wo]\n\t"
+        "sxtb16 %[wo], %[wo], ror #8\n\t"
+        "sxtb16 %[ve], %[vo]\n\t"
+        "sxtb16 %[vo], %[vo], ror #8\n\t"
+        "smlad  %[a0], %[xe], %[we], %[a0]\n\t"
+        "smlad  %[a1], %[xe], %[ve], %[a1]\n\t"
+        "smlad  %[a0], %[xo], %[wo], %[a0]\n\t"
+        "smlad  %[a1], %[xo], %[vo], %[a1]\n\t"
+            "cmp    %[w], %[end]\n\t"
+            "bne    1b\n\t"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [w] "+r"(w), [x] "+r"(x), [we] "=&r"(we),
+              [wo] "=&r"(wo), [ve] "=&r"(ve), [vo] "=&r"(vo), [xe] "=&r"(xe), [xo] "=&r"(xo)
+            : [end] "r"(end)
+            : "cc", "memory");
+    }
     acc[0] = a0, acc[1] = a1;
 #else
     for (int32_t j = 0; j < words; ++j, w += 2, x += 2) {
@@ -253,6 +284,54 @@ static void requantize_row(const int32_t *acc, const mcugen_fast_rq_t *q, int32_
     }
 }
 
+/* acc[0..3] += one row x channels c .. c+3, the weights of the 4 channels interleaved word by
+ * word ([j][c .. c+3]): per step one LDRD of activations, 2 LDRD of weights, 8 SXTB16, 8 SMLAD
+ * for 16 MACs (batch-1 fully connected layers, where each weight is used once). Registers:
+ * 4 accumulators, 2 activations, 2 weights, 1 widened weight, 2 pointers and the end. */
+static inline void tile_1x4(const uint32_t *w, const uint32_t *x, int32_t words, int32_t acc[4])
+{
+#if MCUGEN_HAS_DSP
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    const uint32_t *end = w + 4 * words;
+    uint32_t xe, xo, v0, v1, e;
+    __asm__ volatile(
+        "1:\n\t"
+        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
+        "ldrd   %[v0], %[v1], [%[w]], #8\n\t"
+        "sxtb16 %[e], %[v0]\n\t"
+        "sxtb16 %[v0], %[v0], ror #8\n\t"
+        "smlad  %[a0], %[xe], %[e], %[a0]\n\t"
+        "smlad  %[a0], %[xo], %[v0], %[a0]\n\t"
+        "sxtb16 %[e], %[v1]\n\t"
+        "sxtb16 %[v1], %[v1], ror #8\n\t"
+        "smlad  %[a1], %[xe], %[e], %[a1]\n\t"
+        "smlad  %[a1], %[xo], %[v1], %[a1]\n\t"
+        "ldrd   %[v0], %[v1], [%[w]], #8\n\t"
+        "sxtb16 %[e], %[v0]\n\t"
+        "sxtb16 %[v0], %[v0], ror #8\n\t"
+        "smlad  %[a2], %[xe], %[e], %[a2]\n\t"
+        "smlad  %[a2], %[xo], %[v0], %[a2]\n\t"
+        "sxtb16 %[e], %[v1]\n\t"
+        "sxtb16 %[v1], %[v1], ror #8\n\t"
+        "cmp    %[w], %[end]\n\t"
+        "smlad  %[a3], %[xe], %[e], %[a3]\n\t"
+        "smlad  %[a3], %[xo], %[v1], %[a3]\n\t"
+        "bne    1b\n\t"
+        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [x] "+r"(x),
+          [xe] "=&r"(xe), [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1), [e] "=&r"(e)
+        : [end] "r"(end)
+        : "cc", "memory");
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+#else
+    for (int32_t j = 0; j < words; ++j, w += 4, x += 2) {
+        for (int32_t k = 0; k < 4; ++k) {
+            acc[k] = mcugen_smlad(x[1], mcugen_sxtb16_ror8(w[k]),
+                                  mcugen_smlad(x[0], mcugen_sxtb16(w[k]), acc[k]));
+        }
+    }
+#endif
+}
+
 /* The accumulators of one or two rows (`two`: x interleaves them per step) for every output
  * channel, into acc[0 .. cout) and acc[cout .. 2 cout). Weights of a channel pair are
  * interleaved word by word ([j][c, c+1]); an odd last channel is on its own ([j]). */
@@ -263,6 +342,14 @@ static void rows_x_weights(const mcugen_fast_conv_t *p, const uint32_t *x, int t
     const uint32_t *w = (const uint32_t *)(const void *)p->weights;
     int32_t *acc1 = acc0 + p->cout;
     int32_t c = 0;
+    if (!two) {
+        /* single-row layers lay their first channels out in quads */
+        for (; c < 4 * p->quads; c += 4, w += 4 * words) {
+            int32_t acc[4] = {p->bias[c], p->bias[c + 1], p->bias[c + 2], p->bias[c + 3]};
+            tile_1x4(w, x, words, acc);
+            acc0[c] = acc[0], acc0[c + 1] = acc[1], acc0[c + 2] = acc[2], acc0[c + 3] = acc[3];
+        }
+    }
     for (; c + 1 < p->cout; c += 2, w += 2 * words) {
         int32_t acc[4] = {p->bias[c], p->bias[c + 1], p->bias[c], p->bias[c + 1]};
         if (two) {

@@ -48,7 +48,9 @@ typedef struct {
     int32_t direct;               /* 1: row p is the K bytes at in + p * K (1x1 stride 1, FC) */
     int32_t input_zero_point;     /* fills the padding of im2col rows */
     int32_t cout;
-    const int8_t *weights;        /* [cout][k4], channel pairs interleaved word by word */
+    int32_t quads;                /* leading channel quads laid out [j][4] (single-row layers) */
+    const int8_t *weights;        /* [cout][k4]: quads, then channel pairs interleaved word by
+                                     word, then an odd last channel */
     const int32_t *bias;          /* [cout], input offset folded in */
     const mcugen_fast_rq_t *rq;   /* [cout] */
     int32_t output_offset, act_min, act_max;
