@@ -142,7 +142,7 @@ def _check_tensor(graph: Graph, t: Tensor, limit: int) -> None:
     scale = np.asarray(q.scale, dtype=np.float64)
     if not np.all(np.isfinite(scale)) or np.any(scale <= 0):
         bad = scale[~(np.isfinite(scale) & (scale > 0))][0]
-        raise InputError(f"quantization scale {bad!r} is not finite and positive", where)
+        raise InputError(f"quantization scale {float(bad)} is not finite and positive", where)
     if q.zero_point.size != scale.size:
         raise InputError(f"{scale.size} quantization scales but {q.zero_point.size} zero "
                          "points", where)
