@@ -200,7 +200,11 @@ def _options_to_dict(options: Any) -> dict[str, Any]:
 # -- writing --------------------------------------------------------------------------------------
 
 def save_model(graph: Graph, path: str | Path) -> None:
-    Path(path).write_bytes(serialize_model(graph))
+    data = serialize_model(graph)
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"cannot write the model: {exc.strerror}", str(path)) from None
 
 
 def serialize_model(graph: Graph) -> bytes:
