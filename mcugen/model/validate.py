@@ -221,6 +221,10 @@ def _check_operator(graph: Graph, op: Operator, limit: int) -> None:
     outs = [graph.tensors[i] for i in op.outputs]
     if not ins or ins[0] is None:
         raise InputError("has no data input", _o(op))
+    for t in [t for t in ins if t is not None] + outs:
+        if t.dtype in _QRANGE and t.quant is None:
+            raise InputError(f"{t.dtype} {_t(graph, t.index)} has no quantization parameters",
+                             _o(op))
     if op.opcode not in _SAME_DTYPE_EXEMPT:
         x = ins[0]
         for y in outs:
