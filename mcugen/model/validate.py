@@ -222,6 +222,8 @@ def _check_operator(graph: Graph, op: Operator, limit: int) -> None:
     if not ins or ins[0] is None:
         raise InputError("has no data input", _o(op))
     for t in [t for t in ins if t is not None] + outs:
+        if t.size == 0 and (not t.is_constant or t.index == ins[0].index):
+            raise InputError(f"{_t(graph, t.index)} {list(t.shape)} has no elements", _o(op))
         if t.dtype in _QRANGE and t.quant is None:
             raise InputError(f"{t.dtype} {_t(graph, t.index)} has no quantization parameters",
                              _o(op))
