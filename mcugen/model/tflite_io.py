@@ -86,8 +86,10 @@ def _to_graph(model: Any, name: str, data: bytes) -> Graph:
 
     tensors = []
     limit = max_tensor_bytes()
-    loaded: dict[int, np.ndarray] = {}   # buffer index -> its array: read once, however often
-    for i, t in enumerate(sg.tensors or []):  # referenced (shared, never copied per tensor)
+    # (buffer index, dtype) -> its flat array: each buffer is read once however many tensors
+    # reference it, and every tensor gets a view (a file repeating one reference costs nothing)
+    loaded: dict[tuple[int, str], Any] = {}
+    for i, t in enumerate(sg.tensors or []):
         dtype = TENSOR_TYPES.get(t.type)
         if dtype is None:
             raise InputError(f"tensor type {TENSOR_TYPE_NAMES.get(t.type, t.type)} is not "
@@ -100,18 +102,19 @@ def _to_graph(model: Any, name: str, data: bytes) -> Graph:
         check_tensor_size(shape, dtype.itemsize, where, limit=limit)
         tensor_data = None
         if 0 < t.buffer < len(buffers):
-            key = (t.buffer, dtype.str, shape)
-            if key in loaded:
-                tensor_data = loaded[key]
-            else:
+            key = (t.buffer, dtype.str)
+            if key not in loaded:
                 raw = _buffer_bytes(buffers[t.buffer], data)
-                if raw is not None and len(raw):
-                    count = math.prod(shape)
-                    if len(raw) != count * dtype.itemsize:
-                        raise InputError(f"buffer holds {len(raw)} bytes, shape {list(shape)} "
-                                         f"of {dtype} needs {count * dtype.itemsize}", where)
-                    tensor_data = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
-                    loaded[key] = tensor_data
+                loaded[key] = (np.frombuffer(raw, dtype=np.uint8).copy().view(dtype)
+                               if raw is not None and len(raw) % dtype.itemsize == 0 else raw)
+            flat = loaded[key]
+            if flat is not None and len(flat):
+                count = math.prod(shape)
+                nbytes = flat.nbytes if isinstance(flat, np.ndarray) else len(flat)
+                if nbytes != count * dtype.itemsize:
+                    raise InputError(f"buffer holds {nbytes} bytes, shape {list(shape)} "
+                                     f"of {dtype} needs {count * dtype.itemsize}", where)
+                tensor_data = flat.reshape(shape)     # a view: no copy per reference
         elif t.buffer < 0 or (t.buffer >= len(buffers) and t.buffer != 0):
             raise InputError(f"buffer index {t.buffer} out of range", where)
         tensors.append(Tensor(
