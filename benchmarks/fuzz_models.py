@@ -55,7 +55,7 @@ INTERESTING = [0, 1, -1, 2, 3, 7, 8, 28, 42, 127, 128, 255, 256, 999, 4000, 6553
                1 << 20, 2 ** 31 - 1, -(2 ** 31)]
 
 
-# -- mutations --------------------------------------------------------------------------------------
+# -- mutations ------------------------------------------------------------------------------------
 def _pack(model) -> bytes:
     b = flatbuffers.Builder(1024)
     b.Finish(model.Pack(b), file_identifier=b"TFL3")
@@ -222,7 +222,7 @@ def mutate(data: bytes, rng: random.Random) -> tuple[bytes, str]:
         return _raw(data, rng)
 
 
-# -- one case, in a child -----------------------------------------------------------------------------
+# -- one case, in a child -------------------------------------------------------------------------
 def _run_commands(path: str, workdir: str) -> dict:
     """In the child: the three commands through mcugen's entry point; what happened."""
     from mcugen.cli import main

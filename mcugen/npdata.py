@@ -13,7 +13,7 @@ from __future__ import annotations
 import zipfile
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 import numpy as np
 
@@ -180,7 +180,3 @@ def writable_file(path: str | Path, what: str = "output") -> Path:
         raise InputError(f"the {what}'s directory is not a directory", str(parent))
     return p
 
-
-def arrays_for(archive: NpzArchive, keys: Iterable[str]) -> list[np.ndarray]:
-    """The members named ``keys`` (only those are read)."""
-    return [archive[k] for k in keys]

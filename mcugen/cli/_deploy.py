@@ -25,7 +25,8 @@ def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calib", metavar="DATA", help="quantize a float model first with this "
                    "calibration data (see `mcugen quantize`)")
     p.add_argument("--calib-as-float", action="store_true",
-                   help="integer calibration data for a float input: take its values as they are (scale 1, zero point 0); without this flag it is refused")
+                   help="integer calibration data for a float input: take its values as "
+                   "they are (scale 1, zero point 0); without this flag it is refused")
 
 
 def load_deployable(args: argparse.Namespace) -> Graph:

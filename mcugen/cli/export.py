@@ -35,7 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calib", metavar="DATA",
                    help="quantize a float model first, calibrated on DATA (as mcugen quantize)")
     p.add_argument("--calib-as-float", action="store_true",
-                   help="integer calibration data for a float input: take its values as they are (scale 1, zero point 0); without this flag it is refused")
+                   help="integer calibration data for a float input: take its values as "
+                   "they are (scale 1, zero point 0); without this flag it is refused")
     p.add_argument("--board", default=None,
                    help="board the library is built for: sets the CPU (default: cortex-m4)")
 

@@ -26,7 +26,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "name), a directory of .npy files, module:function returning an "
                         "iterable of samples, or 'random' (smoke test only)")
     p.add_argument("--calib-as-float", action="store_true",
-                   help="integer calibration data for a float input: take its values as they are (scale 1, zero point 0); without this flag it is refused")
+                   help="integer calibration data for a float input: take its values as "
+                   "they are (scale 1, zero point 0); without this flag it is refused")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="int8 .tflite to write")
     p.add_argument("--io", choices=IO_TYPES, default="int8",
                    help="input/output type (default int8; float keeps float I/O with "

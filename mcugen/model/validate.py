@@ -73,7 +73,7 @@ def check_tensor_size(shape, itemsize: int, where: str, what: str = "tensor",
     return size
 
 
-# -- the graph --------------------------------------------------------------------------------------
+# -- the graph ------------------------------------------------------------------------------------
 def validate_graph(graph: Graph) -> None:
     """Raise InputError on the first defect; return None for a well-formed graph."""
     n = len(graph.tensors)
@@ -162,7 +162,7 @@ def _check_tensor(graph: Graph, t: Tensor, limit: int) -> None:
                              f"on axis {q.axis}", where)
 
 
-# -- operators --------------------------------------------------------------------------------------
+# -- operators ------------------------------------------------------------------------------------
 _UNARY = {"LOGISTIC", "TANH", "RELU", "RELU6", "LEAKY_RELU", "HARD_SWISH", "QUANTIZE",
           "DEQUANTIZE", "SOFTMAX", "RELU_N1_TO_1", "ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG"}
 _BINARY = {"ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "DIV", "SQUARED_DIFFERENCE"}
