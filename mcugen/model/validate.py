@@ -215,6 +215,20 @@ def _check_operator(graph: Graph, op: Operator, limit: int) -> None:
             _int_option(op, key)
 
     r = lookup(op.opcode)
+    _check_semantics(graph, op, r, limit)
+    if r is not None and r.macs is not None:   # inspect counts every known operator's work
+        if op.opcode == "TRANSPOSE_CONV":
+            if len(op.inputs) < 3 or min(op.inputs[:3]) < 0:
+                raise InputError("needs output shape, weights and input", _o(op))
+            _rank(graph, op, graph.tensors[op.inputs[1]], (4,), "weights")
+        try:
+            r.macs(graph, op)
+        except Exception as exc:  # noqa: BLE001 - operands the record cannot read
+            raise InputError(f"malformed operands ({type(exc).__name__})", _o(op)) from None
+
+
+def _check_semantics(graph: Graph, op: Operator, r, limit: int) -> None:
+    """Dtypes, quantization presence and the declared output shape of a simulated operator."""
     if r is None or not r.dtypes:
         return   # an operator mcugen does not simulate: the stages refuse it by name
     ins = [graph.tensors[i] if i >= 0 else None for i in op.inputs]
@@ -253,9 +267,9 @@ def _check_operator(graph: Graph, op: Operator, limit: int) -> None:
 def _bias(graph: Graph, op: Operator, ins, channels: int) -> None:
     if len(ins) > 2 and ins[2] is not None:
         b = ins[2]
-        if b.size != channels or len(b.shape) > 1 and max(b.shape) != b.size:
-            raise InputError(f"bias {_t(graph, b.index)} has {b.size} values for "
-                             f"{channels} output channels", _o(op))
+        if b.size != channels or len(b.shape) != 1:
+            raise InputError(f"bias {_t(graph, b.index)} {list(b.shape)} has {b.size} values "
+                             f"for {channels} output channels (one-dimensional)", _o(op))
 
 
 def _expected_shape(graph: Graph, op: Operator, ins, outs, limit: int):

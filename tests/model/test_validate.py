@@ -70,6 +70,14 @@ def _two_writers(model, sg):
     sg.operators[1].outputs = [22]
 
 
+def _to_transpose_conv(model, sg):
+    code = fb.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = fb.BuiltinOperator.TRANSPOSE_CONV
+    code.version = 1
+    model.operatorCodes.append(code)
+    sg.operators[12].opcodeIndex = len(model.operatorCodes) - 1
+
+
 def _no_operators(model, sg):
     sg.operators = []
 
@@ -104,6 +112,13 @@ REPRODUCERS = {
     "softmax int32 output": (_set("type", fb.TensorType.INT32, tensor=34),
                              "tensor 34 'Identity' is int32"),
     "no operators": (_no_operators, "model has no operators"),
+    # found by benchmarks/fuzz_models.py
+    "two-dimensional bias": (_set("shape", [64, 1], tensor=3),
+                             "[64, 1] has 64 values for 64 output channels (one-dimensional)"),
+    "weights without quantization": (_set("quantization", None, tensor=17),
+                                     "int8 tensor 17 'functional_1/conv2d/Conv2D' has no "
+                                     "quantization parameters"),
+    "opcode becomes TRANSPOSE_CONV": (_to_transpose_conv, "needs output shape, weights and input"),
 }
 WHERE = {  # the operator or tensor the line names
     "output index 999": None, "input index -1": None,
@@ -119,6 +134,8 @@ WHERE = {  # the operator or tensor the line names
     "bias of 8 values for 64 channels": "operator 0 CONV_2D",
     "output width x4000": "operator 0 CONV_2D", "softmax int32 output": "operator 12 SOFTMAX",
     "no operators": None,
+    "two-dimensional bias": "operator 0 CONV_2D", "weights without quantization":
+    "operator 0 CONV_2D", "opcode becomes TRANSPOSE_CONV": "operator 12 TRANSPOSE_CONV",
 }
 
 
