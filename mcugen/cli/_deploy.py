@@ -25,6 +25,9 @@ def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")
     p.add_argument("--calib", metavar="DATA", help="quantize a float model first with this "
                    "calibration data (see `mcugen quantize`)")
+    p.add_argument("--calib-as-float", action="store_true",
+                   help="integer calibration data for a float input: take its values as "
+                   "they are (scale 1, zero point 0); without this flag it is refused")
 
 
 def load_deployable(args: argparse.Namespace) -> Graph:
@@ -35,7 +38,8 @@ def load_deployable(args: argparse.Namespace) -> Graph:
             raise InputError(f"{verdict}; pass --calib DATA to quantize it first", args.model)
         from ..quantize import quantize_model
         from ..quantize.data import load_samples
-        samples = load_samples(args.calib, graph)
+        samples = load_samples(args.calib, graph,
+                               integers_as_float=getattr(args, "calib_as_float", False))
         graph = quantize_model(graph, samples, io="int8", progress=True).graph
     return graph
 

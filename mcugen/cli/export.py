@@ -34,6 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")
     p.add_argument("--calib", metavar="DATA",
                    help="quantize a float model first, calibrated on DATA (as mcugen quantize)")
+    p.add_argument("--calib-as-float", action="store_true",
+                   help="integer calibration data for a float input: take its values as "
+                   "they are (scale 1, zero point 0); without this flag it is refused")
     p.add_argument("--board", default=None,
                    help="board the library is built for: sets the CPU (default: cortex-m4)")
 
@@ -64,7 +67,8 @@ def _export_model(args) -> None:
     if args.calib:  # a float model becomes full int8 first, exactly as `mcugen quantize` does it
         from ..quantize import quantize_model
         from ..quantize.data import load_samples
-        graph = quantize_model(graph, load_samples(args.calib, graph)).graph
+        graph = quantize_model(graph, load_samples(
+            args.calib, graph, integers_as_float=args.calib_as_float)).graph
     board = pio_board(args.board or DEFAULT_BOARD)  # a Cortex-M board: its core
     name = args.name or _identifier(Path(args.model).stem)
     with tempfile.TemporaryDirectory(prefix="mcugen-render-") as staging:

@@ -12,6 +12,7 @@ from ..errors import InputError
 from ..model import load_model, save_model
 from ..quantize import IO_TYPES, METHODS, quality, quantize_model
 from ..quantize.data import RANDOM, load_samples
+from ..npdata import writable_file
 from ._output import console, err_console, print_json
 
 NAME = "quantize"
@@ -24,6 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="calibration samples: .npy (N x input shape), .npz (one array per input "
                         "name), a directory of .npy files, module:function returning an "
                         "iterable of samples, or 'random' (smoke test only)")
+    p.add_argument("--calib-as-float", action="store_true",
+                   help="integer calibration data for a float input: take its values as "
+                   "they are (scale 1, zero point 0); without this flag it is refused")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="int8 .tflite to write")
     p.add_argument("--io", choices=IO_TYPES, default="int8",
                    help="input/output type (default int8; float keeps float I/O with "
@@ -44,10 +48,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    writable_file(args.output, "-o output")       # before minutes of calibration
     graph = load_model(args.model)
     if args.samples is not None and args.samples < 1:
         raise InputError("--samples must be at least 1")
-    samples = load_samples(args.calib, graph, limit=args.samples)
+    samples = load_samples(args.calib, graph, limit=args.samples,
+                           integers_as_float=args.calib_as_float)
     if args.calib == RANDOM:
         err_console.print("mcugen: warning: --calib random: ranges come from random data, the "
                           "quantized model's accuracy is meaningless (smoke test only)")

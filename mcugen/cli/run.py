@@ -25,13 +25,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_inputs(path: str, graph) -> list[np.ndarray]:
-    try:
-        data = np.load(path)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"cannot read input: {exc}", path) from None
+    from ..npdata import NpzArchive, open_data
+    data = open_data(path, "input")     # checked before read: one line, exit 2
     tensors = [graph.tensors[i] for i in graph.inputs]
     arrays = [data[t.name] if t.name in data else None for t in tensors] \
-        if isinstance(data, np.lib.npyio.NpzFile) else [data]
+        if isinstance(data, NpzArchive) else [data]
     result = []
     for t, a in zip(tensors, arrays):
         if a is None:

@@ -14,6 +14,7 @@ from rich.table import Table
 from ..errors import InputError
 from ..model import load_model
 from ..model.graph import Graph
+from ..npdata import NpzArchive, open_data, writable_file
 from ..sim import Simulator
 from ._output import console, print_json
 
@@ -38,14 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def load_inputs(path: str, graph: Graph) -> list[np.ndarray]:
     """The model's inputs from .npy/.npz, checked against the input tensors' dtype and size."""
-    try:
-        data = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise InputError("input file not found", path) from None
-    except (OSError, ValueError, EOFError) as exc:
-        raise InputError(f"cannot read input as .npy/.npz: {exc}", path) from None
+    data = open_data(path, "input")
     tensors = [graph.tensors[i] for i in graph.inputs]
-    if isinstance(data, np.lib.npyio.NpzFile):
+    if isinstance(data, NpzArchive):
         with data:
             arrays = []
             for n, t in enumerate(tensors):
@@ -103,6 +99,7 @@ def dump_tensors(graph: Graph, tensors: dict[int, np.ndarray], directory: str) -
 
 def write_outputs(graph: Graph, outputs: list[np.ndarray], path: str) -> None:
     names = [graph.tensors[i].name for i in graph.outputs]
+    writable_file(path)
     try:
         if path.endswith(".npz"):
             np.savez(path, **{n if n else f"arr_{k}": o

@@ -8,6 +8,7 @@ become snake_case keys, buffers become numpy arrays. Every problem with the file
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..errors import InputError
 from .graph import Graph, Operator, Quantization, Tensor
+from .validate import check_tensor_size, max_tensor_bytes, validate_graph
 from .schema import (ACTIVATION_NAMES, OPCODE_CODES, OPCODE_NAMES, OPTIONS_CLASSES,
                      OPTIONS_TYPE_NAMES, PADDING_NAMES, TENSOR_TYPE_CODES, TENSOR_TYPE_NAMES,
                      TENSOR_TYPES, fb)
@@ -52,14 +54,20 @@ def load_model(path: str | Path) -> Graph:
     return parse_model(data, where=str(path), name=path.stem)
 
 
-def parse_model(data: bytes, where: str = "<bytes>", name: str = "model") -> Graph:
+def parse_model(data: bytes, where: str = "<bytes>", name: str = "model",
+                validate: bool = True) -> Graph:
+    """Parse a .tflite flatbuffer; with ``validate`` (the default) the graph is then checked by
+    :func:`mcugen.model.validate.validate_graph`, so every stage reads a well-formed graph."""
     if len(data) == 0:
         raise InputError("empty file, not a .tflite model", where)
     if len(data) < 8 or not fb.Model.ModelBufferHasIdentifier(data, 0):
         raise InputError("not a .tflite model (no TFL3 flatbuffer identifier)", where)
     try:
         model = fb.ModelT.InitFromPackedBuf(bytearray(data), 0)
-        return _to_graph(model, name, data)
+        graph = _to_graph(model, name, data)
+        if validate:
+            validate_graph(graph)
+        return graph
     except InputError as exc:  # say which file, then where inside it
         inner = f", {exc.where}" if exc.where and exc.where != name else ""
         raise InputError(exc.message, f"{where}{inner}") from None
@@ -77,24 +85,38 @@ def _to_graph(model: Any, name: str, data: bytes) -> Graph:
     opcodes = model.operatorCodes or []
 
     tensors = []
+    limit = max_tensor_bytes()
+    # (buffer index, dtype) -> its flat array: each buffer is read once however many tensors
+    # reference it, and every tensor gets a view (a file repeating one reference costs nothing)
+    loaded: dict[tuple[int, str], Any] = {}
     for i, t in enumerate(sg.tensors or []):
         dtype = TENSOR_TYPES.get(t.type)
         if dtype is None:
             raise InputError(f"tensor type {TENSOR_TYPE_NAMES.get(t.type, t.type)} is not "
                              "supported", f"tensor {i}")
         shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
+        where = f"tensor {i} '{_decode(t.name)}'"
+        if len(shape) > 8 or any(d < 0 for d in shape):
+            raise InputError(f"shape {list(shape)} is not a tensor shape (rank <= 8, no "
+                             "negative dimension)", where)
+        check_tensor_size(shape, dtype.itemsize, where, limit=limit)
         tensor_data = None
         if 0 < t.buffer < len(buffers):
-            raw = _buffer_bytes(buffers[t.buffer], data)
-            if raw is not None and len(raw):
-                count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-                if len(raw) != count * dtype.itemsize:
-                    raise InputError(f"buffer holds {len(raw)} bytes, shape {list(shape)} of "
-                                     f"{dtype} needs {count * dtype.itemsize}",
-                                     f"tensor {i} '{_decode(t.name)}'")
-                tensor_data = np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
-        elif t.buffer >= len(buffers) and t.buffer != 0:
-            raise InputError(f"buffer index {t.buffer} out of range", f"tensor {i}")
+            key = (t.buffer, dtype.str)
+            if key not in loaded:
+                raw = _buffer_bytes(buffers[t.buffer], data)
+                loaded[key] = (np.frombuffer(raw, dtype=np.uint8).copy().view(dtype)
+                               if raw is not None and len(raw) % dtype.itemsize == 0 else raw)
+            flat = loaded[key]
+            if flat is not None and len(flat):
+                count = math.prod(shape)
+                nbytes = flat.nbytes if isinstance(flat, np.ndarray) else len(flat)
+                if nbytes != count * dtype.itemsize:
+                    raise InputError(f"buffer holds {nbytes} bytes, shape {list(shape)} "
+                                     f"of {dtype} needs {count * dtype.itemsize}", where)
+                tensor_data = flat.reshape(shape)     # a view: no copy per reference
+        elif t.buffer < 0 or (t.buffer >= len(buffers) and t.buffer != 0):
+            raise InputError(f"buffer index {t.buffer} out of range", where)
         tensors.append(Tensor(
             index=i, name=_decode(t.name), shape=shape, dtype=dtype, data=tensor_data,
             quant=_to_quant(t.quantization), is_variable=bool(t.isVariable),
@@ -145,7 +167,7 @@ def _buffer_bytes(buffer: Any, data: bytes) -> bytes | None:
     if buffer.data is not None:
         return np.asarray(buffer.data, dtype=np.uint8).tobytes()
     if buffer.offset > 1:  # large models keep buffers after the flatbuffer
-        if buffer.offset + buffer.size > len(data):
+        if buffer.size < 0 or buffer.offset + buffer.size > len(data):
             raise InputError("buffer extends past the end of the file")
         return data[buffer.offset:buffer.offset + buffer.size]
     return None
@@ -181,7 +203,11 @@ def _options_to_dict(options: Any) -> dict[str, Any]:
 # -- writing --------------------------------------------------------------------------------------
 
 def save_model(graph: Graph, path: str | Path) -> None:
-    Path(path).write_bytes(serialize_model(graph))
+    data = serialize_model(graph)
+    try:
+        Path(path).write_bytes(data)
+    except OSError as exc:
+        raise InputError(f"cannot write the model: {exc.strerror}", str(path)) from None
 
 
 def serialize_model(graph: Graph) -> bytes:

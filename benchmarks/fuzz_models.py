@@ -1,0 +1,450 @@
+"""Fuzz the code behind ``mcugen inspect``, ``plan`` and ``simulate`` with mutated models.
+
+    python benchmarks/fuzz_models.py                      # 300 cases, seed 0
+    python benchmarks/fuzz_models.py --cases 100000 --jobs 2 --out fuzz-out/
+
+Seeds are the shared models (``../shared/models``, or ``--seeds FILE...``). Each case is one
+mutation of one seed: raw (a bit flip, a byte or a 32-bit field overwritten, a flatbuffer offset
+moved, a chunk duplicated) or structure-aware through the flatbuffer object API (a shape, dtype,
+buffer index, quantization parameter, option, operator input/output, graph input/output,
+operator order or opcode changed; a buffer referenced many times). Each case runs in a forked
+child with an address-space cap (RLIMIT_AS) and a time limit, through mcugen's own command-line
+entry point (``inspect``, ``plan``, ``simulate`` with zero inputs), and is classified:
+
+- ``rejected``: every command refused it with exit 2 and one line;
+- ``accepted``: the model validator took it and the commands ran (exit 0, or 2 for what a
+  stage refuses, such as an operator mcugen cannot deploy);
+- ``crash``: a command ended in an internal error (an exception escaped mcugen);
+- ``memory``: a MemoryError, or the child was killed near the memory cap;
+- ``hang``: the time limit passed.
+
+Crash, memory and hang cases are written to ``--out`` as ``<class>_<n>.tflite`` with
+``<class>_<n>.json`` (seed model, mutation, message, last mcugen frame) to reproduce them with
+``mcugen inspect|plan|simulate``. A table of the counts per seed is printed;
+:func:`run_fuzz` returns the same figures (the default test tier calls it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import random
+import resource
+import select
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import flatbuffers
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from mcugen.model.schema import fb  # noqa: E402
+
+SHARED = REPO.parent / "shared" / "models"
+CLASSES = ("rejected", "accepted", "crash", "memory", "hang")
+INTERESTING = [0, 1, -1, 2, 3, 7, 8, 28, 42, 127, 128, 255, 256, 999, 4000, 65535, 65536,
+               1 << 20, 2 ** 31 - 1, -(2 ** 31)]
+
+
+# -- mutations ------------------------------------------------------------------------------------
+def _pack(model) -> bytes:
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def _raw(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    buf = bytearray(data)
+    n = len(buf)
+    kind = rng.choice(["bitflip", "byte", "field32", "offset", "chunk", "insert"])
+    if kind == "bitflip":
+        k = rng.randrange(n)
+        bit = rng.randrange(8)
+        buf[k] ^= 1 << bit
+        return bytes(buf), f"bit {bit} of byte {k} flipped"
+    if kind == "byte":
+        k = rng.randrange(n)
+        v = rng.choice([0, 0xFF, 0x7F, 0x80, rng.randrange(256)])
+        buf[k] = v
+        return bytes(buf), f"byte {k} := {v:#x}"
+    if kind == "field32":
+        k = rng.randrange(0, n - 4) & ~3
+        v = rng.choice(INTERESTING)
+        buf[k:k + 4] = (v & 0xFFFFFFFF).to_bytes(4, "little")
+        return bytes(buf), f"u32 at {k} := {v}"
+    if kind == "offset":  # an aligned word that looks like a forward offset, moved
+        for _ in range(64):
+            k = rng.randrange(0, n - 4) & ~3
+            v = int.from_bytes(buf[k:k + 4], "little")
+            if 4 <= v < n:
+                d = rng.choice([-8, -4, 4, 8, 12, 64, -64, n])
+                buf[k:k + 4] = ((v + d) & 0xFFFFFFFF).to_bytes(4, "little")
+                return bytes(buf), f"offset at {k} {v} -> {v + d}"
+        return bytes(buf), "no offset found"
+    size = rng.choice([4, 8, 16, 64, 256])
+    a, b = rng.randrange(0, max(1, n - size)), rng.randrange(0, max(1, n - size))
+    if kind == "chunk":
+        buf[b:b + size] = buf[a:a + size]
+        return bytes(buf), f"{size} bytes at {a} copied over {b}"
+    return bytes(buf[:b] + buf[a:a + size] + buf[b:]), f"{size} bytes at {a} inserted at {b}"
+
+
+def _name(t) -> str:
+    return t.name.decode("utf-8", "replace") if isinstance(t.name, bytes) else str(t.name)
+
+
+def _structured(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    model = fb.ModelT.InitFromPackedBuf(bytearray(data), 0)
+    sg = model.subgraphs[0]
+    tensors, ops = sg.tensors or [], sg.operators or []
+    nt = len(tensors)
+    kind = rng.choice(["shape", "shape", "type", "buffer", "quant", "quant", "option", "option",
+                       "op_io", "graph_io", "order", "opcode", "refs", "delete"])
+    what = kind
+    if kind == "shape" and nt:
+        t = rng.choice(tensors)
+        shape = list(t.shape) if t.shape is not None else []
+        if shape and rng.random() < 0.8:
+            k = rng.randrange(len(shape))
+            shape[k] = rng.choice([0, 1, -1, shape[k] * 2, shape[k] * 4000, 65536, shape[k] + 1,
+                                   2 ** 31 - 1])
+        elif shape and rng.random() < 0.5:
+            shape.pop()
+        else:
+            shape.append(rng.choice([1, 2]))
+        t.shape = shape = [int(d) for d in shape]
+        what = f"tensor '{_name(t)}' shape := {shape}"
+    elif kind == "type" and nt:
+        t = rng.choice(tensors)
+        t.type = rng.randrange(0, 18)
+        what = f"tensor '{_name(t)}' type := {t.type}"
+    elif kind == "buffer" and nt:
+        t = rng.choice(tensors)
+        t.buffer = rng.choice([0, len(model.buffers) - 1, len(model.buffers), 999999,
+                               rng.randrange(len(model.buffers))])
+        what = f"tensor '{_name(t)}' buffer := {t.buffer}"
+    elif kind == "quant" and nt:
+        t = rng.choice([t for t in tensors if t.quantization is not None] or tensors)
+        q = t.quantization or fb.QuantizationParametersT()
+        t.quantization = q
+        field_ = rng.choice(["scale", "zeroPoint", "quantizedDimension"])
+        if field_ == "scale":
+            q.scale = np.asarray([rng.choice([0.0, float("inf"), float("nan"), -1.0, 1e-30,
+                                              1e30])] * rng.choice([1, 1, 3]), np.float32)
+        elif field_ == "zeroPoint":
+            q.zeroPoint = np.asarray(rng.choice([[], [200], [-129], [0, 0, 0]]), np.int64)
+        else:
+            q.quantizedDimension = rng.choice([-1, 3, 7, 100])
+        what = f"tensor '{_name(t)}' quantization {field_} changed"
+    elif kind == "option" and ops:
+        op = rng.choice(ops)
+        opts = op.builtinOptions
+        fields = [k for k, v in vars(opts).items() if isinstance(v, (int, float))
+                  and not isinstance(v, bool)] if opts is not None else []
+        if fields:
+            k = rng.choice(fields)
+            v = rng.choice(INTERESTING) if isinstance(getattr(opts, k), int) else \
+                rng.choice([0.0, -1.0, float("inf"), float("nan"), 1e30])
+            if isinstance(getattr(opts, k), int) and ("padding" in k.lower() or
+                                                       "activation" in k.lower()):
+                v = rng.choice([0, 1, 5, 6, 28, 42, 255])
+            setattr(opts, k, v)
+            what = f"operator {ops.index(op)} option {k} := {v}"
+        else:
+            op.builtinOptionsType = rng.randrange(1, 120)
+            what = f"operator {ops.index(op)} options type changed"
+    elif kind == "op_io" and ops:
+        op = rng.choice(ops)
+        lst = rng.choice(["inputs", "outputs"])
+        values = list(getattr(op, lst) or [])
+        if values:
+            k = rng.randrange(len(values))
+            values[k] = rng.choice([-1, 999, nt, rng.randrange(nt), values[k] + 1])
+            setattr(op, lst, values)
+        what = f"operator {ops.index(op)} {lst} := {values}"
+    elif kind == "graph_io":
+        lst = rng.choice(["inputs", "outputs"])
+        values = list(getattr(sg, lst) or [])
+        choice = rng.choice([-1, 999, nt, rng.randrange(max(nt, 1))])
+        if values and rng.random() < 0.8:
+            values[rng.randrange(len(values))] = choice
+        else:
+            values.append(choice)
+        setattr(sg, lst, values)
+        what = f"graph {lst} := {values}"
+    elif kind == "order" and len(ops) > 1:
+        i, j = rng.sample(range(len(ops)), 2)
+        if rng.random() < 0.5:
+            ops[i], ops[j] = ops[j], ops[i]
+            what = f"operators {i} and {j} swapped"
+        else:
+            ops.insert(j, ops[i])
+            what = f"operator {i} duplicated at {j}"
+    elif kind == "opcode" and model.operatorCodes:
+        code = rng.choice(model.operatorCodes)
+        code.builtinCode = code.deprecatedBuiltinCode = rng.randrange(0, 128)
+        what = f"an opcode := {code.builtinCode}"
+    elif kind == "refs" and nt:
+        big = max(tensors, key=lambda t: len(model.buffers[t.buffer].data)
+                  if 0 < t.buffer < len(model.buffers) and model.buffers[t.buffer].data
+                  is not None else 0)
+        for k in range(rng.choice([50, 500])):
+            t = fb.TensorT()
+            t.shape, t.type, t.buffer, t.name = big.shape, big.type, big.buffer, f"ref{k}"
+            tensors.append(t)
+        what = f"buffer of '{_name(big)}' referenced by many tensors"
+    elif kind == "delete" and ops:
+        if rng.random() < 0.2:
+            sg.operators = []
+            what = "all operators deleted"
+        else:
+            k = rng.randrange(len(ops))
+            del ops[k]
+            what = f"operator {k} deleted"
+    return _pack(model), what
+
+
+def mutate(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    if rng.random() < 0.5:
+        return _raw(data, rng)
+    try:
+        return _structured(data, rng)
+    except Exception:           # the object API could not pack this mutation: a raw one instead
+        return _raw(data, rng)
+
+
+# -- one case, in a child -------------------------------------------------------------------------
+def _run_commands(path: str, workdir: str) -> dict:
+    """In the child: the three commands through mcugen's entry point; what happened."""
+    from mcugen.cli import main
+    from mcugen.model import load_model
+    from mcugen.errors import McugenError
+
+    result = {"codes": {}, "message": ""}
+    for name, argv in (("inspect", ["inspect", path]), ("plan", ["plan", path])):
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["--debug", *argv])
+        result["codes"][name] = code
+        _note(result, err.getvalue())
+    x = os.path.join(workdir, "x.npz")
+    try:
+        graph = load_model(path)
+        np.savez(x, **{f"arr_{k}": np.zeros(graph.tensors[i].shape, graph.tensors[i].dtype)
+                       for k, i in enumerate(graph.inputs)})
+    except McugenError:
+        result["codes"]["simulate"] = 2
+        return result
+    result["loaded"] = True
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--debug", "simulate", path, "--input", x])
+    result["codes"]["simulate"] = code
+    _note(result, err.getvalue())
+    return result
+
+
+def _note(result: dict, stderr: str) -> None:
+    if "internal error" in stderr and not result.get("internal"):
+        result["internal"] = True
+        lines = stderr.strip().splitlines()
+        result["message"] = lines[-1][:300] if lines else ""
+        frames = [ln.strip() for ln in lines if ln.strip().startswith("File ")
+                  and "/mcugen/" in ln]
+        result["frame"] = frames[-1][:300] if frames else ""
+
+
+def _child(path: str, workdir: str, mem_bytes: int, wfd: int) -> None:
+    try:
+        with open("/proc/self/status") as f:
+            vm = next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith("VmSize:"))
+        limit = vm + mem_bytes
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        result = _run_commands(path, workdir)
+    except MemoryError:
+        result = {"codes": {}, "internal": True, "message": "MemoryError", "frame": ""}
+    except BaseException as exc:  # noqa: BLE001 - the harness reports, never dies
+        result = {"codes": {}, "internal": True,
+                  "message": f"harness: {type(exc).__name__}: {exc}"[:300], "frame": ""}
+    try:
+        os.write(wfd, json.dumps(result).encode())
+    finally:
+        os._exit(0)
+
+
+def _classify(result: dict | None, timed_out: bool) -> str:
+    if timed_out:
+        return "hang"
+    if result is None:
+        return "memory"          # killed without reporting: the allocator under RLIMIT_AS
+    if result.get("internal"):
+        return "memory" if "MemoryError" in result.get("message", "") else "crash"
+    if result.get("loaded"):
+        return "accepted"
+    return "rejected"
+
+
+@dataclass
+class Figures:
+    cases: int = 0
+    counts: dict = field(default_factory=lambda: {c: 0 for c in CLASSES})
+    per_seed: dict = field(default_factory=dict)
+    problems: list = field(default_factory=list)    # (class, seed, mutation, message, frame)
+    seconds: float = 0.0
+
+
+def run_fuzz(seeds: list[Path], cases: int, seed: int = 0, jobs: int = 2,
+             mem_bytes: int = 1 << 30, timeout: float = 20.0, out: Path | None = None,
+             quiet: bool = True) -> Figures:
+    rng = random.Random(seed)
+    originals = {p: p.read_bytes() for p in seeds}
+    figures = Figures()
+    start = time.monotonic()
+    running: dict[int, tuple] = {}   # pid -> (rfd, deadline, path, seed, what, data, tmpdir)
+    workroot = tempfile.TemporaryDirectory(prefix="mcugen-fuzz-")
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    made = 0
+
+    def launch(n: int) -> None:
+        p = seeds[n % len(seeds)]
+        data, what = mutate(originals[p], rng)
+        tmp = Path(workroot.name) / f"case{n}"
+        tmp.mkdir()
+        path = tmp / "model.tflite"
+        path.write_bytes(data)
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(rfd)
+            _child(str(path), str(tmp), mem_bytes, wfd)
+        os.close(wfd)
+        running[pid] = (rfd, time.monotonic() + timeout, p, what, data, tmp)
+
+    def finish(pid: int, timed_out: bool) -> None:
+        rfd, _, p, what, data, tmp = running.pop(pid)
+        if timed_out:
+            os.kill(pid, signal.SIGKILL)
+        chunks = []
+        while not timed_out:
+            r, _, _ = select.select([rfd], [], [], 0.5)
+            if not r:
+                break
+            chunk = os.read(rfd, 65536)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(rfd)
+        os.waitpid(pid, 0)
+        try:
+            result = json.loads(b"".join(chunks)) if chunks else None
+        except ValueError:
+            result = None
+        cls = _classify(result, timed_out)
+        figures.cases += 1
+        figures.counts[cls] += 1
+        seed_counts = figures.per_seed.setdefault(_label(p), {c: 0 for c in CLASSES})
+        seed_counts[cls] += 1
+        if cls in ("crash", "memory", "hang"):
+            message = (result or {}).get("message", "")
+            frame = (result or {}).get("frame", "")
+            figures.problems.append((cls, _label(p), what, message, frame))
+            if out is not None:
+                k = sum(1 for c, *_ in figures.problems if c == cls)
+                (out / f"{cls}_{k}.tflite").write_bytes(data)
+                (out / f"{cls}_{k}.json").write_text(json.dumps(
+                    {"seed_model": str(p), "mutation": what, "message": message,
+                     "frame": frame}, indent=2) + "\n")
+        for f in tmp.iterdir():
+            f.unlink()
+        tmp.rmdir()
+        if not quiet and figures.cases % 100 == 0:
+            print(f"{figures.cases} cases, {figures.counts}", file=sys.stderr, flush=True)
+
+    try:
+        while made < cases or running:
+            while made < cases and len(running) < jobs:
+                launch(made)
+                made += 1
+            fds = {v[0]: pid for pid, v in running.items()}
+            r, _, _ = select.select(list(fds), [], [], 0.2)
+            for fd in r:
+                finish(fds[fd], False)
+            now = time.monotonic()
+            for pid in [pid for pid, v in running.items() if v[1] < now]:
+                finish(pid, True)
+    finally:
+        for pid in list(running):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        workroot.cleanup()
+    figures.seconds = time.monotonic() - start
+    return figures
+
+
+def _label(p: Path) -> str:
+    try:
+        return str(p.resolve().relative_to(SHARED.resolve()))
+    except ValueError:
+        return p.name
+
+
+def default_seeds(small: bool = False) -> list[Path]:
+    found = sorted(SHARED.glob("**/*.tflite"))
+    if small:   # the default test tier: the models that simulate in milliseconds
+        found = [p for p in found if p.stat().st_size < 120_000]
+    return found
+
+
+def print_table(fig: Figures) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(title=f"fuzz: {fig.cases} cases in {fig.seconds:.0f} s", title_justify="left")
+    table.add_column("seed model")
+    for c in CLASSES:
+        table.add_column(c, justify="right")
+    for name, counts in sorted(fig.per_seed.items()):
+        table.add_row(name, *(f"{counts[c]:,}" for c in CLASSES))
+    table.add_row("total", *(f"{fig.counts[c]:,}" for c in CLASSES))
+    Console().print(table)
+    seen = set()
+    for cls, seed_name, what, message, frame in fig.problems:
+        key = (cls, frame or message)
+        if key not in seen:
+            seen.add(key)
+            print(f"{cls}: {seed_name}: {what}: {message} [{frame}]")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=300)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--mem-mib", type=int, default=1024, help="address-space cap per case")
+    ap.add_argument("--timeout", type=float, default=20.0, help="seconds per case")
+    ap.add_argument("--out", type=Path, default=Path("fuzz-out"),
+                    help="where crash/memory/hang reproducers go")
+    ap.add_argument("--seeds", type=Path, nargs="*", help="seed models (default: shared models)")
+    ap.add_argument("--small", action="store_true", help="only the small shared models")
+    args = ap.parse_args()
+    seeds = args.seeds or default_seeds(args.small)
+    if not seeds:
+        print(f"no seed models: {SHARED} is absent; pass --seeds", file=sys.stderr)
+        return 2
+    fig = run_fuzz(seeds, args.cases, args.seed, args.jobs, args.mem_mib << 20, args.timeout,
+                   args.out, quiet=False)
+    print_table(fig)
+    return 1 if fig.counts["crash"] + fig.counts["memory"] + fig.counts["hang"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

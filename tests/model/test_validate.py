@@ -1,0 +1,221 @@
+"""The model validator: each reproducer is one change to examples/kws_ref_model.tflite, refused by
+``inspect``, ``plan`` and ``simulate`` with exit 2 and one line naming the problem."""
+
+from __future__ import annotations
+
+import math
+
+import flatbuffers
+import numpy as np
+import pytest
+
+from mcugen.cli import main
+from mcugen.model import load_model, parse_model
+from mcugen.model.schema import fb
+from mcugen.model.validate import validate_graph
+from mcugen.errors import InputError
+from tests.conftest import EXAMPLES
+
+KWS = EXAMPLES / "kws_ref_model.tflite"
+
+
+def _edit(edit) -> bytes:
+    """kws_ref_model with one change made on the flatbuffer's object API."""
+    model = fb.ModelT.InitFromPackedBuf(bytearray(KWS.read_bytes()), 0)
+    edit(model, model.subgraphs[0])
+    b = flatbuffers.Builder(1024)
+    b.Finish(model.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def _set(attr, value, tensor=None, op=None, options=False, quant=False):
+    def edit(model, sg):
+        obj = sg
+        if tensor is not None:
+            obj = sg.tensors[tensor]
+            if quant:
+                obj = obj.quantization
+        if op is not None:
+            obj = sg.operators[op]
+            if options:
+                obj = obj.builtinOptions
+        setattr(obj, attr, value)
+    return edit
+
+
+def _swap_first_ops(model, sg):
+    sg.operators[0], sg.operators[1] = sg.operators[1], sg.operators[0]
+
+
+def _bias_8_values(model, sg):
+    t = sg.tensors[3]                # CONV_2D 0's bias: 64 int32 values
+    t.shape = [8]
+    model.buffers[t.buffer].data = np.asarray(model.buffers[t.buffer].data)[:32]
+    t.quantization.scale = np.asarray(t.quantization.scale)[:8]
+    t.quantization.zeroPoint = np.asarray(t.quantization.zeroPoint)[:8]
+
+
+def _output_width_x4000(model, sg):
+    sg.tensors[22].shape = [1, 25, 5 * 4000, 64]
+
+
+def _rank1_per_tensor(model, sg):
+    t = sg.tensors[17]
+    t.shape = [2560]
+    t.quantization.scale = np.asarray(t.quantization.scale)[:1]
+    t.quantization.zeroPoint = np.asarray(t.quantization.zeroPoint)[:1]
+
+
+def _two_writers(model, sg):
+    sg.operators[1].outputs = [22]
+
+
+def _to_transpose_conv(model, sg):
+    code = fb.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = fb.BuiltinOperator.TRANSPOSE_CONV
+    code.version = 1
+    model.operatorCodes.append(code)
+    sg.operators[12].opcodeIndex = len(model.operatorCodes) - 1
+
+
+def _no_operators(model, sg):
+    sg.operators = []
+
+
+# name -> (edit, words the one-line message must contain)
+REPRODUCERS = {
+    "output index 999": (_set("outputs", [999]), "graph output 0 is tensor index 999"),
+    "input index -1": (_set("inputs", [-1]), "graph input 0 is tensor index -1"),
+    "constant graph output": (_set("outputs", [16]), "graph output 0 is a constant tensor"),
+    "operators out of order": (_swap_first_ops, "operators out of order"),
+    "two operators write one tensor": (_two_writers, "is written by operator 0 and operator 1"),
+    "empty zero-point vector": (_set("zeroPoint", np.zeros(0, np.int64), tensor=0, quant=True),
+                                "1 quantization scales but 0 zero points"),
+    "scale 0": (_set("scale", np.zeros(1, np.float32), tensor=0, quant=True),
+                "quantization scale 0.0 is not finite and positive"),
+    "scale inf": (_set("scale", np.full(1, np.inf, np.float32), tensor=0, quant=True),
+                  "quantization scale inf is not finite and positive"),
+    "fused activation 28": (_set("fusedActivationFunction", 28, op=0, options=True),
+                            "unknown fused activation code 28"),
+    "padding 42": (_set("padding", 42, op=0, options=True), "unknown padding code 42"),
+    "stride 0": (_set("strideW", 0, op=0, options=True), "option stride_w is 0, must be >= 1"),
+    "dilation 0": (_set("dilationHFactor", 0, op=0, options=True),
+                   "option dilation_hfactor is 0, must be >= 1"),
+    "depthwise stride 65536": (_set("strideH", 65536, op=1, options=True),
+                               "declared output shape [1, 25, 5, 64], the operator computes "
+                               "[1, 1, 5, 64]"),
+    "rank-1 conv weights": (_set("shape", [2560], tensor=17),
+                            "64 per-channel scales for 2560 channels on axis 0"),
+    "rank-1 conv weights, per tensor": (_rank1_per_tensor, "has rank 1, expected 4"),
+    "bias of 8 values for 64 channels": (_bias_8_values, "has 8 values for 64 output channels"),
+    "output width x4000": (_output_width_x4000, "declared output shape [1, 25, 20000, 64]"),
+    "softmax int32 output": (_set("type", fb.TensorType.INT32, tensor=34),
+                             "tensor 34 'Identity' is int32"),
+    "no operators": (_no_operators, "model has no operators"),
+    # found by benchmarks/fuzz_models.py
+    "two-dimensional bias": (_set("shape", [64, 1], tensor=3),
+                             "[64, 1] has 64 values for 64 output channels (one-dimensional)"),
+    "weights without quantization": (_set("quantization", None, tensor=17),
+                                     "int8 tensor 17 'functional_1/conv2d/Conv2D' has no "
+                                     "quantization parameters"),
+    "opcode becomes TRANSPOSE_CONV": (_to_transpose_conv, "needs output shape, weights and input"),
+}
+WHERE = {  # the operator or tensor the line names
+    "output index 999": None, "input index -1": None,
+    "constant graph output": "tensor 16 'functional_1/dense/MatMul'",
+    "operators out of order": "operator 0 DEPTHWISE_CONV_2D",
+    "two operators write one tensor": "operator 1 DEPTHWISE_CONV_2D",
+    "empty zero-point vector": "tensor 0 'input_1'", "scale 0": "tensor 0 'input_1'",
+    "scale inf": "tensor 0 'input_1'", "fused activation 28": "operator 0 CONV_2D",
+    "padding 42": "operator 0 CONV_2D", "stride 0": "operator 0 CONV_2D",
+    "dilation 0": "operator 0 CONV_2D", "depthwise stride 65536": "operator 1 DEPTHWISE_CONV_2D",
+    "rank-1 conv weights": "tensor 17 'functional_1/conv2d/Conv2D'",
+    "rank-1 conv weights, per tensor": "operator 0 CONV_2D",
+    "bias of 8 values for 64 channels": "operator 0 CONV_2D",
+    "output width x4000": "operator 0 CONV_2D", "softmax int32 output": "operator 12 SOFTMAX",
+    "no operators": None,
+    "two-dimensional bias": "operator 0 CONV_2D", "weights without quantization":
+    "operator 0 CONV_2D", "opcode becomes TRANSPOSE_CONV": "operator 12 TRANSPOSE_CONV",
+}
+
+
+@pytest.fixture(scope="module")
+def input_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("inputs") / "x.npy"
+    np.save(path, np.zeros((1, 49, 10, 1), np.int8))
+    return path
+
+
+@pytest.mark.parametrize("case", list(REPRODUCERS))
+def test_reproducer_exit_2_one_line_every_command(case, tmp_path, capsys, input_file):
+    edit, words = REPRODUCERS[case]
+    path = tmp_path / "bad.tflite"
+    path.write_bytes(_edit(edit))
+    for argv in (["inspect", str(path)], ["inspect", "--json", str(path)], ["plan", str(path)],
+                 ["simulate", str(path), "--input", str(input_file)]):
+        code = main(argv)
+        out, err = capsys.readouterr()
+        lines = err.strip().splitlines()
+        assert code == 2, (argv, err)
+        assert len(lines) == 1 and lines[0].startswith("mcugen: error: "), err
+        assert words in lines[0] and str(path) in lines[0], lines[0]
+        if WHERE[case]:
+            assert WHERE[case] in lines[0], lines[0]
+        assert "internal error" not in err
+
+
+def test_unmodified_model_is_valid(tmp_path):
+    path = tmp_path / "ok.tflite"
+    path.write_bytes(_edit(lambda model, sg: None))
+    validate_graph(load_model(path))
+
+
+def test_valid_but_undeployable_model_is_described(tmp_path, capsys):
+    """inspect refuses invalid files but still describes a valid model mcugen cannot deploy."""
+    def to_tanh(model, sg):      # SOFTMAX -> an operator code mcugen has no record for
+        code = fb.OperatorCodeT()
+        code.builtinCode = code.deprecatedBuiltinCode = fb.BuiltinOperator.ELU
+        code.version = 1
+        model.operatorCodes.append(code)
+        sg.operators[12].opcodeIndex = len(model.operatorCodes) - 1
+        sg.operators[12].builtinOptionsType = 0
+        sg.operators[12].builtinOptions = None
+    path = tmp_path / "elu.tflite"
+    path.write_bytes(_edit(to_tanh))
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "not yet deployable" in out and "ELU" in out
+
+
+def test_size_limit_is_configurable(monkeypatch):
+    data = KWS.read_bytes()
+    monkeypatch.setenv("MCUGEN_MAX_TENSOR_BYTES", "4096")
+    with pytest.raises(InputError, match=r"needs [\d,]+ bytes, more than the limit of 4,096"):
+        parse_model(data)
+    monkeypatch.setenv("MCUGEN_MAX_TENSOR_BYTES", "lots")
+    with pytest.raises(InputError, match="MCUGEN_MAX_TENSOR_BYTES"):
+        parse_model(data)
+    monkeypatch.delenv("MCUGEN_MAX_TENSOR_BYTES")
+    parse_model(data)
+
+
+def test_huge_declared_shape_refused_before_allocating():
+    """A one-field change declaring a 2^40-element tensor is refused with its size."""
+    data = _edit(_set("shape", [1, 1 << 20, 1 << 20, 64], tensor=30))
+    with pytest.raises(InputError, match=r"needs 70,368,744,177,664 bytes.*tensor 30 "):
+        parse_model(data)
+
+
+def test_shared_buffer_read_once():
+    """Many tensors referencing one buffer share its array instead of copying it per tensor."""
+    def many(model, sg):
+        w = sg.tensors[18]
+        for k in range(200):
+            t = fb.TensorT()
+            t.shape, t.type, t.buffer, t.name = list(w.shape), w.type, w.buffer, f"copy{k}"
+            sg.tensors.append(t)
+    graph = parse_model(_edit(many))
+    copies = [t for t in graph.tensors if t.name.startswith("copy")]
+    assert len(copies) == 200
+    assert all(np.shares_memory(t.data, graph.tensors[18].data) for t in copies)
+    assert math.prod(copies[0].shape) == 4096
