@@ -120,6 +120,37 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
     }
 }
 
+#if MCUGEN_HAS_DSP
+/* One step of the tiles below: 4 inputs of the row(s) against the weight words of 2 channels. */
+#define TILE_2X2_STEP \
+    "ldrd   %[wo], %[vo], [%[w]], #8\n\t" \
+    "ldrd   %[xe], %[xo], [%[x]], #8\n\t" \
+    "sxtb16 %[we], %[wo]\n\t" \
+    "sxtb16 %[wo], %[wo], ror #8\n\t" \
+    "sxtb16 %[ve], %[vo]\n\t" \
+    "sxtb16 %[vo], %[vo], ror #8\n\t" \
+    "smlad  %[a00], %[xe], %[we], %[a00]\n\t" \
+    "smlad  %[a01], %[xe], %[ve], %[a01]\n\t" \
+    "smlad  %[a00], %[xo], %[wo], %[a00]\n\t" \
+    "smlad  %[a01], %[xo], %[vo], %[a01]\n\t" \
+    "ldrd   %[xe], %[xo], [%[x]], #8\n\t" \
+    "smlad  %[a10], %[xe], %[we], %[a10]\n\t" \
+    "smlad  %[a11], %[xe], %[ve], %[a11]\n\t" \
+    "smlad  %[a10], %[xo], %[wo], %[a10]\n\t" \
+    "smlad  %[a11], %[xo], %[vo], %[a11]\n\t"
+#define TILE_1X2_STEP \
+    "ldrd   %[wo], %[vo], [%[w]], #8\n\t" \
+    "ldrd   %[xe], %[xo], [%[x]], #8\n\t" \
+    "sxtb16 %[we], %[wo]\n\t" \
+    "sxtb16 %[wo], %[wo], ror #8\n\t" \
+    "sxtb16 %[ve], %[vo]\n\t" \
+    "sxtb16 %[vo], %[vo], ror #8\n\t" \
+    "smlad  %[a0], %[xe], %[we], %[a0]\n\t" \
+    "smlad  %[a1], %[xe], %[ve], %[a1]\n\t" \
+    "smlad  %[a0], %[xo], %[wo], %[a0]\n\t" \
+    "smlad  %[a1], %[xo], %[vo], %[a1]\n\t"
+#endif
+
 /* acc[0..3] += the 2 x 2 tile (pixels 0/1 x channels c/c+1) over `words` steps of 4 inputs:
  * x holds per step [x0 even, x0 odd, x1 even, x1 odd] (two rows interleaved), w per step the
  * weight words of channel c and c+1. Per step: LDRD of the weights, 4 SXTB16, 2 LDRD of the
@@ -134,21 +165,7 @@ static inline void tile_2x2(const uint32_t *w, const uint32_t *x, int32_t words,
     /* two steps per iteration (one loop test per 32 MACs), an odd step first */
     if (words & 1) {
         __asm__ volatile(
-        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
-        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
-        "sxtb16 %[we], %[wo]\n\t"
-        "sxtb16 %[wo], %[wo], ror #8\n\t"
-        "sxtb16 %[ve], %[vo]\n\t"
-        "sxtb16 %[vo], %[vo], ror #8\n\t"
-        "smlad  %[a00], %[xe], %[we], %[a00]\n\t"
-        "smlad  %[a01], %[xe], %[ve], %[a01]\n\t"
-        "smlad  %[a00], %[xo], %[wo], %[a00]\n\t"
-        "smlad  %[a01], %[xo], %[vo], %[a01]\n\t"
-        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
-        "smlad  %[a10], %[xe], %[we], %[a10]\n\t"
-        "smlad  %[a11], %[xe], %[ve], %[a11]\n\t"
-        "smlad  %[a10], %[xo], %[wo], %[a10]\n\t"
-        "smlad  %[a11], %[xo], %[vo], %[a11]\n\t"
+        TILE_2X2_STEP
             : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
               [w] "+r"(w), [x] "+r"(x), [we] "=&r"(we), [wo] "=&r"(wo), [ve] "=&r"(ve),
               [vo] "=&r"(vo), [xe] "=&r"(xe), [xo] "=&r"(xo)
@@ -158,36 +175,7 @@ static inline void tile_2x2(const uint32_t *w, const uint32_t *x, int32_t words,
     if (w != end) {
         __asm__ volatile(
             "1:\n\t"
-        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
-        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
-        "sxtb16 %[we], %[wo]\n\t"
-        "sxtb16 %[wo], %[wo], ror #8\n\t"
-        "sxtb16 %[ve], %[vo]\n\t"
-        "sxtb16 %[vo], %[vo], ror #8\n\t"
-        "smlad  %[a00], %[xe], %[we], %[a00]\n\t"
-        "smlad  %[a01], %[xe], %[ve], %[a01]\n\t"
-        "smlad  %[a00], %[xo], %[wo], %[a00]\n\t"
-        "smlad  %[a01], %[xo], %[vo], %[a01]\n\t"
-        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
-        "smlad  %[a10], %[xe], %[we], %[a10]\n\t"
-        "smlad  %[a11], %[xe], %[ve], %[a11]\n\t"
-        "smlad  %[a10], %[xo], %[wo], %[a10]\n\t"
-        "smlad  %[a11], %[xo], %[vo], %[a11]\n\t"
-        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
-        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
-        "sxtb16 %[we], %[wo]\n\t"
-        "sxtb16 %[wo], %[wo], ror #8\n\t"
-        "sxtb16 %[ve], %[vo]\n\t"
-        "sxtb16 %[vo], %[vo], ror #8\n\t"
-        "smlad  %[a00], %[xe], %[we], %[a00]\n\t"
-        "smlad  %[a01], %[xe], %[ve], %[a01]\n\t"
-        "smlad  %[a00], %[xo], %[wo], %[a00]\n\t"
-        "smlad  %[a01], %[xo], %[vo], %[a01]\n\t"
-        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
-        "smlad  %[a10], %[xe], %[we], %[a10]\n\t"
-        "smlad  %[a11], %[xe], %[ve], %[a11]\n\t"
-        "smlad  %[a10], %[xo], %[wo], %[a10]\n\t"
-        "smlad  %[a11], %[xo], %[vo], %[a11]\n\t"
+        TILE_2X2_STEP TILE_2X2_STEP
             "cmp    %[w], %[end]\n\t"
             "bne    1b\n\t"
             : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
@@ -220,16 +208,7 @@ static inline void tile_1x2(const uint32_t *w, const uint32_t *x, int32_t words,
     /* two steps per iteration, an odd step first */
     if (words & 1) {
         __asm__ volatile(
-        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
-        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
-        "sxtb16 %[we], %[wo]\n\t"
-        "sxtb16 %[wo], %[wo], ror #8\n\t"
-        "sxtb16 %[ve], %[vo]\n\t"
-        "sxtb16 %[vo], %[vo], ror #8\n\t"
-        "smlad  %[a0], %[xe], %[we], %[a0]\n\t"
-        "smlad  %[a1], %[xe], %[ve], %[a1]\n\t"
-        "smlad  %[a0], %[xo], %[wo], %[a0]\n\t"
-        "smlad  %[a1], %[xo], %[vo], %[a1]\n\t"
+        TILE_1X2_STEP
             : [a0] "+r"(a0), [a1] "+r"(a1), [w] "+r"(w), [x] "+r"(x), [we] "=&r"(we),
               [wo] "=&r"(wo), [ve] "=&r"(ve), [vo] "=&r"(vo), [xe] "=&r"(xe), [xo] "=&r"(xo)
             :
@@ -238,26 +217,7 @@ static inline void tile_1x2(const uint32_t *w, const uint32_t *x, int32_t words,
     if (w != end) {
         __asm__ volatile(
             "1:\n\t"
-        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
-        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
-        "sxtb16 %[we], %[wo]\n\t"
-        "sxtb16 %[wo], %[wo], ror #8\n\t"
-        "sxtb16 %[ve], %[vo]\n\t"
-        "sxtb16 %[vo], %[vo], ror #8\n\t"
-        "smlad  %[a0], %[xe], %[we], %[a0]\n\t"
-        "smlad  %[a1], %[xe], %[ve], %[a1]\n\t"
-        "smlad  %[a0], %[xo], %[wo], %[a0]\n\t"
-        "smlad  %[a1], %[xo], %[vo], %[a1]\n\t"
-        "ldrd   %[wo], %[vo], [%[w]], #8\n\t"
-        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
-        "sxtb16 %[we], %[wo]\n\t"
-        "sxtb16 %[wo], %[wo], ror #8\n\t"
-        "sxtb16 %[ve], %[vo]\n\t"
-        "sxtb16 %[vo], %[vo], ror #8\n\t"
-        "smlad  %[a0], %[xe], %[we], %[a0]\n\t"
-        "smlad  %[a1], %[xe], %[ve], %[a1]\n\t"
-        "smlad  %[a0], %[xo], %[wo], %[a0]\n\t"
-        "smlad  %[a1], %[xo], %[vo], %[a1]\n\t"
+        TILE_1X2_STEP TILE_1X2_STEP
             "cmp    %[w], %[end]\n\t"
             "bne    1b\n\t"
             : [a0] "+r"(a0), [a1] "+r"(a1), [w] "+r"(w), [x] "+r"(x), [we] "=&r"(we),
