@@ -69,9 +69,40 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
 {
     if (p->direct && p->k == p->k4) {
         const int8_t *src = in + (size_t)pixel * (size_t)p->k;
+#if MCUGEN_HAS_DSP
+        /* LDR, 2 SXTB16, STRD per 4 inputs */
+        const int8_t *end = src + p->k4;
+        uint32_t x, e, o;
+        if (stride == 2) {
+            __asm__ volatile("1:\n\t"
+                             "ldr    %[x], [%[s]], #4\n\t"
+                             "sxtb16 %[e], %[x]\n\t"
+                             "sxtb16 %[o], %[x], ror #8\n\t"
+                             "cmp    %[s], %[end]\n\t"
+                             "strd   %[e], %[o], [%[d]], #8\n\t"
+                             "bne    1b\n\t"
+                             : [s] "+r"(src), [d] "+r"(wide), [x] "=&r"(x), [e] "=&r"(e),
+                               [o] "=&r"(o)
+                             : [end] "r"(end)
+                             : "cc", "memory");
+        } else {
+            __asm__ volatile("1:\n\t"
+                             "ldr    %[x], [%[s]], #4\n\t"
+                             "sxtb16 %[e], %[x]\n\t"
+                             "sxtb16 %[o], %[x], ror #8\n\t"
+                             "cmp    %[s], %[end]\n\t"
+                             "strd   %[e], %[o], [%[d]], #16\n\t"
+                             "bne    1b\n\t"
+                             : [s] "+r"(src), [d] "+r"(wide), [x] "=&r"(x), [e] "=&r"(e),
+                               [o] "=&r"(o)
+                             : [end] "r"(end)
+                             : "cc", "memory");
+        }
+#else
         for (int32_t j = 0; j < p->k4; j += 4, wide += stride) {
             widen4(mcugen_read32(src + j), wide);
         }
+#endif
         return;
     }
     const int32_t c = p->direct ? p->k : p->in_c;
@@ -149,6 +180,26 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
     "smlad  %[a1], %[xe], %[ve], %[a1]\n\t" \
     "smlad  %[a0], %[xo], %[wo], %[a0]\n\t" \
     "smlad  %[a1], %[xo], %[vo], %[a1]\n\t"
+#define TILE_1X4_STEP \
+    "ldrd   %[xe], %[xo], [%[x]], #8\n\t" \
+    "ldrd   %[v0], %[v1], [%[w]], #8\n\t" \
+    "sxtb16 %[e], %[v0]\n\t" \
+    "sxtb16 %[v0], %[v0], ror #8\n\t" \
+    "smlad  %[a0], %[xe], %[e], %[a0]\n\t" \
+    "smlad  %[a0], %[xo], %[v0], %[a0]\n\t" \
+    "sxtb16 %[e], %[v1]\n\t" \
+    "sxtb16 %[v1], %[v1], ror #8\n\t" \
+    "smlad  %[a1], %[xe], %[e], %[a1]\n\t" \
+    "smlad  %[a1], %[xo], %[v1], %[a1]\n\t" \
+    "ldrd   %[v0], %[v1], [%[w]], #8\n\t" \
+    "sxtb16 %[e], %[v0]\n\t" \
+    "sxtb16 %[v0], %[v0], ror #8\n\t" \
+    "smlad  %[a2], %[xe], %[e], %[a2]\n\t" \
+    "smlad  %[a2], %[xo], %[v0], %[a2]\n\t" \
+    "sxtb16 %[e], %[v1]\n\t" \
+    "sxtb16 %[v1], %[v1], ror #8\n\t" \
+    "smlad  %[a3], %[xe], %[e], %[a3]\n\t" \
+    "smlad  %[a3], %[xo], %[v1], %[a3]\n\t"
 #endif
 
 /* acc[0..3] += the 2 x 2 tile (pixels 0/1 x channels c/c+1) over `words` steps of 4 inputs:
@@ -254,33 +305,25 @@ static inline void tile_1x4(const uint32_t *w, const uint32_t *x, int32_t words,
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     const uint32_t *end = w + 4 * words;
     uint32_t xe, xo, v0, v1, e;
-    __asm__ volatile(
-        "1:\n\t"
-        "ldrd   %[xe], %[xo], [%[x]], #8\n\t"
-        "ldrd   %[v0], %[v1], [%[w]], #8\n\t"
-        "sxtb16 %[e], %[v0]\n\t"
-        "sxtb16 %[v0], %[v0], ror #8\n\t"
-        "smlad  %[a0], %[xe], %[e], %[a0]\n\t"
-        "smlad  %[a0], %[xo], %[v0], %[a0]\n\t"
-        "sxtb16 %[e], %[v1]\n\t"
-        "sxtb16 %[v1], %[v1], ror #8\n\t"
-        "smlad  %[a1], %[xe], %[e], %[a1]\n\t"
-        "smlad  %[a1], %[xo], %[v1], %[a1]\n\t"
-        "ldrd   %[v0], %[v1], [%[w]], #8\n\t"
-        "sxtb16 %[e], %[v0]\n\t"
-        "sxtb16 %[v0], %[v0], ror #8\n\t"
-        "smlad  %[a2], %[xe], %[e], %[a2]\n\t"
-        "smlad  %[a2], %[xo], %[v0], %[a2]\n\t"
-        "sxtb16 %[e], %[v1]\n\t"
-        "sxtb16 %[v1], %[v1], ror #8\n\t"
-        "cmp    %[w], %[end]\n\t"
-        "smlad  %[a3], %[xe], %[e], %[a3]\n\t"
-        "smlad  %[a3], %[xo], %[v1], %[a3]\n\t"
-        "bne    1b\n\t"
-        : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w), [x] "+r"(x),
-          [xe] "=&r"(xe), [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1), [e] "=&r"(e)
-        : [end] "r"(end)
-        : "cc", "memory");
+    /* two steps per iteration, an odd step first */
+    if (words & 1) {
+        __asm__ volatile(TILE_1X4_STEP
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),
+              [x] "+r"(x), [xe] "=&r"(xe), [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1),
+              [e] "=&r"(e)
+            :
+            : "memory");
+    }
+    if (w != end) {
+        __asm__ volatile("1:\n\t" TILE_1X4_STEP TILE_1X4_STEP
+                         "cmp    %[w], %[end]\n\t"
+                         "bne    1b\n\t"
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [w] "+r"(w),
+              [x] "+r"(x), [xe] "=&r"(xe), [xo] "=&r"(xo), [v0] "=&r"(v0), [v1] "=&r"(v1),
+              [e] "=&r"(e)
+            : [end] "r"(end)
+            : "cc", "memory");
+    }
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 #else
     for (int32_t j = 0; j < words; ++j, w += 4, x += 2) {
