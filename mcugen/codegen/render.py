@@ -18,9 +18,10 @@ from .context import LoweringContext, dims4
 from ..ops.registry import backend_chain, choose_backend
 from .lowering import lookup, template_path
 
-_IO_TYPES = {np.dtype(np.int8): ("int8_t", -128, 127, 0),
-             np.dtype(np.uint8): ("uint8_t", 0, 255, 1),
-             np.dtype(np.float32): ("float", 0, 0, 4)}
+_ABI = c_constants("runtime/mcugen_model_api.h")     # the ABI's numbers, defined in C
+_IO_TYPES = {np.dtype(np.int8): ("int8_t", -128, 127, _ABI["MCUGEN_DTYPE_INT8"]),
+             np.dtype(np.uint8): ("uint8_t", 0, 255, _ABI["MCUGEN_DTYPE_UINT8"]),
+             np.dtype(np.float32): ("float", 0, 0, _ABI["MCUGEN_DTYPE_FLOAT32"])}
 
 
 @dataclass
@@ -73,7 +74,7 @@ def _io(graph: Graph, index: int, plan) -> dict:
 
 def check_abi_limits(graph: Graph) -> None:
     """The model ABI (mcugen_model_api.h) has room for MCUGEN_MAX_IO inputs and as many outputs."""
-    limit = c_constants("runtime/mcugen_model_api.h")["MCUGEN_MAX_IO"]
+    limit = _ABI["MCUGEN_MAX_IO"]
     n_in, n_out = len(graph.inputs), len(graph.outputs)
     if n_in > limit or n_out > limit:
         raise InputError(f"model has {n_in} input{'s' * (n_in != 1)} and {n_out} "

@@ -112,19 +112,22 @@ def row_length(graph: Graph, op: Operator) -> tuple[int, int]:
     return k, (k + 3) // 4 * 4
 
 
+def rows_are_direct(graph: Graph, op: Operator) -> bool:
+    """Output row p reads the K input bytes at p * K: a 1x1 stride-1 unpadded conv, and an FC."""
+    if op.opcode == "FULLY_CONNECTED":
+        return True
+    w = graph.tensors[op.inputs[1]]
+    p = prepare_conv(graph, op)
+    return (w.shape[1] == w.shape[2] == 1 and p.stride_h == p.stride_w == 1
+            and p.pad_top == p.pad_left == 0)
+
+
 def fast_conv_geometry(graph: Graph, op: Operator) -> tuple[int, int, bool]:
     """(output rows, K4, rows read in place) of a conv or FC on mcugen's kernels: rows are the
-    output pixels (or FC batch rows); a 1x1 stride-1 conv and an FC read each row in place."""
+    output pixels (or FC batch rows); direct rows whose K is a multiple of 4 are read in place."""
     y = graph.tensors[op.outputs[0]]
-    w = graph.tensors[op.inputs[1]]
     k, k4 = row_length(graph, op)
-    if op.opcode == "FULLY_CONNECTED":
-        direct = True
-    else:
-        p = prepare_conv(graph, op)
-        direct = (w.shape[1] == w.shape[2] == 1 and p.stride_h == p.stride_w == 1
-                  and p.pad_top == p.pad_left == 0)
-    return y.size // y.shape[-1], k4, direct and k == k4
+    return y.size // y.shape[-1], k4, rows_are_direct(graph, op) and k == k4
 
 
 def fast_conv_scratch(graph: Graph, op: Operator, variant: str) -> int:

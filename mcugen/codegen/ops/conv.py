@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ops.conv import prepare_conv, row_length
+from ...ops.conv import prepare_conv, row_length, rows_are_direct
 from ...ops.fast import dead_channel_outputs
 from ..context import LoweringContext, dims4, fast_constants, requantization_table
 from ..lowering import lowering
@@ -26,10 +26,8 @@ def _common(ctx: LoweringContext, op) -> dict:
     if op.opcode == "DEPTHWISE_CONV_2D":
         return {**params, **_fast_depthwise(ctx, op, p)}
     k, k4 = row_length(ctx.graph, op)
-    direct = (w.shape[1] == w.shape[2] == 1 and p.stride_h == p.stride_w == 1
-              and p.pad_top == p.pad_left == 0)
     rows = w.data.reshape(w.shape[0], k)
-    return {**params, "k": k, "k4": k4, "direct": int(direct),
+    return {**params, "k": k, "k4": k4, "direct": int(rows_are_direct(ctx.graph, op)),
             "pixels": y.size // y.shape[3],
             **fast_constants(ctx, op, p, rows, k4, y.size // y.shape[3])}
 

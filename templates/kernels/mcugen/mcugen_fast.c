@@ -73,31 +73,24 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
         /* LDR, 2 SXTB16, STRD per 4 inputs */
         const int8_t *end = src + p->k4;
         uint32_t x, e, o;
+#define WIDEN_LOOP(bytes)                                                                    \
+        __asm__ volatile("1:\n\t"                                                            \
+                         "ldr    %[x], [%[s]], #4\n\t"                                       \
+                         "sxtb16 %[e], %[x]\n\t"                                             \
+                         "sxtb16 %[o], %[x], ror #8\n\t"                                     \
+                         "cmp    %[s], %[end]\n\t"                                           \
+                         "strd   %[e], %[o], [%[d]], #" #bytes "\n\t"                        \
+                         "bne    1b\n\t"                                                     \
+                         : [s] "+r"(src), [d] "+r"(wide), [x] "=&r"(x), [e] "=&r"(e),        \
+                           [o] "=&r"(o)                                                      \
+                         : [end] "r"(end)                                                    \
+                         : "cc", "memory")
         if (stride == 2) {
-            __asm__ volatile("1:\n\t"
-                             "ldr    %[x], [%[s]], #4\n\t"
-                             "sxtb16 %[e], %[x]\n\t"
-                             "sxtb16 %[o], %[x], ror #8\n\t"
-                             "cmp    %[s], %[end]\n\t"
-                             "strd   %[e], %[o], [%[d]], #8\n\t"
-                             "bne    1b\n\t"
-                             : [s] "+r"(src), [d] "+r"(wide), [x] "=&r"(x), [e] "=&r"(e),
-                               [o] "=&r"(o)
-                             : [end] "r"(end)
-                             : "cc", "memory");
+            WIDEN_LOOP(8);
         } else {
-            __asm__ volatile("1:\n\t"
-                             "ldr    %[x], [%[s]], #4\n\t"
-                             "sxtb16 %[e], %[x]\n\t"
-                             "sxtb16 %[o], %[x], ror #8\n\t"
-                             "cmp    %[s], %[end]\n\t"
-                             "strd   %[e], %[o], [%[d]], #16\n\t"
-                             "bne    1b\n\t"
-                             : [s] "+r"(src), [d] "+r"(wide), [x] "=&r"(x), [e] "=&r"(e),
-                               [o] "=&r"(o)
-                             : [end] "r"(end)
-                             : "cc", "memory");
+            WIDEN_LOOP(16);
         }
+#undef WIDEN_LOOP
 #else
         for (int32_t j = 0; j < p->k4; j += 4, wide += stride) {
             widen4(mcugen_read32(src + j), wide);
