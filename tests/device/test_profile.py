@@ -81,4 +81,7 @@ def test_profile_kws_matches_the_unprofiled_count(capsys, tmp_path):
     plain = json.loads(capsys.readouterr().out)["instructions"]
     assert abs(plain - data["instructions_per_inference"]) <= overhead_bound(graph)
     default = _profile(capsys, KWS, "--board", "mps2-an386")      # the peer's input by default
-    assert default["instructions_per_inference"] == data["instructions_per_inference"]
+    # Same input, same code: the counts agree to the counter's resolution (the CMSDK timer ticks
+    # once per 3.2 instructions, and the phase of the first tick depends on how long the board
+    # idled waiting for the upload, so two runs can differ by a tick or two).
+    assert abs(default["instructions_per_inference"] - data["instructions_per_inference"]) <= 8
