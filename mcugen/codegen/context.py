@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..model.graph import Graph, Tensor
-from ..ops.fast import dead_channel_outputs, requantization_row
+from ..ops.fast import dead_channel_outputs, fused_requantization_row, requantization_row
 
 _CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t",
            np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t"}
@@ -141,6 +141,51 @@ def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int,
                                    p.output_zero_point, dead_channel_outputs(
                                        rows, bias, p.multipliers, p.shifts, p.output_zero_point,
                                        p.act_min, p.act_max)),
+    }
+
+
+def fused_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> dict:
+    """The stream of mcugen_fast_pairs_s8 (mcugen_fast.h, mcugen_pairs.c): per pair of live
+    output channels (an odd one paired with itself) the doubled folded biases, the weight words of
+    both channels interleaved per 4 inputs, {m, rc, s} of each and the byte offsets of the 4
+    outputs; channels whose weights are all zero are left out and written as the constants they
+    are."""
+    cout, k = rows.shape
+    padded = np.zeros((cout, k4), np.int8)
+    padded[:, :k] = rows
+    words = padded.view("<u4").astype(np.uint32)            # [cout][k4 / 4]
+    bias_index = op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else -1
+    bias = ctx.graph.tensors[bias_index].data.astype(np.int64) if bias_index >= 0 \
+        else np.zeros(cout, np.int64)
+    folded = bias - p.input_zero_point * rows.astype(np.int64).sum(axis=1)
+    dead = dead_channel_outputs(rows, bias, p.multipliers, p.shifts, p.output_zero_point,
+                                p.act_min, p.act_max)
+    mult = np.resize(np.asarray(p.multipliers, np.int64), cout)
+    shift = np.resize(np.asarray(p.shifts, np.int64), cout)
+    live = [c for c in range(cout) if c not in dead]
+    if len(live) % 2:
+        live.append(live[-1])
+    stream: list[np.ndarray] = []
+    for c0, c1 in zip(live[0::2], live[1::2]):
+        stream.append(np.array([2 * folded[c0], 2 * folded[c1]], np.int64))
+        stream.append(np.stack([words[c0], words[c1]], axis=1).ravel().astype(np.int64))
+        for c in (c0, c1):
+            stream.append(np.array(fused_requantization_row(
+                int(mult[c]), int(shift[c]), p.output_zero_point), np.int64))
+        stream.append(np.array([c0, c1, c0 + cout, c1 + cout], np.int64))
+    tag = f"op{op.index}"
+    values = (np.concatenate(stream) if stream else np.zeros(0, np.int64)) & 0xFFFFFFFF
+    name = ctx.const(f"{tag}_pairs", values.astype(np.uint32), "uint32_t",
+                     comment="per live channel pair: 2 doubled biases, weight words, "
+                             "{m, rc, s} x 2, 4 output offsets") if stream else "NULL"
+    dead_words = np.array([(c << 8) | (v & 0xFF) for c, v in sorted(dead.items())], np.int64)
+    return {
+        "stream": name, "stream_end": f"{name} + {values.size}" if stream else "NULL",
+        "clamp": int(p.act_min > -128 or p.act_max < 127),
+        "dead": len(dead),
+        "dead_outputs": ctx.const(f"{tag}_dead_outputs", dead_words.astype(np.int32),
+                                  comment="(channel << 8) | output of channels without weights")
+        if dead else "NULL",
     }
 
 

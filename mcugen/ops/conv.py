@@ -14,7 +14,7 @@ import numpy as np
 from ..fixedpoint import quantize_multipliers
 from ..model.graph import Graph, Operator
 from . import cmsis_nn_scratch
-from .fast import requantization_fits
+from .fast import fused_requantization_fits, requantization_fits
 from .common import (
     activation_range_quantized,
     effective_scale,
@@ -82,14 +82,13 @@ def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
 
 
 # -- mcugen's own kernels (templates/kernels/mcugen/mcugen_fast.c) --------------------------------
-def accumulator_bound_fails(graph: Graph, op: Operator) -> str | None:
-    """The exactness proof of mcugen's generated kernels for one layer (else: a slower exact
-    backend): the reference accumulator bound of every output channel, |b| + sum |w| * 255,
-    must satisfy :func:`mcugen.ops.fast.requantization_fits`."""
+def _live_bounds(graph: Graph, op: Operator):
+    """(reference accumulator bound |b| + sum |w| * 255, multipliers, shifts) of the live output
+    channels (some weight nonzero) of a CONV, DEPTHWISE or FC layer."""
     w = graph.tensors[op.inputs[1]]
     axis = 3 if op.opcode == "DEPTHWISE_CONV_2D" else 0
-    bound = np.abs(np.moveaxis(w.data.astype(np.int64), axis, 0)).reshape(
-        w.shape[axis], -1).sum(axis=1) * 255
+    by_channel = np.moveaxis(w.data.astype(np.int64), axis, 0).reshape(w.shape[axis], -1)
+    bound = np.abs(by_channel).sum(axis=1) * 255
     if len(op.inputs) > 2 and op.inputs[2] >= 0:
         bound = bound + np.abs(graph.tensors[op.inputs[2]].data.astype(np.int64))
     if op.opcode == "FULLY_CONNECTED":
@@ -97,12 +96,31 @@ def accumulator_bound_fails(graph: Graph, op: Operator) -> str | None:
         p = prepare_fully_connected(graph, op)
     else:
         p = prepare_conv(graph, op)
-    live = np.moveaxis(w.data, axis, 0).reshape(w.shape[axis], -1).any(axis=1)
+    live = by_channel.any(axis=1)
     mult = np.resize(np.asarray(p.multipliers, np.int64), bound.size)
     shift = np.resize(np.asarray(p.shifts, np.int64), bound.size)
-    if live.any() and not requantization_fits(bound[live], mult[live], shift[live]):
+    return bound[live], mult[live], shift[live]
+
+
+def accumulator_bound_fails(graph: Graph, op: Operator) -> str | None:
+    """The exactness proof of mcugen's generated kernels for one layer (else: a slower exact
+    backend): the reference accumulator bound of every output channel, |b| + sum |w| * 255,
+    must satisfy :func:`mcugen.ops.fast.requantization_fits`."""
+    bound, mult, shift = _live_bounds(graph, op)
+    if bound.size and not requantization_fits(bound, mult, shift):
         return "the int32 accumulator bound does not hold"
     return None
+
+
+def fused_conv(graph: Graph, op: Operator) -> bool:
+    """Does a CONV or FC layer on mcugen's kernels run the fused 2 x 2 tile
+    (mcugen_fast_conv_fused_s8)? Two or more output rows, and the fused requantization proven
+    exact for every live channel (:func:`mcugen.ops.fast.fused_requantization_fits`); otherwise
+    the general kernel (mcugen_fast_conv_s8), equally exact and slower."""
+    y = graph.tensors[op.outputs[0]]
+    if y.size // y.shape[-1] < 2:
+        return False
+    return fused_requantization_fits(*_live_bounds(graph, op))
 
 
 def row_length(graph: Graph, op: Operator) -> tuple[int, int]:
@@ -132,8 +150,11 @@ def fast_conv_geometry(graph: Graph, op: Operator) -> tuple[int, int, bool]:
 
 def fast_conv_scratch(graph: Graph, op: Operator, variant: str) -> int:
     """MCUGEN_FAST_CONV_SCRATCH: per row in flight (2, or 1) cout int32 accumulators and k4
-    widened inputs, plus one gathered row unless rows are read in place."""
+    widened inputs, plus one gathered row unless rows are read in place; the fused kernel
+    (MCUGEN_FAST_FUSED_SCRATCH) needs no accumulators."""
     pixels, k4, in_place = fast_conv_geometry(graph, op)
+    if fused_conv(graph, op):
+        return 4 * k4 + (0 if in_place else k4)
     rows = 2 if pixels > 1 else 1
     cout = graph.tensors[op.inputs[1]].shape[0]
     return rows * (4 * cout + 2 * k4) + (0 if in_place else k4)

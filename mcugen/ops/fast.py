@@ -20,6 +20,28 @@ def requantization_fits(bound, multipliers, shifts) -> bool:
                 and (-shift).max() <= 22)
 
 
+def fused_requantization_fits(bound, multipliers, shifts) -> bool:
+    """The proof of the fused kernels (mcugen_pairs.c): with doubled accumulators,
+    SMMLAR(2 acc, m, rc) + (2 acc >> 31), ASR s equals MultiplyByQuantizedMultiplier + offset
+    for a right shift 1 <= s <= 22 when |acc| < 2^30 (then 2 acc, rc + h and the sum stay in
+    int32: |h| < 2^30, |rc| <= 2^21 + 128 * 2^22)."""
+    bound = np.atleast_1d(np.asarray(bound, np.int64))
+    shift = np.resize(np.asarray(shifts, np.int64), bound.size)
+    return bool(bound.size == 0 or (bound.max() < 2 ** 30 and shift.max() <= -1
+                                    and (-shift).max() <= 22))
+
+
+def fused_requantization_row(multiplier: int, shift: int, output_offset: int,
+                             constant: int | None = None, negative: bool = False) -> list[int]:
+    """{m, rc, s} of one channel for the fused kernels; a channel of constant output v (its
+    accumulator the bias alone, ``negative`` its sign): {0, 2v + [negative], 1}, so that
+    (rc + (2 acc >> 31)) >> 1 = v."""
+    if constant is not None:
+        return [0, 2 * constant + int(negative), 1]
+    s = -shift
+    return [int(multiplier), (1 << (s - 1)) + output_offset * (1 << s), s]
+
+
 def requantization_row(multiplier: int, shift: int, output_offset: int,
                        constant: int | None = None) -> list[int]:
     """mcugen_fast_rq_t: {multiplier, left + 1, e + 1, 2^e + offset * 2^(e+1)}; a channel of

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ops.conv import prepare_conv, row_length, rows_are_direct
+from ...ops.conv import fused_conv, prepare_conv, row_length, rows_are_direct
 from ...ops.fast import dead_channel_outputs
-from ..context import LoweringContext, dims4, fast_constants, requantization_table
+from ..context import (LoweringContext, dims4, fast_constants, fused_constants,
+                       requantization_table)
 from ..lowering import lowering
 
 
@@ -27,9 +28,11 @@ def _common(ctx: LoweringContext, op) -> dict:
         return {**params, **_fast_depthwise(ctx, op, p)}
     k, k4 = row_length(ctx.graph, op)
     rows = w.data.reshape(w.shape[0], k)
-    return {**params, "k": k, "k4": k4, "direct": int(rows_are_direct(ctx.graph, op)),
-            "pixels": y.size // y.shape[3],
-            **fast_constants(ctx, op, p, rows, k4, y.size // y.shape[3])}
+    params = {**params, "k": k, "k4": k4, "direct": int(rows_are_direct(ctx.graph, op)),
+              "pixels": y.size // y.shape[3]}
+    if fused_conv(ctx.graph, op):
+        return {**params, "fused": 1, **fused_constants(ctx, op, p, rows, k4)}
+    return {**params, "fused": 0, **fast_constants(ctx, op, p, rows, k4, y.size // y.shape[3])}
 
 
 def _fast_depthwise(ctx: LoweringContext, op, p) -> dict:

@@ -6,7 +6,8 @@ import numpy as np
 
 from ...ops.fully_connected import prepare_fully_connected
 from ...plan.scratch import variant
-from ..context import LoweringContext, fast_constants
+from ...ops.conv import fused_conv
+from ..context import LoweringContext, fast_constants, fused_constants
 from ..lowering import lowering
 
 
@@ -29,10 +30,12 @@ def fully_connected(ctx: LoweringContext, op) -> dict:
         kernel_sums_bytes = 4 * out_depth
     if ctx.backend == "mcugen":
         k4 = (depth + 3) // 4 * 4
-        return {"k": depth, "k4": k4, "pixels": x.size // depth, "out_depth": out_depth,
-                "input": ctx.ptr(op.inputs[0]), "output": ctx.ptr(op.outputs[0]),
-                "scratch": ctx.scratch(op.index), "p": p,
-                **fast_constants(ctx, op, p, w.data, k4, x.size // depth)}
+        params = {"k": depth, "k4": k4, "pixels": x.size // depth, "out_depth": out_depth,
+                  "input": ctx.ptr(op.inputs[0]), "output": ctx.ptr(op.outputs[0]),
+                  "scratch": ctx.scratch(op.index), "p": p}
+        if fused_conv(ctx.graph, op):
+            return {**params, "fused": 1, **fused_constants(ctx, op, p, w.data, k4)}
+        return {**params, "fused": 0, **fast_constants(ctx, op, p, w.data, k4, x.size // depth)}
     return {
         **ctx.weighted_constants(op, p),
         "kernel_sums": kernel_sums, "kernel_sums_bytes": kernel_sums_bytes,

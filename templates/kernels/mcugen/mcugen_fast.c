@@ -53,11 +53,12 @@ static inline int8_t requantize(int32_t acc, const mcugen_fast_rq_t *q, int32_t 
 /* ---- convolution and fully connected: one matrix product over rows ------------------------- */
 
 /* 4 int8 inputs as the packed int16 pairs [x0,x2],[x1,x3]: the order SXTB16 splits a weight
- * word into, so one SMLAD multiplies matching pairs. */
-static inline void widen4(uint32_t x, uint32_t *out)
+ * word into, so one SMLAD multiplies matching pairs; doubled for the fused kernels. */
+static inline void widen4(uint32_t x, uint32_t *out, int doubled)
 {
-    out[0] = mcugen_sxtb16(x);
-    out[1] = mcugen_sxtb16_ror8(x);
+    const uint32_t e = mcugen_sxtb16(x), o = mcugen_sxtb16_ror8(x);
+    out[0] = doubled ? mcugen_double16(e) : e;
+    out[1] = doubled ? mcugen_double16(o) : o;
 }
 
 /* Row `pixel` (the K inputs one output reads: the zero point where the window leaves the
@@ -65,7 +66,7 @@ static inline void widen4(uint32_t x, uint32_t *out)
  * rows that cannot be widened in place (channels not a multiple of 4). The two words of each
  * 4 inputs go to wide[0], wide[1], then `stride` words on (4 when two rows are interleaved). */
 static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixel, int8_t *row,
-                     uint32_t *wide, int32_t stride)
+                     uint32_t *wide, int32_t stride, int doubled)
 {
     if (p->direct && p->k == p->k4) {
         const int8_t *src = in + (size_t)pixel * (size_t)p->k;
@@ -85,15 +86,33 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
                            [o] "=&r"(o)                                                      \
                          : [end] "r"(end)                                                    \
                          : "cc", "memory")
-        if (stride == 2) {
+        /* the same with 2 SADD16 doubling the halves */
+#define WIDEN_DOUBLED_LOOP(bytes)                                                            \
+        __asm__ volatile("1:\n\t"                                                           \
+                         "ldr    %[x], [%[s]], #4\n\t"                                      \
+                         "sxtb16 %[e], %[x]\n\t"                                            \
+                         "sxtb16 %[o], %[x], ror #8\n\t"                                    \
+                         "sadd16 %[e], %[e], %[e]\n\t"                                      \
+                         "sadd16 %[o], %[o], %[o]\n\t"                                      \
+                         "cmp    %[s], %[end]\n\t"                                          \
+                         "strd   %[e], %[o], [%[d]], #" #bytes "\n\t"                       \
+                         "bne    1b\n\t"                                                    \
+                         : [s] "+r"(src), [d] "+r"(wide), [x] "=&r"(x), [e] "=&r"(e),        \
+                           [o] "=&r"(o)                                                      \
+                         : [end] "r"(end)                                                    \
+                         : "cc", "memory")
+        if (doubled) {
+            WIDEN_DOUBLED_LOOP(16);               /* the fused kernels: always two rows */
+        } else if (stride == 2) {
             WIDEN_LOOP(8);
         } else {
             WIDEN_LOOP(16);
         }
 #undef WIDEN_LOOP
+#undef WIDEN_DOUBLED_LOOP
 #else
         for (int32_t j = 0; j < p->k4; j += 4, wide += stride) {
-            widen4(mcugen_read32(src + j), wide);
+            widen4(mcugen_read32(src + j), wide, doubled);
         }
 #endif
         return;
@@ -122,7 +141,7 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
                 const int8_t *src = in + (((size_t)n * p->in_h + iy) * p->in_w + ix) * c;
                 if (words) {
                     for (int32_t j = 0; j < words; ++j, wdst += stride) {
-                        widen4(inside ? mcugen_read32(src + 4 * j) : zp4, wdst);
+                        widen4(inside ? mcugen_read32(src + 4 * j) : zp4, wdst, doubled);
                     }
                 } else {
                     for (int32_t i = 0; i < c; ++i) {
@@ -140,7 +159,7 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
         *dst = 0;
     }
     for (int32_t j = 0; j < p->k4; j += 4, wide += stride) {
-        widen4(mcugen_read32(row + j), wide);
+        widen4(mcugen_read32(row + j), wide, doubled);
     }
 }
 
@@ -383,8 +402,8 @@ void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *
     int8_t *row = (int8_t *)(wide + rows * p->k4 / 2);
     int32_t pixel = 0;
     for (; pixel + 1 < p->pixels; pixel += 2) {
-        fill_row(p, in, pixel, row, wide, 4);
-        fill_row(p, in, pixel + 1, row, wide + 2, 4);
+        fill_row(p, in, pixel, row, wide, 4, 0);
+        fill_row(p, in, pixel + 1, row, wide + 2, 4, 0);
         rows_x_weights(p, wide, 1, acc);
         requantize_row(acc, p->rq, p->cout, out + (size_t)pixel * (size_t)p->cout, p->act_min,
                        p->act_max);
@@ -392,10 +411,43 @@ void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *
                        p->act_min, p->act_max);
     }
     if (pixel < p->pixels) {
-        fill_row(p, in, pixel, row, wide, 2);
+        fill_row(p, in, pixel, row, wide, 2, 0);
         rows_x_weights(p, wide, 0, acc);
         requantize_row(acc, p->rq, p->cout, out + (size_t)pixel * (size_t)p->cout, p->act_min,
                        p->act_max);
+    }
+}
+
+/* The fused variant: every pixel pair (an odd last pixel is computed in the pair (P-2, P-1),
+ * which writes pixel P-2 twice with the same bytes) through the 2 x 2 tile kernel, then the
+ * constant outputs of dead channels. */
+void mcugen_fast_conv_fused_s8(const mcugen_fast_conv_fused_t *p, const int8_t *in, int8_t *out,
+                               void *scratch)
+{
+    const mcugen_fast_conv_t *g = &p->geometry;
+    uint32_t *wide = (uint32_t *)scratch;         /* MCUGEN_FAST_FUSED_SCRATCH */
+    int8_t *row = (int8_t *)(wide + g->k4);
+    mcugen_fast_pairs_run_t r = {p->stream, p->stream_end, wide, g->k4 / 4, out, g->act_min,
+                                 g->act_max};
+    for (int32_t pixel = 0; pixel < g->pixels; pixel += 2) {
+        const int32_t p0 = pixel + 1 < g->pixels ? pixel : g->pixels - 2;
+        int8_t *o = out + (size_t)p0 * (size_t)g->cout;
+        fill_row(g, in, p0, row, wide, 4, 1);
+        fill_row(g, in, p0 + 1, row, wide + 2, 4, 1);
+        if (p->stream != p->stream_end) {
+            r.out = o;
+            if (p->clamp) {
+                mcugen_fast_pairs_clamp_s8(&r);
+            } else {
+                mcugen_fast_pairs_s8(&r);
+            }
+        }
+        for (int32_t d = 0; d < p->dead; ++d) {
+            const int32_t c = p->dead_outputs[d] >> 8;
+            const int8_t v = (int8_t)(uint8_t)(p->dead_outputs[d] & 0xFF);
+            o[c] = v;
+            o[g->cout + c] = v;
+        }
     }
 }
 

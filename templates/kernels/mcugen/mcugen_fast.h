@@ -20,6 +20,12 @@
  *   multiplier, TFLM's arithmetic) is a 256-entry table, so an element is two loads, an add and
  *   one requantization.
  * - requantization is TFLM's MultiplyByQuantizedMultiplier (double rounding) bit for bit.
+ * - the fused variant of convolution (mcugen_fast_conv_pairs_s8, chosen per layer when the
+ *   generator proves it exact) keeps a 2 pixel x 2 channel tile in registers from the bias to the
+ *   stored bytes: the rows are widened doubled, so the accumulators hold 2 * acc, and each output
+ *   is SMMLAR(2 acc, m, rc), + (acc >> 31), ASR s, SSAT #8, STRB: TFLM's double rounding with the
+ *   output offset folded into rc = 2^(s-1) + offset * 2^s. Exact for right shifts 1 <= s <= 22
+ *   and |acc| < 2^30 (mcugen.ops.fast.fused_requantization_fits).
  *
  * Scratch (in the arena, sized by the planner): MCUGEN_FAST_CONV_SCRATCH(...) bytes.
  */
@@ -75,6 +81,30 @@ typedef struct {
     int32_t act_min, act_max;
 } mcugen_fast_add_t;
 
+/* One run of the fused 2 x 2 tile kernel over every live channel pair for one pixel pair. The
+ * stream holds per pair: the doubled biases of channels c0 and c1 (input offset folded in), then
+ * per 4 inputs the weight words of c0 and c1, then {m, rc, s} of c0 and of c1, then the byte
+ * offsets of the 4 outputs from `out` (c0 and c1 of pixel 0, c0 and c1 of pixel 1). An odd live
+ * channel is paired with itself. Offsets let the generator leave dead channels out. */
+typedef struct {
+    const uint32_t *stream, *stream_end;
+    const uint32_t *x;            /* the two rows, widened and doubled, interleaved per 4 inputs */
+    int32_t words;                /* k4 / 4 (>= 1) */
+    int8_t *out;
+    int32_t act_min, act_max;     /* used by the clamping variant only */
+} mcugen_fast_pairs_run_t;
+
+void mcugen_fast_pairs_s8(const mcugen_fast_pairs_run_t *r);
+void mcugen_fast_pairs_clamp_s8(const mcugen_fast_pairs_run_t *r);
+
+typedef struct {
+    mcugen_fast_conv_t geometry;  /* shapes, zero point; its weights, bias, rq are unused */
+    const uint32_t *stream, *stream_end;
+    int32_t clamp;                /* 1: the activation range is narrower than int8 */
+    int32_t dead;                 /* channels whose output is a constant ... */
+    const int32_t *dead_outputs;  /* ... as (channel << 8) | (uint8_t)value */
+} mcugen_fast_conv_fused_t;
+
 /* Scratch bytes mcugen_fast_conv_s8 needs: per row in flight (2, or 1 for a single row) cout
  * int32 accumulators and k4 widened inputs (int16), plus one gathered row of k4 bytes unless
  * rows are read in place (direct and k == k4). */
@@ -83,6 +113,11 @@ typedef struct {
 
 void mcugen_fast_conv_s8(const mcugen_fast_conv_t *p, const int8_t *in, int8_t *out,
                          void *scratch);
+/* Two or more output pixels. Scratch: two rows of k4 widened inputs, plus one gathered row
+ * unless rows are read in place. */
+#define MCUGEN_FAST_FUSED_SCRATCH(k4, in_place) (4 * (k4) + ((in_place) ? 0 : (k4)))
+void mcugen_fast_conv_fused_s8(const mcugen_fast_conv_fused_t *p, const int8_t *in, int8_t *out,
+                               void *scratch);
 /* Scratch: 5 * channels bytes (one pixel of int32 accumulators and one of input zero points). */
 void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out, void *scratch);
 void mcugen_fast_add_s8(const mcugen_fast_add_t *p, const int8_t *a, const int8_t *b,

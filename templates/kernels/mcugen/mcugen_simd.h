@@ -46,6 +46,8 @@ static inline int32_t mcugen_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return __smlatt(a, b, acc);
 }
+/* both int16 halves doubled (the widened inputs of the fused kernels; |2x| <= 256) */
+static inline uint32_t mcugen_double16(uint32_t x) { return __sadd16(x, x); }
 #else
 #define MCUGEN_HAS_DSP 0
 static inline uint32_t mcugen_pack16(int32_t lo, int32_t hi)
@@ -83,6 +85,8 @@ static inline int32_t mcugen_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(mcugen_hi16(a) * mcugen_hi16(b)));
 }
+/* both halves doubled: the word shifted left, the low half's sign bit kept out of the high half */
+static inline uint32_t mcugen_double16(uint32_t x) { return (x << 1) & 0xFFFEFFFEu; }
 #endif
 
 /* Unaligned-safe word access (compiles to one LDR/STR on Cortex-M3 and up). */

@@ -1,0 +1,169 @@
+/*
+ * mcugen_pairs.c - the fused 2 pixel x 2 channel tile of mcugen's convolution and fully
+ * connected kernels (mcugen_fast.h: mcugen_fast_pairs_run_t describes the stream).
+ * Written for mcugen.
+ *
+ * What a tile computes: for one live channel pair (c0, c1) and the two rows of the pixel pair,
+ * the 4 accumulators 2 * (bias + sum w * x) (the rows are widened and doubled, the biases are
+ * stored doubled), then each requantized in registers and stored:
+ *     t = SMMLAR(2 acc, m, rc)        = rc + SaturatingRoundingDoublingHighMul(acc, m)
+ *     t += (2 acc) >> 31              the "- 1 if negative" of TFLM's round half away from zero
+ *     v = SSAT8(t >> s)               = RoundingDivideByPOT(h, s) + offset, saturated to int8
+ * with rc = 2^(s-1) + offset * 2^s (exact for 1 <= s <= 22, |acc| < 2^30: the generator's proof).
+ *
+ * Loop structure and registers (DSP cores, hand-written assembly: GCC spills this tile):
+ *   pair loop      r4 = stream; r0..r3 = acc (pixel 0: c0 c1, pixel 1: c0 c1)
+ *     inner loop   r5 = rows, r6 = rows end; per 4 inputs: LDRD of the two weight words, LDRD of
+ *                  each row's two widened words, 4 SXTB16 (r7..r10), 8 SMLAD: 15 instructions
+ *                  for 16 MACs, two steps per loop test; an odd step enters the loop halfway
+ *     epilogue     LDM {m, rc, s} per channel (r7..r9), 4 per output (r10..r12, lr), LDM of the
+ *                  4 output offsets, 4 STRB: 6 instructions per output
+ *   frame          [sp] rows start, [sp+4] out, [sp+8] stream end, [sp+12] odd, [sp+16] act
+ *                  min, [sp+20] act max
+ * Other cores and the host run the C twin below: the same stream, the same bits.
+ */
+#include <stddef.h>
+
+#include "mcugen_fast.h"
+#include "mcugen_simd.h"
+
+#if MCUGEN_HAS_DSP
+
+#define MCUGEN_PAIRS_STEP                 \
+    "ldrd   r8, r10, [r4], #8\n\t"        \
+    "ldrd   r11, r12, [r5], #8\n\t"       \
+    "sxtb16 r7, r8\n\t"                   \
+    "sxtb16 r8, r8, ror #8\n\t"           \
+    "sxtb16 r9, r10\n\t"                  \
+    "sxtb16 r10, r10, ror #8\n\t"         \
+    "smlad  r0, r11, r7, r0\n\t"          \
+    "smlad  r1, r11, r9, r1\n\t"          \
+    "smlad  r0, r12, r8, r0\n\t"          \
+    "smlad  r1, r12, r10, r1\n\t"         \
+    "ldrd   r11, r12, [r5], #8\n\t"       \
+    "smlad  r2, r11, r7, r2\n\t"          \
+    "smlad  r3, r11, r9, r3\n\t"          \
+    "smlad  r2, r12, r8, r2\n\t"          \
+    "smlad  r3, r12, r10, r3\n\t"
+
+#define MCUGEN_PAIRS_RQ(out, acc)                 \
+    "smmlar " out ", " acc ", r7, r8\n\t"         \
+    "add    " out ", " out ", " acc ", asr #31\n\t" \
+    "asr    " out ", " out ", r9\n\t"             \
+    "ssat   " out ", #8, " out "\n\t"
+
+#define MCUGEN_PAIRS_CLAMP1(v)   \
+    "cmp    " v ", r0\n\t"       \
+    "it     lt\n\t"              \
+    "movlt  " v ", r0\n\t"       \
+    "cmp    " v ", r1\n\t"       \
+    "it     gt\n\t"              \
+    "movgt  " v ", r1\n\t"
+
+#define MCUGEN_PAIRS_CLAMP                     \
+    "ldrd   r0, r1, [sp, #16]\n\t"             \
+    MCUGEN_PAIRS_CLAMP1("r10") MCUGEN_PAIRS_CLAMP1("r11") \
+    MCUGEN_PAIRS_CLAMP1("r12") MCUGEN_PAIRS_CLAMP1("lr")
+
+#define MCUGEN_PAIRS_BODY(CLAMP)               \
+    "push   {r4-r11, lr}\n\t"                  \
+    "sub    sp, sp, #24\n\t"                   \
+    "ldr    r4, [r0, #0]\n\t"                  \
+    "ldr    r5, [r0, #4]\n\t"                  \
+    "str    r5, [sp, #8]\n\t"                  \
+    "ldr    r5, [r0, #8]\n\t"                  \
+    "str    r5, [sp, #0]\n\t"                  \
+    "ldr    r6, [r0, #12]\n\t"                 \
+    "and    r7, r6, #1\n\t"                    \
+    "str    r7, [sp, #12]\n\t"                 \
+    "add    r6, r5, r6, lsl #4\n\t"            \
+    "ldr    r7, [r0, #16]\n\t"                 \
+    "str    r7, [sp, #4]\n\t"                  \
+    "ldrd   r7, r8, [r0, #20]\n\t"             \
+    "strd   r7, r8, [sp, #16]\n\t"             \
+    "1:\n\t"                                   \
+    "ldrd   r0, r1, [r4], #8\n\t"              \
+    "mov    r2, r0\n\t"                        \
+    "mov    r3, r1\n\t"                        \
+    "ldr    r5, [sp, #0]\n\t"                  \
+    "ldr    r7, [sp, #12]\n\t"                 \
+    "cmp    r7, #0\n\t"                        \
+    "bne    3f\n\t"                            \
+    "2:\n\t"                                   \
+    MCUGEN_PAIRS_STEP                          \
+    "3:\n\t"                                   \
+    MCUGEN_PAIRS_STEP                          \
+    "cmp    r5, r6\n\t"                        \
+    "bne    2b\n\t"                            \
+    "ldm    r4!, {r7, r8, r9}\n\t"             \
+    MCUGEN_PAIRS_RQ("r10", "r0")               \
+    MCUGEN_PAIRS_RQ("r11", "r2")               \
+    "ldm    r4!, {r7, r8, r9}\n\t"             \
+    MCUGEN_PAIRS_RQ("r12", "r1")               \
+    MCUGEN_PAIRS_RQ("lr", "r3")                \
+    CLAMP                                      \
+    "ldm    r4!, {r0, r1, r2, r3}\n\t"         \
+    "ldr    r7, [sp, #4]\n\t"                  \
+    "strb   r10, [r7, r0]\n\t"                 \
+    "strb   r12, [r7, r1]\n\t"                 \
+    "strb   r11, [r7, r2]\n\t"                 \
+    "strb   lr, [r7, r3]\n\t"                  \
+    "ldr    r7, [sp, #8]\n\t"                  \
+    "cmp    r4, r7\n\t"                        \
+    "bne    1b\n\t"                            \
+    "add    sp, sp, #24\n\t"                   \
+    "pop    {r4-r11, pc}\n\t"
+
+__attribute__((naked)) void mcugen_fast_pairs_s8(
+    __attribute__((unused)) const mcugen_fast_pairs_run_t *r)
+{
+    __asm__ volatile(MCUGEN_PAIRS_BODY(""));
+}
+
+__attribute__((naked)) void mcugen_fast_pairs_clamp_s8(
+    __attribute__((unused)) const mcugen_fast_pairs_run_t *r)
+{
+    __asm__ volatile(MCUGEN_PAIRS_BODY(MCUGEN_PAIRS_CLAMP));
+}
+
+#else /* the C twin */
+
+static int32_t pairs_requantize(int32_t acc2, const uint32_t *q, int32_t lo, int32_t hi)
+{
+    /* SMMLAR: (rc * 2^32 + acc2 * m + 2^31) >> 32 */
+    const int64_t t64 = ((int64_t)(int32_t)q[1] * 4294967296LL + (int64_t)acc2 * (int32_t)q[0]
+                         + 2147483648LL) >> 32;
+    int32_t v = ((int32_t)t64 + (acc2 >> 31)) >> (int32_t)q[2];
+    v = v < -128 ? -128 : (v > 127 ? 127 : v);
+    v = v < lo ? lo : v;
+    return v > hi ? hi : v;
+}
+
+static void pairs_run(const mcugen_fast_pairs_run_t *r, int clamp)
+{
+    const int32_t lo = clamp ? r->act_min : -128, hi = clamp ? r->act_max : 127;
+    const uint32_t *w = r->stream;
+    while (w != r->stream_end) {
+        int32_t a00 = (int32_t)w[0], a01 = (int32_t)w[1], a10 = a00, a11 = a01;
+        w += 2;
+        const uint32_t *x = r->x;
+        for (int32_t j = 0; j < r->words; ++j, w += 2, x += 4) {
+            const uint32_t we = mcugen_sxtb16(w[0]), wo = mcugen_sxtb16_ror8(w[0]);
+            const uint32_t ve = mcugen_sxtb16(w[1]), vo = mcugen_sxtb16_ror8(w[1]);
+            a00 = mcugen_smlad(x[1], wo, mcugen_smlad(x[0], we, a00));
+            a01 = mcugen_smlad(x[1], vo, mcugen_smlad(x[0], ve, a01));
+            a10 = mcugen_smlad(x[3], wo, mcugen_smlad(x[2], we, a10));
+            a11 = mcugen_smlad(x[3], vo, mcugen_smlad(x[2], ve, a11));
+        }
+        r->out[w[6]] = (int8_t)pairs_requantize(a00, w, lo, hi);
+        r->out[w[8]] = (int8_t)pairs_requantize(a10, w, lo, hi);
+        r->out[w[7]] = (int8_t)pairs_requantize(a01, w + 3, lo, hi);
+        r->out[w[9]] = (int8_t)pairs_requantize(a11, w + 3, lo, hi);
+        w += 10;
+    }
+}
+
+void mcugen_fast_pairs_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r, 0); }
+void mcugen_fast_pairs_clamp_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r, 1); }
+
+#endif
