@@ -18,7 +18,7 @@ __all__ = ["RenderedModel", "render_model", "c_identifier"]
 _PORTABLE_RUNTIME = ["runtime/mcugen_model_api.h", "kernels/portable/mcugen_kernels.h",
                      "kernels/portable/mcugen_kernels.c"]
 _FAST_RUNTIME = ["kernels/mcugen/mcugen_simd.h", "kernels/mcugen/mcugen_fast.h",
-                 "kernels/mcugen/mcugen_fast.c", "kernels/mcugen/mcugen_pairs.c"]
+                 "kernels/mcugen/mcugen_fast.c", "kernels/mcugen/mcugen_fused.c"]
 _FLOAT_IO_RUNTIME = ["kernels/portable/mcugen_float_io.h", "kernels/portable/mcugen_float_io.c"]
 
 

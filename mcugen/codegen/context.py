@@ -145,7 +145,7 @@ def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int,
 
 
 def fused_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> dict:
-    """The stream of mcugen_fast_pairs_s8 (mcugen_fast.h, mcugen_pairs.c): per pair of live
+    """The stream of mcugen_fast_pairs_s8 (mcugen_fast.h, mcugen_fused.c): per pair of live
     output channels (an odd one paired with itself) the doubled folded biases, the weight words of
     both channels interleaved per 4 inputs, {m, rc, s} of each and the byte offsets of the 4
     outputs; channels whose weights are all zero are left out and written as the constants they

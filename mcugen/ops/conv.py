@@ -160,10 +160,21 @@ def fast_conv_scratch(graph: Graph, op: Operator, variant: str) -> int:
     return rows * (4 * cout + 2 * k4) + (0 if in_place else k4)
 
 
+def fused_depthwise(graph: Graph, op: Operator) -> bool:
+    """Does a DEPTHWISE layer on mcugen's kernels run the fused 3x3 (mcugen_fast_dw3x3_fused_s8)?
+    A 3x3 filter, dilation 1, and the fused requantization proven exact for every live channel;
+    otherwise the general depthwise kernel, equally exact and slower."""
+    w = graph.tensors[op.inputs[1]]
+    p = prepare_conv(graph, op)
+    return (w.shape[1] == w.shape[2] == 3 and p.dilation_h == p.dilation_w == 1
+            and fused_requantization_fits(*_live_bounds(graph, op)))
+
+
 def fast_depthwise_scratch(graph: Graph, op: Operator, variant: str) -> int:
-    """One pixel of int32 accumulators and one of input zero points (read by the taps outside
-    the image)."""
-    return 5 * graph.tensors[op.outputs[0]].shape[3]
+    """One pixel of input zero points (read by the taps outside the image), and for the general
+    kernel one pixel of int32 accumulators."""
+    channels = graph.tensors[op.outputs[0]].shape[3]
+    return channels if fused_depthwise(graph, op) else 5 * channels
 
 
 def fast_conv_check(graph: Graph, op: Operator) -> str | None:

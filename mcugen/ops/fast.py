@@ -21,7 +21,7 @@ def requantization_fits(bound, multipliers, shifts) -> bool:
 
 
 def fused_requantization_fits(bound, multipliers, shifts) -> bool:
-    """The proof of the fused kernels (mcugen_pairs.c): with doubled accumulators,
+    """The proof of the fused kernels (mcugen_fused.c): with doubled accumulators,
     SMMLAR(2 acc, m, rc) + (2 acc >> 31), ASR s equals MultiplyByQuantizedMultiplier + offset
     for a right shift 1 <= s <= 22 when |acc| < 2^30 (then 2 acc, rc + h and the sum stay in
     int32: |h| < 2^30, |rc| <= 2^21 + 128 * 2^22)."""

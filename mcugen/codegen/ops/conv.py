@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ops.conv import fused_conv, prepare_conv, row_length, rows_are_direct
-from ...ops.fast import dead_channel_outputs
+from ...ops.conv import fused_conv, fused_depthwise, prepare_conv, row_length, rows_are_direct
+from ...ops.fast import dead_channel_outputs, fused_requantization_row
 from ..context import (LoweringContext, dims4, fast_constants, fused_constants,
                        requantization_table)
 from ..lowering import lowering
@@ -47,16 +47,34 @@ def _fast_depthwise(ctx: LoweringContext, op, p) -> dict:
         if len(op.inputs) > 2 and op.inputs[2] >= 0 else np.zeros(c, np.int64)
     tag = f"op{op.index}"
     offset = (-p.input_zero_point) & 0xFFFF
+    dead = dead_channel_outputs(np.moveaxis(w.data, 3, 0), bias, p.multipliers, p.shifts,
+                                p.output_zero_point, p.act_min, p.act_max)
+    common = {"offset_x2": f"0x{offset | (offset << 16):08x}u"}
+    if fused_depthwise(ctx.graph, op):
+        # per group: 4 doubled biases, 9 taps x 2 doubled weight-pair words, {m, rc, s} x 4
+        doubled = (2 * taps.reshape(c // 4, 9, 4)) & 0xFFFF
+        pairs = np.stack([doubled[..., 0] | (doubled[..., 2] << 16),
+                          doubled[..., 1] | (doubled[..., 3] << 16)], axis=-1)
+        mult = np.resize(np.asarray(p.multipliers, np.int64), c)
+        shift = np.resize(np.asarray(p.shifts, np.int64), c)
+        rq = np.array([fused_requantization_row(int(mult[k]), int(shift[k]),
+                                                p.output_zero_point, dead.get(k),
+                                                bool(bias[k] < 0)) for k in range(c)],
+                      np.int64).reshape(c // 4, 12)
+        stream = np.concatenate([2 * bias.reshape(c // 4, 4), pairs.reshape(c // 4, 18), rq],
+                                axis=1).ravel() & 0xFFFFFFFF
+        name = ctx.const(f"{tag}_dw3x3", stream.astype(np.uint32), "uint32_t",
+                         comment="per 4 channels: doubled biases, doubled weight pairs per tap, "
+                                 "{m, rc, s} x 4")
+        return {**common, "fused": 1, "stream": name, "stream_end": f"{name} + {stream.size}",
+                "clamp": int(p.act_min > -128 or p.act_max < 127)}
     return {
+        **common, "fused": 0,
         "weights": ctx.const(f"{tag}_dw_weights", packed, "uint32_t",
                              comment="int16 weight pairs [c0,c2],[c1,c3] per 4 channels, per tap"),
         "bias": ctx.const(f"{tag}_bias", bias.astype(np.int32)),
         "rq": requantization_table(ctx, op, p.multipliers, p.shifts, c, p.output_zero_point,
-                                   dead_channel_outputs(np.moveaxis(w.data, 3, 0), bias,
-                                                        p.multipliers, p.shifts,
-                                                        p.output_zero_point, p.act_min,
-                                                        p.act_max)),
-        "offset_x2": f"0x{offset | (offset << 16):08x}u",
+                                   dead),
     }
 
 

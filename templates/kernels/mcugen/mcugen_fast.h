@@ -97,6 +97,26 @@ typedef struct {
 void mcugen_fast_pairs_s8(const mcugen_fast_pairs_run_t *r);
 void mcugen_fast_pairs_clamp_s8(const mcugen_fast_pairs_run_t *r);
 
+/* One output pixel of the fused depthwise 3x3 (mcugen_fused.c): per group of 4 channels the
+ * stream holds the 4 doubled biases, per tap the doubled int16 weight pairs [c0,c2],[c1,c3], then
+ * {m, rc, s} of the 4 channels. */
+typedef struct {
+    const int8_t *const *taps;    /* 9 pointers at channel 0 of each tap (or at zero points) */
+    const uint32_t *stream, *stream_end;
+    int8_t *out;
+    uint32_t input_offset_x2;     /* -input zero point in both int16 halves */
+    int32_t act_min, act_max;     /* used by the clamping variant only */
+} mcugen_fast_dw_run_t;
+
+void mcugen_fast_dw3x3_s8(const mcugen_fast_dw_run_t *r);
+void mcugen_fast_dw3x3_clamp_s8(const mcugen_fast_dw_run_t *r);
+
+typedef struct {
+    mcugen_fast_dw_t geometry;    /* shapes, offsets; its weights, bias, rq are unused */
+    const uint32_t *stream, *stream_end;
+    int32_t clamp;                /* 1: the activation range is narrower than int8 */
+} mcugen_fast_dw_fused_t;
+
 typedef struct {
     mcugen_fast_conv_t geometry;  /* shapes, zero point; its weights, bias, rq are unused */
     const uint32_t *stream, *stream_end;
@@ -120,6 +140,9 @@ void mcugen_fast_conv_fused_s8(const mcugen_fast_conv_fused_t *p, const int8_t *
                                void *scratch);
 /* Scratch: 5 * channels bytes (one pixel of int32 accumulators and one of input zero points). */
 void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out, void *scratch);
+/* 3x3, dilation 1. Scratch: one pixel of input zero points (channels bytes). */
+void mcugen_fast_dw3x3_fused_s8(const mcugen_fast_dw_fused_t *p, const int8_t *in, int8_t *out,
+                                void *scratch);
 void mcugen_fast_add_s8(const mcugen_fast_add_t *p, const int8_t *a, const int8_t *b,
                         int8_t *out);
 

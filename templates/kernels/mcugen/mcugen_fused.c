@@ -1,6 +1,7 @@
 /*
- * mcugen_pairs.c - the fused 2 pixel x 2 channel tile of mcugen's convolution and fully
- * connected kernels (mcugen_fast.h: mcugen_fast_pairs_run_t describes the stream).
+ * mcugen_fused.c - the fused tiles of mcugen's convolution, fully connected and depthwise
+ * kernels: accumulators kept in registers from the bias to the stored bytes (mcugen_fast.h
+ * describes their streams).
  * Written for mcugen.
  *
  * What a tile computes: for one live channel pair (c0, c1) and the two rows of the pixel pair,
@@ -165,5 +166,124 @@ static void pairs_run(const mcugen_fast_pairs_run_t *r, int clamp)
 
 void mcugen_fast_pairs_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r, 0); }
 void mcugen_fast_pairs_clamp_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r, 1); }
+
+#endif
+
+/* ---- depthwise 3x3, 4 channels per group, fused --------------------------------------------
+ *
+ * What a group computes: for one output pixel and channels c .. c+3, the 4 accumulators
+ * 2 * (bias + sum over the 9 taps of (x - zp) * w) (weights and biases stored doubled), then the
+ * same in-register requantization as the tile above.
+ * Stream per group: the 4 doubled biases, per tap the doubled int16 weight pairs [c0,c2],[c1,c3],
+ * then {m, rc, s} of c0 .. c3. A tap outside the image points at a pixel of input zero points.
+ * Registers: r0..r3 acc, r4 stream, r5 taps, r6 channel byte offset, r7 the negated input zero
+ * point in both halves, lr out; per tap (r8..r12): LDR of the tap's pointer, LDR of 4 channels,
+ * LDRD of the weight pairs, 2 SXTAB16 (add the offset while widening), 4 SMLABB/SMLATT: 9
+ * instructions for 4 MACs; per output 5 more and a STRB. Frame: [sp] stream end, [sp+4] act min,
+ * [sp+8] act max. */
+#if MCUGEN_HAS_DSP
+
+#define MCUGEN_DW_TAP(t)                         \
+    "ldr     r8, [r5, #" #t " * 4]\n\t"          \
+    "ldr     r9, [r8, r6]\n\t"                   \
+    "ldrd    r11, r12, [r4], #8\n\t"             \
+    "sxtab16 r10, r7, r9\n\t"                    \
+    "sxtab16 r9, r7, r9, ror #8\n\t"             \
+    "smlabb  r0, r10, r11, r0\n\t"               \
+    "smlatt  r2, r10, r11, r2\n\t"               \
+    "smlabb  r1, r9, r12, r1\n\t"                \
+    "smlatt  r3, r9, r12, r3\n\t"
+
+#define MCUGEN_DW_RQ(a)                          \
+    "ldm     r4!, {r8, r9, r10}\n\t"             \
+    "smmlar  r11, " a ", r8, r9\n\t"             \
+    "add     r11, r11, " a ", asr #31\n\t"       \
+    "asr     r11, r11, r10\n\t"                  \
+    "ssat    " a ", #8, r11\n\t"
+
+#define MCUGEN_DW_CLAMP1(v)    \
+    "cmp    " v ", r8\n\t"     \
+    "it     lt\n\t"            \
+    "movlt  " v ", r8\n\t"     \
+    "cmp    " v ", r9\n\t"     \
+    "it     gt\n\t"            \
+    "movgt  " v ", r9\n\t"
+
+#define MCUGEN_DW_CLAMP                                                   \
+    "ldrd   r8, r9, [sp, #4]\n\t"                                         \
+    MCUGEN_DW_CLAMP1("r0") MCUGEN_DW_CLAMP1("r1") MCUGEN_DW_CLAMP1("r2")  \
+    MCUGEN_DW_CLAMP1("r3")
+
+#define MCUGEN_DW_BODY(CLAMP)                    \
+    "push    {r4-r11, lr}\n\t"                   \
+    "sub     sp, sp, #16\n\t"                    \
+    "ldr     r5, [r0, #0]\n\t"                   \
+    "ldr     r4, [r0, #4]\n\t"                   \
+    "ldr     r6, [r0, #8]\n\t"                   \
+    "str     r6, [sp, #0]\n\t"                   \
+    "ldr     lr, [r0, #12]\n\t"                  \
+    "ldr     r7, [r0, #16]\n\t"                  \
+    "ldrd    r8, r9, [r0, #20]\n\t"              \
+    "strd    r8, r9, [sp, #4]\n\t"               \
+    "mov     r6, #0\n\t"                         \
+    "1:\n\t"                                     \
+    "ldm     r4!, {r0, r1, r2, r3}\n\t"          \
+    MCUGEN_DW_TAP(0) MCUGEN_DW_TAP(1) MCUGEN_DW_TAP(2)  \
+    MCUGEN_DW_TAP(3) MCUGEN_DW_TAP(4) MCUGEN_DW_TAP(5)  \
+    MCUGEN_DW_TAP(6) MCUGEN_DW_TAP(7) MCUGEN_DW_TAP(8)  \
+    MCUGEN_DW_RQ("r0") MCUGEN_DW_RQ("r1") MCUGEN_DW_RQ("r2") MCUGEN_DW_RQ("r3") \
+    CLAMP                                        \
+    "strb    r0, [lr], #1\n\t"                   \
+    "strb    r1, [lr], #1\n\t"                   \
+    "strb    r2, [lr], #1\n\t"                   \
+    "strb    r3, [lr], #1\n\t"                   \
+    "add     r6, r6, #4\n\t"                     \
+    "ldr     r8, [sp, #0]\n\t"                   \
+    "cmp     r4, r8\n\t"                         \
+    "bne     1b\n\t"                             \
+    "add     sp, sp, #16\n\t"                    \
+    "pop     {r4-r11, pc}\n\t"
+
+__attribute__((naked)) void mcugen_fast_dw3x3_s8(
+    __attribute__((unused)) const mcugen_fast_dw_run_t *r)
+{
+    __asm__ volatile(MCUGEN_DW_BODY(""));
+}
+
+__attribute__((naked)) void mcugen_fast_dw3x3_clamp_s8(
+    __attribute__((unused)) const mcugen_fast_dw_run_t *r)
+{
+    __asm__ volatile(MCUGEN_DW_BODY(MCUGEN_DW_CLAMP));
+}
+
+#else /* the C twin */
+
+static void dw3x3_run(const mcugen_fast_dw_run_t *r, int clamp)
+{
+    const int32_t lo = clamp ? r->act_min : -128, hi = clamp ? r->act_max : 127;
+    const uint32_t *w = r->stream;
+    int8_t *out = r->out;
+    for (int32_t c = 0; w != r->stream_end; c += 4) {
+        int32_t a0 = (int32_t)w[0], a1 = (int32_t)w[1], a2 = (int32_t)w[2], a3 = (int32_t)w[3];
+        w += 4;
+        for (int32_t t = 0; t < 9; ++t, w += 2) {
+            const uint32_t x = mcugen_read32(r->taps[t] + c);
+            const uint32_t xe = mcugen_sxtab16(r->input_offset_x2, x);
+            const uint32_t xo = mcugen_sxtab16_ror8(r->input_offset_x2, x);
+            a0 = mcugen_smlabb(xe, w[0], a0);
+            a2 = mcugen_smlatt(xe, w[0], a2);
+            a1 = mcugen_smlabb(xo, w[1], a1);
+            a3 = mcugen_smlatt(xo, w[1], a3);
+        }
+        *out++ = (int8_t)pairs_requantize(a0, w, lo, hi);
+        *out++ = (int8_t)pairs_requantize(a1, w + 3, lo, hi);
+        *out++ = (int8_t)pairs_requantize(a2, w + 6, lo, hi);
+        *out++ = (int8_t)pairs_requantize(a3, w + 9, lo, hi);
+        w += 12;
+    }
+}
+
+void mcugen_fast_dw3x3_s8(const mcugen_fast_dw_run_t *r) { dw3x3_run(r, 0); }
+void mcugen_fast_dw3x3_clamp_s8(const mcugen_fast_dw_run_t *r) { dw3x3_run(r, 1); }
 
 #endif
