@@ -133,8 +133,34 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
         const int32_t oy = (pixel % per_image) / p->out_w;
         const int32_t ox = pixel % p->out_w;
         const uint32_t zp4 = (uint32_t)(uint8_t)p->input_zero_point * 0x01010101u;
+        const int32_t x0 = ox * p->stride_w - p->pad_w;
+        /* dilation 1, channels not in words (first layers): a window row is kw * c contiguous
+           bytes, of which columns [kx0, kx1) lie inside the image, the rest zero points */
+        const int spans = !words && p->dil_w == 1;
+        const int32_t kx0 = x0 < 0 ? -x0 : 0;
+        const int32_t kx1 = x0 + p->kw > p->in_w ? p->in_w - x0 : p->kw;
+        const int8_t zp = (int8_t)p->input_zero_point;
         for (int32_t ky = 0; ky < p->kh; ++ky) {
             const int32_t iy = oy * p->stride_h - p->pad_h + ky * p->dil_h;
+            if (spans) {
+                const int row_inside = iy >= 0 && iy < p->in_h;
+                const int32_t lo = row_inside ? kx0 * c : p->kw * c;
+                const int32_t hi = row_inside && kx1 > kx0 ? kx1 * c : lo;
+                const int8_t *src = row_inside
+                    ? in + (((size_t)n * p->in_h + iy) * p->in_w + x0 + kx0) * c : in;
+                int32_t i = 0;
+                for (; i < lo; ++i) {
+                    dst[i] = zp;
+                }
+                for (; i < hi; ++i) {
+                    dst[i] = src[i - lo];
+                }
+                for (; i < p->kw * c; ++i) {
+                    dst[i] = zp;
+                }
+                dst += p->kw * c;
+                continue;
+            }
             for (int32_t kx = 0; kx < p->kw; ++kx) {
                 const int32_t ix = ox * p->stride_w - p->pad_w + kx * p->dil_w;
                 const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
