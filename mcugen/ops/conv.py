@@ -123,10 +123,31 @@ def fused_conv(graph: Graph, op: Operator) -> bool:
     return fused_requantization_fits(*_live_bounds(graph, op))
 
 
+def single_channel_depthwise(graph: Graph, op: Operator) -> bool:
+    """A DEPTHWISE_CONV_2D over one input channel (person_detect's first layer: 1 -> 8) is a
+    CONV_2D with weights [M, KH, KW, 1]: the same sums, bias and per-channel requantization, so
+    mcugen's kernels run it as one."""
+    return (op.opcode == "DEPTHWISE_CONV_2D"
+            and graph.tensors[op.inputs[0]].shape[-1] == 1)
+
+
+def conv_rows(graph: Graph, op: Operator) -> np.ndarray:
+    """The weights as rows [C_OUT][K]: the inputs each output channel reads, in im2col order."""
+    w = graph.tensors[op.inputs[1]]
+    if op.opcode == "DEPTHWISE_CONV_2D":
+        return np.moveaxis(w.data, 3, 0).reshape(w.shape[3], -1)
+    return w.data.reshape(w.shape[0], -1)
+
+
 def row_length(graph: Graph, op: Operator) -> tuple[int, int]:
     """(K, K rounded up to 4): the inputs one output of a conv or FC reads."""
     w = graph.tensors[op.inputs[1]]
-    k = int(np.prod(w.shape[1:])) if op.opcode != "FULLY_CONNECTED" else int(w.shape[-1])
+    if op.opcode == "FULLY_CONNECTED":
+        k = int(w.shape[-1])
+    elif op.opcode == "DEPTHWISE_CONV_2D":
+        k = int(w.shape[1] * w.shape[2])
+    else:
+        k = int(np.prod(w.shape[1:]))
     return k, (k + 3) // 4 * 4
 
 
@@ -167,12 +188,15 @@ def fused_depthwise(graph: Graph, op: Operator) -> bool:
     w = graph.tensors[op.inputs[1]]
     p = prepare_conv(graph, op)
     return (w.shape[1] == w.shape[2] == 3 and p.dilation_h == p.dilation_w == 1
+            and not single_channel_depthwise(graph, op)
             and fused_requantization_fits(*_live_bounds(graph, op)))
 
 
 def fast_depthwise_scratch(graph: Graph, op: Operator, variant: str) -> int:
     """One pixel of input zero points (read by the taps outside the image), and for the general
     kernel one pixel of int32 accumulators."""
+    if single_channel_depthwise(graph, op):
+        return fast_conv_scratch(graph, op, variant)
     channels = graph.tensors[op.outputs[0]].shape[3]
     return channels if fused_depthwise(graph, op) else 5 * channels
 
@@ -184,8 +208,10 @@ def fast_conv_check(graph: Graph, op: Operator) -> str | None:
 def fast_depthwise_check(graph: Graph, op: Operator) -> str | None:
     reason = int8_tensors(graph, op) or accumulator_bound_fails(graph, op)
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if reason is None and single_channel_depthwise(graph, op):
+        return None                                    # run as a CONV_2D
     if reason is None and x.shape[3] != y.shape[3]:
-        reason = "channel multiplier above 1"
+        reason = "channel multiplier above 1 (and more than one input channel)"
     if reason is None and y.shape[3] % 4:
         reason = "channels not a multiple of 4"
     return reason

@@ -94,8 +94,8 @@ def _conv(cin, cout, k, stride, padding, s_in, s_out, zp_in=-3, zp_out=5, bias_v
     opts = dict(padding=padding, stride_h=stride, stride_w=stride, dilation_hfactor=1,
                 dilation_wfactor=1, fused_activation_function=act)
     if depthwise:
-        b.op("DEPTHWISE_CONV_2D", [x, w, bb], [y], "DepthwiseConv2DOptions", depth_multiplier=1,
-             **opts)
+        b.op("DEPTHWISE_CONV_2D", [x, w, bb], [y], "DepthwiseConv2DOptions",
+             depth_multiplier=cout // cin, **opts)
     else:
         b.op("CONV_2D", [x, w, bb], [y], "Conv2DOptions", **opts)
     b.output(y)
@@ -118,12 +118,30 @@ EDGES = {
                                    s_out=0.1, depthwise=True, zp_in=127),
     "depthwise 5x5 VALID": dict(cin=4, cout=4, k=5, stride=1, padding="VALID", s_in=0.05,
                                 s_out=0.1, depthwise=True),
+    "depthwise 1 -> 8 channels": dict(cin=1, cout=8, k=3, stride=2, padding="SAME", s_in=0.05,
+                                      s_out=0.1, depthwise=True, zp_in=-128),
+    "1x1 RELU6 clamp": dict(cin=8, cout=6, k=1, stride=1, padding="VALID", s_in=0.05,
+                            s_out=0.01, act="RELU6"),
+    "depthwise 3x3 RELU6 clamp": dict(cin=8, cout=8, k=3, stride=1, padding="SAME", s_in=0.05,
+                                      s_out=0.01, depthwise=True, act="RELU6"),
 }
+
+# which variant each edge case must take: the fused tiles where their proof holds
+FUSED = {"1x1 even": True, "1x1 odd channels": True, "3x3 stride 2 SAME": True,
+         "first layer, 1 channel": True, "left shift": False, "zero points at the ends": True,
+         "depthwise 3x3 SAME": True, "depthwise 3x3 stride 2": True,
+         "depthwise 5x5 VALID": False, "depthwise 1 -> 8 channels": True,
+         "1x1 RELU6 clamp": True, "depthwise 3x3 RELU6 clamp": True}
 
 
 @pytest.mark.parametrize("name", list(EDGES))
 def test_edge_cases_take_the_fast_kernels(host_build, name):
+    from mcugen.ops.conv import fused_conv, fused_depthwise, single_channel_depthwise
     graph = _conv(**EDGES[name])
+    op = graph.operators[0]
+    as_depthwise = op.opcode == "DEPTHWISE_CONV_2D" and not single_channel_depthwise(graph, op)
+    fused = fused_depthwise(graph, op) if as_depthwise else fused_conv(graph, op)
+    assert fused == FUSED[name]
     assert _check_host(host_build, graph)[0] == "mcugen"
 
 
@@ -167,7 +185,9 @@ def test_fast_layers_on_cortex_m4(tmp_path):
     # one model holding every edge layer would need matching shapes; instead a small chain
     board = load_board("mps2-an386")
     for i, name in enumerate(["1x1 odd channels", "3x3 stride 2 SAME", "first layer, 1 channel",
-                              "left shift", "depthwise 3x3 SAME", "depthwise 3x3 stride 2"]):
+                              "left shift", "depthwise 3x3 SAME", "depthwise 3x3 stride 2",
+                              "depthwise 1 -> 8 channels", "1x1 RELU6 clamp",
+                              "depthwise 3x3 RELU6 clamp", "zero points at the ends"]):
         graph = _conv(**EDGES[name])
         fw = build_firmware(graph, board, tmp_path / str(i), kernels="mcugen")
         assert fw.rendered.plan.backends[0] == "mcugen", name

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ops.conv import fused_conv, fused_depthwise, prepare_conv, row_length, rows_are_direct
+from ...ops.conv import (conv_rows, fused_conv, fused_depthwise, prepare_conv, row_length,
+                         rows_are_direct, single_channel_depthwise)
 from ...ops.fast import dead_channel_outputs, fused_requantization_row
 from ..context import (LoweringContext, dims4, fast_constants, fused_constants,
                        requantization_table)
@@ -21,13 +22,14 @@ def _common(ctx: LoweringContext, op) -> dict:
         "p": p, "in_dims": dims4(x.shape), "filter_dims": dims4(w.shape),
         "out_dims": dims4(y.shape), "input": ctx.ptr(op.inputs[0]),
         "output": ctx.ptr(op.outputs[0]), "scratch": ctx.scratch(op.index),
+        "as_conv": single_channel_depthwise(ctx.graph, op),
     }
     if ctx.backend != "mcugen":
         return {**params, **ctx.weighted_constants(op, p)}
-    if op.opcode == "DEPTHWISE_CONV_2D":
+    if op.opcode == "DEPTHWISE_CONV_2D" and not single_channel_depthwise(ctx.graph, op):
         return {**params, **_fast_depthwise(ctx, op, p)}
     k, k4 = row_length(ctx.graph, op)
-    rows = w.data.reshape(w.shape[0], k)
+    rows = conv_rows(ctx.graph, op)
     params = {**params, "k": k, "k4": k4, "direct": int(rows_are_direct(ctx.graph, op)),
               "pixels": y.size // y.shape[3]}
     if fused_conv(ctx.graph, op):
