@@ -606,8 +606,9 @@ void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out,
     }
 }
 
-/* The fused 3x3 (dilation 1): per output pixel the 9 tap pointers (a tap outside the image at
- * the pixel of zero points in scratch), then every channel group through mcugen_fast_dw3x3_s8. */
+/* The fused 3x3 (dilation 1): per output pixel a base and the 9 taps' offsets from it (one
+ * table for every pixel inside; on the border a tap outside the image reads the pixel of zero
+ * points in scratch), then every channel group through mcugen_fast_dw3x3_s8. */
 void mcugen_fast_dw3x3_fused_s8(const mcugen_fast_dw_fused_t *p, const int8_t *in, int8_t *out,
                                 void *scratch)
 {
@@ -615,25 +616,35 @@ void mcugen_fast_dw3x3_fused_s8(const mcugen_fast_dw_fused_t *p, const int8_t *i
     int8_t *zero_points = (int8_t *)scratch;
     memset(zero_points, (uint8_t)(-(int32_t)(int16_t)(g->input_offset_x2 & 0xFFFFu)),
            (size_t)g->channels);
-    const int8_t *taps[9];
-    mcugen_fast_dw_run_t r = {taps, p->stream, p->stream_end, out, g->input_offset_x2,
+    const int32_t row = g->in_w * g->channels;
+    int32_t inner[9], border[9];
+    for (int32_t t = 0; t < 9; ++t) {
+        inner[t] = (t / 3) * row + (t % 3) * g->channels;
+    }
+    mcugen_fast_dw_run_t r = {inner, in, p->stream, p->stream_end, out, g->input_offset_x2,
                               g->act_min, g->act_max};
-    const size_t row = (size_t)g->in_w * (size_t)g->channels;
     for (int32_t n = 0; n < g->batches; ++n) {
-        const int8_t *image = in + (size_t)n * g->in_h * row;
+        const int8_t *image = in + (size_t)n * (size_t)g->in_h * (size_t)row;
         for (int32_t oy = 0; oy < g->out_h; ++oy) {
             const int32_t y0 = oy * g->stride_h - g->pad_h;
+            const int rows_inside = y0 >= 0 && y0 + 3 <= g->in_h;
             for (int32_t ox = 0; ox < g->out_w; ++ox) {
                 const int32_t x0 = ox * g->stride_w - g->pad_w;
-                for (int32_t ky = 0; ky < 3; ++ky) {
-                    const int32_t iy = y0 + ky;
-                    const int row_inside = iy >= 0 && iy < g->in_h;
-                    const int8_t *src = row_inside ? image + (size_t)iy * row : image;
-                    for (int32_t kx = 0; kx < 3; ++kx) {
-                        const int32_t ix = x0 + kx;
-                        taps[3 * ky + kx] = row_inside && ix >= 0 && ix < g->in_w
-                                                ? src + (size_t)ix * (size_t)g->channels
-                                                : zero_points;
+                if (rows_inside && x0 >= 0 && x0 + 3 <= g->in_w) {
+                    /* inside: the 9 taps at fixed offsets from the window's corner */
+                    r.taps = inner;
+                    r.base = image + (size_t)y0 * (size_t)row + (size_t)x0 * (size_t)g->channels;
+                } else {
+                    /* on the border: offsets from the zero-point pixel, which the taps outside
+                       the image read (wrapping differences, as the address arithmetic does) */
+                    r.taps = border;
+                    r.base = zero_points;
+                    for (int32_t t = 0; t < 9; ++t) {
+                        const int32_t iy = y0 + t / 3, ix = x0 + t % 3;
+                        const int8_t *tap = iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w
+                            ? image + (size_t)iy * (size_t)row + (size_t)ix * (size_t)g->channels
+                            : zero_points;
+                        border[t] = (int32_t)(uint32_t)((uintptr_t)tap - (uintptr_t)zero_points);
                     }
                 }
                 if (p->clamp) {

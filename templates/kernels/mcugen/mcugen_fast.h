@@ -101,7 +101,9 @@ void mcugen_fast_pairs_clamp_s8(const mcugen_fast_pairs_run_t *r);
  * stream holds the 4 doubled biases, per tap the doubled int16 weight pairs [c0,c2],[c1,c3], then
  * {m, rc, s} of the 4 channels. */
 typedef struct {
-    const int8_t *const *taps;    /* 9 pointers at channel 0 of each tap (or at zero points) */
+    const int32_t *taps;          /* 9 byte offsets from base: channel 0 of each tap (a tap
+                                     outside the image: the pixel of zero points) */
+    const int8_t *base;
     const uint32_t *stream, *stream_end;
     int8_t *out;
     uint32_t input_offset_x2;     /* -input zero point in both int16 halves */

@@ -176,8 +176,8 @@ void mcugen_fast_pairs_clamp_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r,
  * same in-register requantization as the tile above.
  * Stream per group: the 4 doubled biases, per tap the doubled int16 weight pairs [c0,c2],[c1,c3],
  * then {m, rc, s} of c0 .. c3. A tap outside the image points at a pixel of input zero points.
- * Registers: r0..r3 acc, r4 stream, r5 taps, r6 channel byte offset, r7 the negated input zero
- * point in both halves, lr out; per tap (r8..r12): LDR of the tap's pointer, LDR of 4 channels,
+ * Registers: r0..r3 acc, r4 stream, r5 tap offsets, r6 base + channel, r7 the negated input zero
+ * point in both halves, lr out; per tap (r8..r12): LDR of the tap's offset, LDR of 4 channels,
  * LDRD of the weight pairs, 2 SXTAB16 (add the offset while widening), 4 SMLABB/SMLATT: 9
  * instructions for 4 MACs; per output 5 more and a STRB. Frame: [sp] stream end, [sp+4] act min,
  * [sp+8] act max. */
@@ -185,7 +185,7 @@ void mcugen_fast_pairs_clamp_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r,
 
 #define MCUGEN_DW_TAP(t)                         \
     "ldr     r8, [r5, #" #t " * 4]\n\t"          \
-    "ldr     r9, [r8, r6]\n\t"                   \
+    "ldr     r9, [r6, r8]\n\t"                   \
     "ldrd    r11, r12, [r4], #8\n\t"             \
     "sxtab16 r10, r7, r9\n\t"                    \
     "sxtab16 r9, r7, r9, ror #8\n\t"             \
@@ -218,14 +218,14 @@ void mcugen_fast_pairs_clamp_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r,
     "push    {r4-r11, lr}\n\t"                   \
     "sub     sp, sp, #16\n\t"                    \
     "ldr     r5, [r0, #0]\n\t"                   \
-    "ldr     r4, [r0, #4]\n\t"                   \
-    "ldr     r6, [r0, #8]\n\t"                   \
+    "ldr     r4, [r0, #8]\n\t"                   \
+    "ldr     r6, [r0, #12]\n\t"                  \
     "str     r6, [sp, #0]\n\t"                   \
-    "ldr     lr, [r0, #12]\n\t"                  \
-    "ldr     r7, [r0, #16]\n\t"                  \
-    "ldrd    r8, r9, [r0, #20]\n\t"              \
+    "ldr     lr, [r0, #16]\n\t"                  \
+    "ldr     r7, [r0, #20]\n\t"                  \
+    "ldrd    r8, r9, [r0, #24]\n\t"              \
     "strd    r8, r9, [sp, #4]\n\t"               \
-    "mov     r6, #0\n\t"                         \
+    "ldr     r6, [r0, #4]\n\t"                   \
     "1:\n\t"                                     \
     "ldm     r4!, {r0, r1, r2, r3}\n\t"          \
     MCUGEN_DW_TAP(0) MCUGEN_DW_TAP(1) MCUGEN_DW_TAP(2)  \
@@ -263,11 +263,13 @@ static void dw3x3_run(const mcugen_fast_dw_run_t *r, int clamp)
     const int32_t lo = clamp ? r->act_min : -128, hi = clamp ? r->act_max : 127;
     const uint32_t *w = r->stream;
     int8_t *out = r->out;
+    const uintptr_t base = (uintptr_t)r->base;
     for (int32_t c = 0; w != r->stream_end; c += 4) {
         int32_t a0 = (int32_t)w[0], a1 = (int32_t)w[1], a2 = (int32_t)w[2], a3 = (int32_t)w[3];
         w += 4;
         for (int32_t t = 0; t < 9; ++t, w += 2) {
-            const uint32_t x = mcugen_read32(r->taps[t] + c);
+            const int8_t *tap = (const int8_t *)(base + (uintptr_t)(intptr_t)r->taps[t]);
+            const uint32_t x = mcugen_read32(tap + c);
             const uint32_t xe = mcugen_sxtab16(r->input_offset_x2, x);
             const uint32_t xo = mcugen_sxtab16_ror8(r->input_offset_x2, x);
             a0 = mcugen_smlabb(xe, w[0], a0);
