@@ -13,7 +13,7 @@ import numpy as np
 from ..fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
 from ..model.graph import Graph, Operator
 from .common import activation_range_quantized, scale_of, zero_point_of
-from .fast import requantization_fits
+from .fast import fused_requantization_fits, requantization_fits
 from .registry import PORTABLE, FreeOutput, SameParams, int8_tensors, record, same_shapes
 
 INT8_LEFT_SHIFT = 20      # TFLM's headroom shift for int8 ADD/SUB (15 for int16)
@@ -97,6 +97,16 @@ def add_tables(graph: Graph, op: Operator) -> tuple[np.ndarray, np.ndarray]:
     b = multiply_by_quantized_multiplier((x + p.input2_offset) << p.left_shift,
                                          p.input2_multiplier, p.input2_shift)
     return a, (-b if op.opcode == "SUB" else b)
+
+
+def fused_add(graph: Graph, op: Operator) -> bool:
+    """Does an ADD/SUB on mcugen's kernels run the fused loop (mcugen_fast_add_fused_s8, tables
+    doubled, requantized in registers)? When :func:`mcugen.ops.fast.fused_requantization_fits`
+    proves it for the sum's bound; otherwise the general loop, equally exact."""
+    a, b = add_tables(graph, op)
+    p = prepare_add(graph, op)
+    return fused_requantization_fits(np.abs(a).max() + np.abs(b).max(), p.output_multiplier,
+                                     p.output_shift)
 
 
 def fast_add_check(graph: Graph, op: Operator) -> str | None:

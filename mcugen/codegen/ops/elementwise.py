@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ops.elementwise import add_tables, prepare_add, prepare_mul, prepare_sub
+from ...ops.elementwise import add_tables, fused_add, prepare_add, prepare_mul, prepare_sub
 from ...ops.fast import requantization_row
 from ..context import LoweringContext, dims4
 from ..lowering import lowering
@@ -23,7 +23,18 @@ def _binary(ctx: LoweringContext, op) -> dict:
         p = prepare(ctx.graph, op)
         table_a, table_b = add_tables(ctx.graph, op)
         tag = f"op{op.index}"
-        return {"p": p, "size": y.size, "a": ctx.ptr(op.inputs[0]), "b": ctx.ptr(op.inputs[1]),
+        if fused_add(ctx.graph, op):
+            s = -p.output_shift
+            return {"p": p, "size": y.size, "a": ctx.ptr(op.inputs[0]),
+                    "b": ctx.ptr(op.inputs[1]), "output": ctx.ptr(op.outputs[0]), "fused": 1,
+                    "table_a": ctx.const(f"{tag}_table_a2", (2 * table_a).astype(np.int32),
+                                         comment="input a rescaled and doubled, a = -128 .. 127"),
+                    "table_b": ctx.const(f"{tag}_table_b2", (2 * table_b).astype(np.int32),
+                                         comment="input b rescaled and doubled (negated for SUB)"),
+                    "m": p.output_multiplier, "s": s,
+                    "rc": ((1 << (s - 1)) + p.output_offset * (1 << s)) & 0xFFFFFFFF,
+                    "clamp": int(p.act_min > -128 or p.act_max < 127)}
+        return {"p": p, "size": y.size, "fused": 0, "a": ctx.ptr(op.inputs[0]), "b": ctx.ptr(op.inputs[1]),
                 "output": ctx.ptr(op.outputs[0]),
                 "table_a": ctx.const(f"{tag}_table_a", table_a.astype(np.int32),
                                      comment="input a rescaled, for a = -128 .. 127"),

@@ -61,6 +61,53 @@ static inline void widen4(uint32_t x, uint32_t *out, int doubled)
     out[1] = doubled ? mcugen_double16(o) : o;
 }
 
+/* `words` words of int8 inputs at src widened (and doubled for the fused kernels) into wide:
+ * the two words of each 4 inputs at wide[0], wide[1], then `stride` (2 or 4) words on. Returns
+ * the next free place. DSP: LDR, 2 SXTB16 (2 SADD16), STRD per 4 inputs. */
+static inline __attribute__((always_inline)) uint32_t *widen_words(const int8_t *src, int32_t words, uint32_t *wide, int32_t stride,
+                             int doubled)
+{
+    if (words <= 0) {
+        return wide;
+    }
+#if MCUGEN_HAS_DSP
+    const int8_t *end = src + 4 * words;
+    uint32_t x, e, o;
+#define WIDEN_LOOP(bytes, DOUBLE)                                                            \
+    __asm__ volatile("1:\n\t"                                                               \
+                     "ldr    %[x], [%[s]], #4\n\t"                                          \
+                     "sxtb16 %[e], %[x]\n\t"                                                \
+                     "sxtb16 %[o], %[x], ror #8\n\t"                                        \
+                     DOUBLE                                                                  \
+                     "cmp    %[s], %[end]\n\t"                                              \
+                     "strd   %[e], %[o], [%[d]], #" #bytes "\n\t"                           \
+                     "bne    1b\n\t"                                                        \
+                     : [s] "+r"(src), [d] "+r"(wide), [x] "=&r"(x), [e] "=&r"(e),            \
+                       [o] "=&r"(o)                                                          \
+                     : [end] "r"(end)                                                        \
+                     : "cc", "memory")
+#define WIDEN_DOUBLE "sadd16 %[e], %[e], %[e]\n\tsadd16 %[o], %[o], %[o]\n\t"
+    if (doubled) {
+        if (stride == 4) {
+            WIDEN_LOOP(16, WIDEN_DOUBLE);
+        } else {
+            WIDEN_LOOP(8, WIDEN_DOUBLE);
+        }
+    } else if (stride == 4) {
+        WIDEN_LOOP(16, "");
+    } else {
+        WIDEN_LOOP(8, "");
+    }
+#undef WIDEN_LOOP
+#undef WIDEN_DOUBLE
+#else
+    for (int32_t j = 0; j < words; ++j, wide += stride) {
+        widen4(mcugen_read32(src + 4 * j), wide, doubled);
+    }
+#endif
+    return wide;
+}
+
 /* Row `pixel` (the K inputs one output reads: the zero point where the window leaves the
  * image, zeros after K), widened into `wide` (k4 / 2 words). `row` is k4 bytes of scratch for
  * rows that cannot be widened in place (channels not a multiple of 4). The two words of each
@@ -69,52 +116,7 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
                      uint32_t *wide, int32_t stride, int doubled)
 {
     if (p->direct && p->k == p->k4) {
-        const int8_t *src = in + (size_t)pixel * (size_t)p->k;
-#if MCUGEN_HAS_DSP
-        /* LDR, 2 SXTB16, STRD per 4 inputs */
-        const int8_t *end = src + p->k4;
-        uint32_t x, e, o;
-#define WIDEN_LOOP(bytes)                                                                    \
-        __asm__ volatile("1:\n\t"                                                            \
-                         "ldr    %[x], [%[s]], #4\n\t"                                       \
-                         "sxtb16 %[e], %[x]\n\t"                                             \
-                         "sxtb16 %[o], %[x], ror #8\n\t"                                     \
-                         "cmp    %[s], %[end]\n\t"                                           \
-                         "strd   %[e], %[o], [%[d]], #" #bytes "\n\t"                        \
-                         "bne    1b\n\t"                                                     \
-                         : [s] "+r"(src), [d] "+r"(wide), [x] "=&r"(x), [e] "=&r"(e),        \
-                           [o] "=&r"(o)                                                      \
-                         : [end] "r"(end)                                                    \
-                         : "cc", "memory")
-        /* the same with 2 SADD16 doubling the halves */
-#define WIDEN_DOUBLED_LOOP(bytes)                                                            \
-        __asm__ volatile("1:\n\t"                                                           \
-                         "ldr    %[x], [%[s]], #4\n\t"                                      \
-                         "sxtb16 %[e], %[x]\n\t"                                            \
-                         "sxtb16 %[o], %[x], ror #8\n\t"                                    \
-                         "sadd16 %[e], %[e], %[e]\n\t"                                      \
-                         "sadd16 %[o], %[o], %[o]\n\t"                                      \
-                         "cmp    %[s], %[end]\n\t"                                          \
-                         "strd   %[e], %[o], [%[d]], #" #bytes "\n\t"                       \
-                         "bne    1b\n\t"                                                    \
-                         : [s] "+r"(src), [d] "+r"(wide), [x] "=&r"(x), [e] "=&r"(e),        \
-                           [o] "=&r"(o)                                                      \
-                         : [end] "r"(end)                                                    \
-                         : "cc", "memory")
-        if (doubled) {
-            WIDEN_DOUBLED_LOOP(16);               /* the fused kernels: always two rows */
-        } else if (stride == 2) {
-            WIDEN_LOOP(8);
-        } else {
-            WIDEN_LOOP(16);
-        }
-#undef WIDEN_LOOP
-#undef WIDEN_DOUBLED_LOOP
-#else
-        for (int32_t j = 0; j < p->k4; j += 4, wide += stride) {
-            widen4(mcugen_read32(src + j), wide, doubled);
-        }
-#endif
+        widen_words(in + (size_t)pixel * (size_t)p->k, p->k4 / 4, wide, stride, doubled);
         return;
     }
     const int32_t c = p->direct ? p->k : p->in_c;
@@ -161,6 +163,12 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
                 dst += p->kw * c;
                 continue;
             }
+            if (words && p->dil_w == 1 && kx0 == 0 && kx1 == p->kw && iy >= 0 && iy < p->in_h) {
+                /* a window row wholly inside: kw * c contiguous bytes */
+                wdst = widen_words(in + (((size_t)n * p->in_h + iy) * p->in_w + x0) * c,
+                                   p->kw * words, wdst, stride, doubled);
+                continue;
+            }
             for (int32_t kx = 0; kx < p->kw; ++kx) {
                 const int32_t ix = ox * p->stride_w - p->pad_w + kx * p->dil_w;
                 const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
@@ -184,9 +192,7 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
     for (int8_t *end = row + p->k4; dst < end; ++dst) {
         *dst = 0;
     }
-    for (int32_t j = 0; j < p->k4; j += 4, wide += stride) {
-        widen4(mcugen_read32(row + j), wide, doubled);
-    }
+    widen_words(row, p->k4 / 4, wide, stride, doubled);
 }
 
 #if MCUGEN_HAS_DSP

@@ -127,6 +127,20 @@ typedef struct {
     const int32_t *dead_outputs;  /* ... as (channel << 8) | (uint8_t)value */
 } mcugen_fast_conv_fused_t;
 
+/* The fused ADD/SUB (mcugen_fused.c): doubled tables, the in-register requantization. The field
+ * order is the assembly's LDM order. size >= 1. */
+typedef struct {
+    const int8_t *a, *b;
+    int8_t *out;
+    int32_t size;
+    const int32_t *table_a, *table_b;  /* at the entries for 0 (index -128 .. 127) */
+    uint32_t m, rc, s;
+    int32_t act_min, act_max;          /* used by the clamping variant only */
+} mcugen_fast_add_run_t;
+
+void mcugen_fast_add_fused_s8(const mcugen_fast_add_run_t *r);
+void mcugen_fast_add_fused_clamp_s8(const mcugen_fast_add_run_t *r);
+
 /* Scratch bytes mcugen_fast_conv_s8 needs: per row in flight (2, or 1 for a single row) cout
  * int32 accumulators and k4 widened inputs (int16), plus one gathered row of k4 bytes unless
  * rows are read in place (direct and k == k4). */

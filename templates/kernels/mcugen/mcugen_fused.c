@@ -289,3 +289,69 @@ void mcugen_fast_dw3x3_s8(const mcugen_fast_dw_run_t *r) { dw3x3_run(r, 0); }
 void mcugen_fast_dw3x3_clamp_s8(const mcugen_fast_dw_run_t *r) { dw3x3_run(r, 1); }
 
 #endif
+
+/* ---- ADD and SUB of equal shapes, fused ------------------------------------------------------
+ *
+ * What an element computes: ta[a] + tb[b], the two inputs' rescaled values (TFLM's arithmetic,
+ * tabulated and doubled by the generator), requantized in registers as above.
+ * Registers: r0 a, r1 b, r2 out, r3 out end, r4/r5 the tables (at entry 0), r6 m, r7 rc, r8 s,
+ * r9/r10 the element, r11/r12 act min/max (clamping variant). Per element: 2 LDRSB, 2 LDR, ADD,
+ * SMMLAR, ADD, ASR, SSAT, STRB and the loop test: 12 instructions. */
+#if MCUGEN_HAS_DSP
+
+#define MCUGEN_ADD_BODY(CLAMP)                   \
+    "push    {r4-r11, lr}\n\t"                   \
+    "ldm     r0, {r0-r8, r11, r12}\n\t"        \
+    "add     r3, r2, r3\n\t"                     \
+    "1:\n\t"                                     \
+    "ldrsb   r9, [r0], #1\n\t"                   \
+    "ldrsb   r10, [r1], #1\n\t"                  \
+    "ldr     r9, [r4, r9, lsl #2]\n\t"           \
+    "ldr     r10, [r5, r10, lsl #2]\n\t"         \
+    "add     r9, r9, r10\n\t"                    \
+    "smmlar  r10, r9, r6, r7\n\t"                \
+    "add     r10, r10, r9, asr #31\n\t"          \
+    "asr     r10, r10, r8\n\t"                   \
+    "ssat    r10, #8, r10\n\t"                   \
+    CLAMP                                        \
+    "strb    r10, [r2], #1\n\t"                  \
+    "cmp     r2, r3\n\t"                         \
+    "bne     1b\n\t"                             \
+    "pop     {r4-r11, pc}\n\t"
+
+#define MCUGEN_ADD_CLAMP         \
+    "cmp     r10, r11\n\t"       \
+    "it      lt\n\t"             \
+    "movlt   r10, r11\n\t"       \
+    "cmp     r10, r12\n\t"       \
+    "it      gt\n\t"             \
+    "movgt   r10, r12\n\t"
+
+__attribute__((naked)) void mcugen_fast_add_fused_s8(
+    __attribute__((unused)) const mcugen_fast_add_run_t *r)
+{
+    __asm__ volatile(MCUGEN_ADD_BODY(""));
+}
+
+__attribute__((naked)) void mcugen_fast_add_fused_clamp_s8(
+    __attribute__((unused)) const mcugen_fast_add_run_t *r)
+{
+    __asm__ volatile(MCUGEN_ADD_BODY(MCUGEN_ADD_CLAMP));
+}
+
+#else /* the C twin */
+
+static void add_run(const mcugen_fast_add_run_t *r, int clamp)
+{
+    const uint32_t q[3] = {r->m, r->rc, r->s};
+    const int32_t lo = clamp ? r->act_min : -128, hi = clamp ? r->act_max : 127;
+    for (int32_t i = 0; i < r->size; ++i) {
+        const int32_t acc2 = (int32_t)((uint32_t)r->table_a[r->a[i]] + (uint32_t)r->table_b[r->b[i]]);
+        r->out[i] = (int8_t)pairs_requantize(acc2, q, lo, hi);
+    }
+}
+
+void mcugen_fast_add_fused_s8(const mcugen_fast_add_run_t *r) { add_run(r, 0); }
+void mcugen_fast_add_fused_clamp_s8(const mcugen_fast_add_run_t *r) { add_run(r, 1); }
+
+#endif
