@@ -31,6 +31,7 @@ class LoweringContext:
     prefix: str                   # C identifier prefix (the model name)
     backend: str = "portable"     # the backend of the layer being lowered
     constants: list[ConstArray] = field(default_factory=list)
+    generated: dict[str, str] = field(default_factory=dict)   # kernel function name -> C
     _by_content: dict = field(default_factory=dict)
 
     def ptr(self, tensor_index: int, ctype: str = "int8_t") -> str:
@@ -56,6 +57,16 @@ class LoweringContext:
         name = f"{self.prefix}_{stem}"
         self.constants.append(ConstArray(name, ctype, values.ravel(), comment))
         self._by_content[key] = name
+        return name
+
+    def kernel(self, stem: str, template: str, **params) -> str:
+        """A kernel function generated for a layer shape (rendered from ``template`` into the
+        model source once per name, shared by the layers that ask for the same one)."""
+        name = f"{self.prefix}_{stem}"
+        if name not in self.generated:
+            from .render import environment
+            self.generated[name] = environment().get_template(template).render(
+                fn=name, **params).rstrip("\n")
         return name
 
     def weighted_constants(self, op, p) -> dict:
@@ -179,9 +190,14 @@ def fused_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> d
                      comment="per live channel pair: 2 doubled biases, weight words, "
                              "{m, rc, s} x 2, 4 output offsets") if stream else "NULL"
     dead_words = np.array([(c << 8) | (v & 0xFF) for c, v in sorted(dead.items())], np.int64)
+    clamp = p.act_min > -128 or p.act_max < 127
+    words = k4 // 4
+    blocks = words // 4 if words > 16 else 0
+    tile = ctx.kernel(f"pairs_w{words}{'_clamp' if clamp else ''}", "ops/mcugen/_pairs_tile.c.j2",
+                      words=words, blocks=blocks, rest=words - 4 * blocks, clamp=clamp)
     return {
         "stream": name, "stream_end": f"{name} + {values.size}" if stream else "NULL",
-        "clamp": int(p.act_min > -128 or p.act_max < 127),
+        "tile": tile,
         "dead": len(dead),
         "dead_outputs": ctx.const(f"{tag}_dead_outputs", dead_words.astype(np.int32),
                                   comment="(channel << 8) | output of channels without weights")

@@ -133,7 +133,7 @@ def render_sources(graph: Graph, plan, kernels: str, cpu: str, name: str,
             layers=layers, kernel_headers=kernel_headers, lower_bound=plan.lower_bound_bytes,
             peak_op=plan.peak_op, model_hash=model_hash, kernels_text=kernels_text,
             abi_call=abi_call, num_tensors=len(graph.tensors), tensor_table=tensor_table,
-            **common),
+            generated_kernels=list(ctx.generated.values()), **common),
     }
 
 

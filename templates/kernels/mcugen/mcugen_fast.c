@@ -468,11 +468,7 @@ void mcugen_fast_conv_fused_s8(const mcugen_fast_conv_fused_t *p, const int8_t *
         fill_row(g, in, p0 + 1, row, wide + 2, 4, 1);
         if (p->stream != p->stream_end) {
             r.out = o;
-            if (p->clamp) {
-                mcugen_fast_pairs_clamp_s8(&r);
-            } else {
-                mcugen_fast_pairs_s8(&r);
-            }
+            p->tile(&r);
         }
         for (int32_t d = 0; d < p->dead; ++d) {
             const int32_t c = p->dead_outputs[d] >> 8;

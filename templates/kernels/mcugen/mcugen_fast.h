@@ -122,7 +122,9 @@ typedef struct {
 typedef struct {
     mcugen_fast_conv_t geometry;  /* shapes, zero point; its weights, bias, rq are unused */
     const uint32_t *stream, *stream_end;
-    int32_t clamp;                /* 1: the activation range is narrower than int8 */
+    /* the tile kernel: mcugen_fast_pairs_s8, its clamping variant, or one the generator
+       unrolled for the layer's row length */
+    void (*tile)(const mcugen_fast_pairs_run_t *r);
     int32_t dead;                 /* channels whose output is a constant ... */
     const int32_t *dead_outputs;  /* ... as (channel << 8) | (uint8_t)value */
 } mcugen_fast_conv_fused_t;
