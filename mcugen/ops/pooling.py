@@ -40,7 +40,8 @@ def prepare_pool(graph: Graph, op: Operator) -> PoolParams:
 RECORDS = (
     record("AVERAGE_POOL_2D", "pooling", dtypes=("int8", "float32"), prepare=prepare_pool,
            quant=SameParams((0,)), version=2,
-           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors},
+           backends={"mcugen": int8_tensors, "cmsis-nn": int8_tensors,
+                     "portable": int8_tensors},
            scratch={"cmsis-nn": cmsis_nn_scratch.average_pool_2d}),
     record("MAX_POOL_2D", "pooling", dtypes=("int8", "float32"), prepare=prepare_pool,
            quant=SameParams((0,)), version=2,

@@ -18,9 +18,9 @@ from mcugen.model.builder import GraphBuilder
 from mcugen.ops.registry import why_not
 from mcugen.sim import Simulator
 from tests.sim.compare import random_inputs
-from tests.sim.test_conv_props import conv_graph, fc_graph
+from tests.sim.test_conv_props import conv_graph, fc_graph, pool_graph
 from tests.sim.test_elementwise_props import binary_graph
-from tests.strategies import add_sub_case, conv_case, examples, fc_case
+from tests.strategies import add_sub_case, conv_case, examples, fc_case, pool_case
 
 
 def _check_host(host_build, graph, runs: int = 3, seed: int = 0):
@@ -63,6 +63,15 @@ def test_conv_c_path(host_build, depthwise, data):
 @given(fc_case())
 def test_fully_connected_c_path(host_build, c):
     backends = _check_host(host_build, fc_graph(c), seed=c["seed"])
+    assume(backends[0] == "mcugen")
+
+
+@examples(10)
+@given(c=pool_case(), channels=st.sampled_from([4, 8, 3]))
+def test_average_pool_c_path(host_build, c, channels):
+    """4 channels per word (channels a multiple of 4), one per channel otherwise; borders."""
+    c = {**c, "c": channels}
+    backends = _check_host(host_build, pool_graph("AVERAGE_POOL_2D", c), seed=c["seed"])
     assume(backends[0] == "mcugen")
 
 

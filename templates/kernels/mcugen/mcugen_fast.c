@@ -660,6 +660,72 @@ void mcugen_fast_dw3x3_fused_s8(const mcugen_fast_dw_fused_t *p, const int8_t *i
     }
 }
 
+/* ---- average pooling ----------------------------------------------------------------------- */
+
+/* TFLM's rounding division of a window sum by its tap count, then the activation clamp. */
+static inline int8_t average(int32_t sum, int32_t count, int32_t lo, int32_t hi)
+{
+    int32_t v = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+    v = v < lo ? lo : v;
+    return (int8_t)(v > hi ? hi : v);
+}
+
+void mcugen_fast_avgpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                            const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out)
+{
+    const int32_t c = in_dims->c, row = in_dims->w * c;
+    for (int32_t n = 0; n < out_dims->n; ++n) {
+        const int8_t *image = in + (size_t)n * (size_t)in_dims->h * (size_t)row;
+        for (int32_t oy = 0; oy < out_dims->h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int32_t ky0 = y0 < 0 ? -y0 : 0;
+            const int32_t ky1 = y0 + p->filter_h > in_dims->h ? in_dims->h - y0 : p->filter_h;
+            for (int32_t ox = 0; ox < out_dims->w; ++ox, out += c) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                const int32_t kx0 = x0 < 0 ? -x0 : 0;
+                const int32_t kx1 = x0 + p->filter_w > in_dims->w ? in_dims->w - x0 : p->filter_w;
+                const int32_t count = (ky1 - ky0) * (kx1 - kx0);
+                if (count <= 0) {
+                    continue;      /* no tap inside: the planner's shapes never give this */
+                }
+                const int8_t *window = image + (size_t)(y0 + ky0) * (size_t)row
+                                       + (size_t)(x0 + kx0) * (size_t)c;
+                int32_t ch = 0;
+                if (c % 4 == 0 && count <= 255) {
+                    for (; ch < c; ch += 4) {
+                        uint32_t even = 0, odd = 0;     /* channels 0, 2 | 1, 3 as int16 halves */
+                        const int8_t *src = window + ch;
+                        for (int32_t ky = ky0; ky < ky1; ++ky, src += row) {
+                            const int8_t *tap = src;
+                            for (int32_t kx = kx0; kx < kx1; ++kx, tap += c) {
+                                const uint32_t x = mcugen_read32(tap);
+                                even = mcugen_sxtab16(even, x);
+                                odd = mcugen_sxtab16_ror8(odd, x);
+                            }
+                        }
+                        out[ch] = average((int16_t)(even & 0xFFFFu), count, p->act_min, p->act_max);
+                        out[ch + 1] = average((int16_t)(odd & 0xFFFFu), count, p->act_min,
+                                              p->act_max);
+                        out[ch + 2] = average((int16_t)(even >> 16), count, p->act_min,
+                                              p->act_max);
+                        out[ch + 3] = average((int16_t)(odd >> 16), count, p->act_min, p->act_max);
+                    }
+                }
+                for (; ch < c; ++ch) {
+                    int32_t sum = 0;
+                    const int8_t *src = window + ch;
+                    for (int32_t ky = ky0; ky < ky1; ++ky, src += row) {
+                        for (int32_t kx = 0; kx < kx1 - kx0; ++kx) {
+                            sum += src[(size_t)kx * (size_t)c];
+                        }
+                    }
+                    out[ch] = average(sum, count, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
 /* ---- ADD and SUB of equal shapes: two tables, one requantization --------------------------- */
 
 /* TFLM's int8 ADD rescales each input on its own before the sum: (x - zp) << 20, times the

@@ -34,6 +34,8 @@
 
 #include <stdint.h>
 
+#include "mcugen_kernels.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -161,6 +163,12 @@ void mcugen_fast_dw_s8(const mcugen_fast_dw_t *p, const int8_t *in, int8_t *out,
 /* 3x3, dilation 1. Scratch: one pixel of input zero points (channels bytes). */
 void mcugen_fast_dw3x3_fused_s8(const mcugen_fast_dw_fused_t *p, const int8_t *in, int8_t *out,
                                 void *scratch);
+/* AVERAGE_POOL_2D with TFLM's arithmetic (sum of the taps inside the image, divided by their
+ * count rounding half away from zero). Channels a multiple of 4 and windows of at most 255 taps:
+ * 4 channels summed per word by SXTAB16 into int16 halves (|sum| <= 255 * 128); otherwise one
+ * int32 sum per channel. */
+void mcugen_fast_avgpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                            const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out);
 void mcugen_fast_add_s8(const mcugen_fast_add_t *p, const int8_t *a, const int8_t *b,
                         int8_t *out);
 
