@@ -157,7 +157,8 @@ def fast_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int,
 
 def fused_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> dict:
     """The stream of mcugen_fast_pairs_s8 (mcugen_fast.h, mcugen_fused.c): per pair of live
-    output channels (an odd one paired with itself) the doubled folded biases, the weight words of
+    output channels (an odd one paired with itself) the doubled folded biases (twice: one LDM
+    starts all 4 accumulators), the weight words of
     both channels interleaved per 4 inputs, {m, rc, s} of each and the byte offsets of the 4
     outputs; channels whose weights are all zero are left out and written as the constants they
     are."""
@@ -178,7 +179,7 @@ def fused_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> d
         live.append(live[-1])
     stream: list[np.ndarray] = []
     for c0, c1 in zip(live[0::2], live[1::2]):
-        stream.append(np.array([2 * folded[c0], 2 * folded[c1]], np.int64))
+        stream.append(np.array([2 * folded[c0], 2 * folded[c1]] * 2, np.int64))
         stream.append(np.stack([words[c0], words[c1]], axis=1).ravel().astype(np.int64))
         for c in (c0, c1):
             stream.append(np.array(fused_requantization_row(
@@ -187,7 +188,7 @@ def fused_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> d
     tag = f"op{op.index}"
     values = (np.concatenate(stream) if stream else np.zeros(0, np.int64)) & 0xFFFFFFFF
     name = ctx.const(f"{tag}_pairs", values.astype(np.uint32), "uint32_t",
-                     comment="per live channel pair: 2 doubled biases, weight words, "
+                     comment="per live channel pair: 2 doubled biases twice, weight words, "
                              "{m, rc, s} x 2, 4 output offsets") if stream else "NULL"
     dead_words = np.array([(c << 8) | (v & 0xFF) for c, v in sorted(dead.items())], np.int64)
     clamp = p.act_min > -128 or p.act_max < 127

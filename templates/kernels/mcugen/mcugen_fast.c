@@ -108,6 +108,37 @@ static inline __attribute__((always_inline)) uint32_t *widen_words(const int8_t 
     return wide;
 }
 
+/* fill_row for first layers whose window rows are whole words (kw * c a multiple of 4, dilation
+ * 1, c not): per window row either its words widened straight from the image, or (a border) its
+ * bytes gathered in `row` first. Kept apart from fill_row so that its loop stays in registers. */
+static void fill_spans(const mcugen_fast_conv_t *p, const int8_t *image, int32_t oy, int32_t ox,
+                       int8_t *row, uint32_t *wide, int doubled)
+{
+    const int32_t c = p->in_c, n = p->kw * c, words = n / 4;
+    const int32_t x0 = ox * p->stride_w - p->pad_w;
+    const int32_t y0 = oy * p->stride_h - p->pad_h;
+    const int32_t kx0 = x0 < 0 ? -x0 : 0;
+    const int32_t kx1 = x0 + p->kw > p->in_w ? p->in_w - x0 : p->kw;
+    const int32_t lo = kx0 * c, hi = kx1 > kx0 ? kx1 * c : lo;
+    const int8_t zp = (int8_t)p->input_zero_point;
+    const size_t line = (size_t)p->in_w * (size_t)c;
+    for (int32_t ky = 0; ky < p->kh; ++ky) {
+        const int32_t iy = y0 + ky * p->dil_h;
+        if (iy >= 0 && iy < p->in_h && lo == 0 && hi == n) {
+            wide = widen_words(image + (size_t)iy * line + (size_t)x0 * (size_t)c, words, wide, 4,
+                               doubled);
+            continue;
+        }
+        const int inside = iy >= 0 && iy < p->in_h;
+        const int8_t *src = inside ? image + (size_t)iy * line + (size_t)(x0 + kx0) * (size_t)c
+                                   : image;
+        for (int32_t i = 0; i < n; ++i) {
+            row[i] = inside && i >= lo && i < hi ? src[i - lo] : zp;
+        }
+        wide = widen_words(row, words, wide, 4, doubled);
+    }
+}
+
 /* Row `pixel` (the K inputs one output reads: the zero point where the window leaves the
  * image, zeros after K), widened into `wide` (k4 / 2 words). `row` is k4 bytes of scratch for
  * rows that cannot be widened in place (channels not a multiple of 4). The two words of each
@@ -121,6 +152,13 @@ static void fill_row(const mcugen_fast_conv_t *p, const int8_t *in, int32_t pixe
     }
     const int32_t c = p->direct ? p->k : p->in_c;
     const int32_t words = (c % 4 == 0) ? c / 4 : 0;   /* taps widened word by word */
+    if (!p->direct && !words && p->dil_w == 1 && (p->kw * c) % 4 == 0 && stride == 4) {
+        const int32_t per_image = p->out_h * p->out_w;
+        const int32_t n = pixel / per_image, rest = pixel % per_image;
+        fill_spans(p, in + (size_t)n * (size_t)p->in_h * (size_t)p->in_w * (size_t)c,
+                   rest / p->out_w, rest % p->out_w, row, wide, doubled);
+        return;
+    }
     int8_t *dst = row;
     uint32_t *wdst = wide;
     if (p->direct) {

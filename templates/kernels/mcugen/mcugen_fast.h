@@ -84,7 +84,8 @@ typedef struct {
 } mcugen_fast_add_t;
 
 /* One run of the fused 2 x 2 tile kernel over every live channel pair for one pixel pair. The
- * stream holds per pair: the doubled biases of channels c0 and c1 (input offset folded in), then
+ * stream holds per pair: the doubled biases of channels c0 and c1 (input offset folded in; twice,
+ * one per pixel), then
  * per 4 inputs the weight words of c0 and c1, then {m, rc, s} of c0 and of c1, then the byte
  * offsets of the 4 outputs from `out` (c0 and c1 of pixel 0, c0 and c1 of pixel 1). An odd live
  * channel is paired with itself. Offsets let the generator leave dead channels out. */

@@ -83,9 +83,7 @@
     "ldrd   r7, r8, [r0, #20]\n\t"             \
     "strd   r7, r8, [sp, #16]\n\t"             \
     "1:\n\t"                                   \
-    "ldrd   r0, r1, [r4], #8\n\t"              \
-    "mov    r2, r0\n\t"                        \
-    "mov    r3, r1\n\t"                        \
+    "ldm    r4!, {r0, r1, r2, r3}\n\t"         \
     "ldr    r5, [sp, #0]\n\t"                  \
     "ldr    r7, [sp, #12]\n\t"                 \
     "cmp    r7, #0\n\t"                        \
@@ -145,8 +143,8 @@ static void pairs_run(const mcugen_fast_pairs_run_t *r, int clamp)
     const int32_t lo = clamp ? r->act_min : -128, hi = clamp ? r->act_max : 127;
     const uint32_t *w = r->stream;
     while (w != r->stream_end) {
-        int32_t a00 = (int32_t)w[0], a01 = (int32_t)w[1], a10 = a00, a11 = a01;
-        w += 2;
+        int32_t a00 = (int32_t)w[0], a01 = (int32_t)w[1], a10 = (int32_t)w[2], a11 = (int32_t)w[3];
+        w += 4;
         const uint32_t *x = r->x;
         for (int32_t j = 0; j < r->words; ++j, w += 2, x += 4) {
             const uint32_t we = mcugen_sxtb16(w[0]), wo = mcugen_sxtb16_ror8(w[0]);
