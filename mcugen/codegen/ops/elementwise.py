@@ -16,6 +16,16 @@ _FUNCTION = {"ADD": "add", "SUB": "sub", "MUL": "mul", "MAXIMUM": "maximum",
              "MINIMUM": "minimum"}
 
 
+def _operand(ctx: LoweringContext, op, position: int) -> str:
+    """An input's bytes: the arena for an activation, weights.c for a constant operand (a
+    converter's BiasAdd written as ADD with a constant, e.g. Keras Conv1D)."""
+    t = ctx.tensor(op.inputs[position])
+    if t.is_constant:
+        return ctx.const(f"op{op.index}_operand{position}", np.asarray(t.data).astype(t.dtype),
+                         "int8_t" if t.dtype == np.int8 else None)
+    return ctx.ptr(op.inputs[position])
+
+
 def _binary(ctx: LoweringContext, op) -> dict:
     a, b, y = (ctx.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     prepare = _PREPARE.get(op.opcode)
@@ -23,7 +33,7 @@ def _binary(ctx: LoweringContext, op) -> dict:
         p = prepare(ctx.graph, op)
         table_a, table_b = add_tables(ctx.graph, op)
         tag = f"op{op.index}"
-        return {"p": p, "size": y.size, "a": ctx.ptr(op.inputs[0]), "b": ctx.ptr(op.inputs[1]),
+        return {"p": p, "size": y.size, "a": _operand(ctx, op, 0), "b": _operand(ctx, op, 1),
                 "output": ctx.ptr(op.outputs[0]),
                 "table_a": ctx.const(f"{tag}_table_a", table_a.astype(np.int32),
                                      comment="input a rescaled, for a = -128 .. 127"),
@@ -32,7 +42,7 @@ def _binary(ctx: LoweringContext, op) -> dict:
                 "rq": requantization_row(p.output_multiplier, p.output_shift, p.output_offset)}
     return {"p": prepare(ctx.graph, op) if prepare else None, "function": _FUNCTION[op.opcode],
             "a_dims": dims4(a.shape), "b_dims": dims4(b.shape), "out_dims": dims4(y.shape),
-            "size": y.size, "a": ctx.ptr(op.inputs[0]), "b": ctx.ptr(op.inputs[1]),
+            "size": y.size, "a": _operand(ctx, op, 0), "b": _operand(ctx, op, 1),
             "output": ctx.ptr(op.outputs[0])}
 
 

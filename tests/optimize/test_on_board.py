@@ -1,0 +1,65 @@
+"""The optimised graphs on the emulated Cortex-M4 (mps2-an386, QEMU -icount): bit-exact with the
+simulator, and the MobileNetV2 PAD fold costs fewer instructions and less arena than the PAD."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from mcugen.boards import load_board
+from mcugen.device.runner import open_device
+from mcugen.device.verify import random_inputs, verify_on_device
+from mcugen.firmware.build import build_firmware
+from mcugen.model import load_model
+from mcugen.optimize import optimize
+from tests.device.conftest import need_tools
+from tests.oracle import shared_model
+from tests.optimize.test_pad_fold import mobilenet_v2_block
+
+
+def _run(graph, tmp_path, name, board="mps2-an386", kernels="portable", cmsis_nn=None):
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm") if board != "host" else None
+    fw = build_firmware(graph, load_board(board), tmp_path / name, kernels=kernels,
+                        cmsis_nn=cmsis_nn)
+    with open_device(fw) as device:
+        result = verify_on_device(device, graph, random_inputs(graph, 3, seed=2))
+    assert result.bit_exact, result.mismatches
+    return fw.rendered.arena_bytes, (int(np.median(result.counts)) if result.counts else None)
+
+
+@pytest.mark.parametrize("kernels", [pytest.param("portable", marks=pytest.mark.slow), "mcugen"])
+def test_mobilenet_v2_pad_fold_drops_arena_and_instructions(kernels, tmp_path):
+    graph = mobilenet_v2_block()
+    folded = optimize(graph).graph
+    arena_before, count_before = _run(graph, tmp_path, "before", kernels=kernels)
+    arena_after, count_after = _run(folded, tmp_path, "after", kernels=kernels)
+    assert arena_after < arena_before
+    assert count_after < count_before, (count_before, count_after)
+
+
+@pytest.mark.parametrize("board,kernels", [
+    pytest.param("host", "portable", marks=pytest.mark.slow), ("host", "mcugen"),
+    ("mps2-an386", "portable"), pytest.param("mps2-an386", "mcugen", marks=pytest.mark.slow)])
+def test_mnist1d_tcn_deploys_bit_exact(board, kernels, tmp_path):
+    graph = optimize(load_model(shared_model("real_data/mnist1d_tcn/tf_int8.tflite"))).graph
+    assert not any(op.opcode.endswith("_ND") for op in graph.operators)
+    _run(graph, tmp_path, f"tcn-{board}-{kernels}", board=board, kernels=kernels)
+
+
+@pytest.mark.cmsis_nn
+@pytest.mark.parametrize("board", ["host", "mps2-an386"])
+def test_mnist1d_tcn_and_pad_fold_with_cmsis_nn(board, tmp_path):
+    tree = os.environ.get("MCUGEN_CMSIS_NN")
+    if not tree:
+        pytest.skip("set MCUGEN_CMSIS_NN to a CMSIS-NN source tree")
+    graph = optimize(load_model(shared_model("real_data/mnist1d_tcn/tf_int8.tflite"))).graph
+    _run(graph, tmp_path, "tcn", board=board, kernels="cmsis-nn", cmsis_nn=tree)
+    block = mobilenet_v2_block()
+    before = _run(block, tmp_path, "before", board=board, kernels="cmsis-nn", cmsis_nn=tree)
+    after = _run(optimize(block).graph, tmp_path, "after", board=board, kernels="cmsis-nn",
+                 cmsis_nn=tree)
+    assert after[0] < before[0]
+    if board != "host":
+        assert after[1] < before[1]
