@@ -56,7 +56,12 @@ def run(args: argparse.Namespace) -> int:
     if args.svg:
         Path(args.svg).write_text(plan_svg(graph, plan))
     if args.json:
-        print_json(plan.to_json())
+        data = plan.to_json()
+        # the optimised graph's operators, each with the model's operators it came from
+        data["operators"] = [{"index": op.index, "opcode": op.opcode,
+                              "original_operators": list(op.source)}
+                             for op in graph.operators]
+        print_json(data)
         return 0
     table = Table(title=f"{graph.name}: arena plan ({kernels} kernels, {cpu})",
                   title_justify="left")
