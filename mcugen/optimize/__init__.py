@@ -16,7 +16,9 @@ Rewrites, in the order they are tried:
 - :mod:`.pad_fold`: PAD with the input zero point into the following conv's per-side padding;
 - :mod:`.noop`: RESHAPE/SQUEEZE/EXPAND_DIMS that change nothing, identity int8 requantizations;
 - :mod:`.quantize_chain`: QUANTIZE -> QUANTIZE into one, where all inputs agree;
-- :mod:`.relu_fold`: a standalone RELU/RELU6 into its producer's activation clamp.
+- :mod:`.relu_fold`: a standalone RELU/RELU6 into its producer's activation clamp;
+- :mod:`.float_island`: DEQUANTIZE -> float activation -> QUANTIZE inside an integer model into
+  the int8 activation, where all 256 inputs agree (other islands are refused by name).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 
 from ..errors import InputError
 from ..model.graph import Graph
-from . import dilated_conv, noop, pad_fold, quantize_chain, relu_fold
+from . import dilated_conv, float_island, noop, pad_fold, quantize_chain, relu_fold
 from .edit import compact, renumber
 
 #: (name, module): each module has ``apply(graph) -> str | None``, rewriting one match in place
@@ -37,6 +39,7 @@ REWRITES = (
     ("no-op", noop),
     ("quantize-chain", quantize_chain),
     ("relu-fold", relu_fold),
+    ("float-island", float_island),
 )
 
 
