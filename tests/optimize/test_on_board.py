@@ -63,3 +63,39 @@ def test_mnist1d_tcn_and_pad_fold_with_cmsis_nn(board, tmp_path):
     assert after[0] < before[0]
     if board != "host":
         assert after[1] < before[1]
+
+
+def one_by_n_pad_graph():
+    """PAD (2, 0) on the width of a 1xN conv: folds to EXPLICIT (0, 0, 2, 0), which CMSIS-NN's
+    1xN kernel on MVE refuses at run time (left != total // 2)."""
+    from mcugen.model.builder import GraphBuilder
+    from tests.optimize.helpers import add_conv, q
+    rng = np.random.default_rng(0)
+    b = GraphBuilder("one_by_n")
+    x = q(b, "x", (1, 1, 12, 8), zp=-3, inp=True)
+    p = q(b, "p", (1, 1, 14, 8), zp=-3)
+    b.op("PAD", [x, b.const("pads", np.array([[0, 0], [0, 0], [2, 0], [0, 0]], np.int32))],
+         [p], "PadOptions")
+    y = q(b, "y", (1, 1, 12, 8), scale=0.1, zp=1)
+    add_conv(b, rng, p, y, 8, 1, 3, 8)
+    b.output(y)
+    return b.build()
+
+
+def test_explicit_padding_cmsis_nn_cannot_take_goes_to_the_next_backend():
+    from mcugen.ops.registry import choose_backend
+    graph = optimize(one_by_n_pad_graph()).graph
+    conv = graph.operators[0]
+    assert conv.options["padding"] == "EXPLICIT"
+    assert choose_backend(graph, conv, ("cmsis-nn", "portable")) == "portable"
+
+
+@pytest.mark.cmsis_nn
+@pytest.mark.parametrize("board", ["mps2-an386", "mps3-an547"])
+def test_explicit_padding_with_cmsis_nn_on_dsp_and_helium(board, tmp_path):
+    tree = os.environ.get("MCUGEN_CMSIS_NN")
+    if not tree:
+        pytest.skip("set MCUGEN_CMSIS_NN to a CMSIS-NN source tree")
+    for name, graph in (("one_by_n", one_by_n_pad_graph()), ("mbv2", mobilenet_v2_block())):
+        _run(optimize(graph).graph, tmp_path, name, board=board, kernels="cmsis-nn",
+             cmsis_nn=tree)
