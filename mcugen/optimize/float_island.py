@@ -51,9 +51,7 @@ def apply(graph: Graph) -> str | None:
         integer.inputs, integer.outputs = [deq.inputs[0]], [quant.outputs[0]]
         try:
             island = run_chain(graph, [deq, op, quant])
-            probe = copy.deepcopy(graph)
-            probe.operators = [integer]
-            replaced = run_chain(probe, [integer])
+            replaced = run_chain(graph, [integer])
         except McugenError:
             continue
         if not np.array_equal(island, replaced):

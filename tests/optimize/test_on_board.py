@@ -18,6 +18,8 @@ from tests.device.conftest import need_tools
 from tests.oracle import shared_model
 from tests.optimize.test_pad_fold import mobilenet_v2_block
 
+pytestmark = [pytest.mark.qemu, pytest.mark.timeout(300)]
+
 
 def _run(graph, tmp_path, name, board="mps2-an386", kernels="portable", cmsis_nn=None):
     need_tools("arm-none-eabi-gcc", "qemu-system-arm") if board != "host" else None
