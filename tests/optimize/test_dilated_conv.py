@@ -24,7 +24,7 @@ def keras_dilated(rank=4, size=(8, 8), c=3, cout=4, block=(2, 2), kernel=(3, 3),
     rng = np.random.default_rng(seed)
     b = GraphBuilder("dilated")
     spatial = 2 if rank == 4 else 1
-    size, block, kernel = size[:spatial], block[:spatial], kernel
+    size, block = size[:spatial], block[:spatial]
     pads = pads or [[0, 0]] * spatial
     crops = crops or [[0, 0]] * spatial
     x = q(b, "x", (1, *size, c), zp=zp, inp=True)

@@ -33,7 +33,7 @@ def mobilenet_v2_block(h: int = 16, c: int = 8, pad_value=None, pads=((1, 1), (1
     p = q(b, "padded", (1, ph, pw, 2 * c), zp=ZP)
     paddings = b.const("paddings", np.array([[0, 0], [pt, pb], [pl, pr], [0, 0]], np.int32))
     if pad_value is None:
-        b.op("PAD", [x if False else e, paddings], [p], "PadOptions")
+        b.op("PAD", [e, paddings], [p], "PadOptions")
     else:
         value = b.const("value", np.array([pad_value], np.int8), scale=0.05, zero_point=ZP)
         b.op("PADV2", [e, paddings, value], [p], "PadV2Options")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mcugen.model.builder import GraphBuilder
 from mcugen.optimize import optimize
-from tests.optimize.helpers import add_conv, check_rewrite, outputs, q, sample_inputs
+from tests.optimize.helpers import add_conv, check_rewrite, outputs, q
 from tests.sim.compare import assert_matches_tflm
 from tests.strategies import examples, moderate_scales, moderate_zero_points
 

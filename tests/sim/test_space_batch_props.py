@@ -65,17 +65,17 @@ def _crops(sizes, pads, block):
 @examples(30)
 @given(space_batch_case())
 def test_space_to_batch_and_back_match_tflm(case):
-    rank, n, sizes, c, block, pads, dtype = case
+    _, n, sizes, c, block, pads, dtype = case
     check(stb_graph(n, sizes, c, block, pads, dtype))
     check(stb_graph(n, sizes, c, block, pads, dtype, bts_crops=_crops(sizes, pads, block)))
 
 
 @examples(4)
 @given(space_batch_case())
-def test_space_batch_in_c_matches_tflm(host_build, case):
+def test_space_batch_in_c_matches_tflm(host_build, case):  # noqa: F811 - the fixture
     from mcugen.model import serialize_model
     from tests.oracle import Tflm
-    rank, n, sizes, c, block, pads, _ = case
+    _, n, sizes, c, block, pads, _ = case
     graph = stb_graph(n, sizes, c, block, pads, "int8", bts_crops=_crops(sizes, pads, block))
     model = host_build(graph, "portable", True)          # the ASan/UBSan build
     rng = np.random.default_rng(0)
