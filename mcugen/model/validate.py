@@ -214,8 +214,9 @@ def _check_operator(graph: Graph, op: Operator, limit: int) -> None:
     pad = o.get("padding")
     if pad is not None and pad not in _PADDINGS:
         raise InputError(f"unknown padding code {pad}", _o(op))
-    if pad == "EXPLICIT" and op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D"):
-        raise InputError("explicit padding on an operator other than a convolution", _o(op))
+    if pad == "EXPLICIT" and op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D"):
+        raise InputError("explicit padding on an operator other than a convolution or max "
+                         "pool", _o(op))
     for key in ("stride_h", "stride_w", "dilation_hfactor", "dilation_wfactor",
                 "dilation_h_factor", "dilation_w_factor", "filter_height", "filter_width"):
         if key in o:
@@ -343,7 +344,11 @@ def _expected_shape(graph: Graph, op: Operator, ins, outs, limit: int):
         fh, fw = _int_option(op, "filter_height"), _int_option(op, "filter_width")
         sh, sw = _int_option(op, "stride_h", 1), _int_option(op, "stride_w", 1)
         padding = o.get("padding", "VALID")
-        oh, ow = _out_size(padding, h, fh, sh, 1), _out_size(padding, wd, fw, sw, 1)
+        top = bottom = left = right = 0
+        if padding == "EXPLICIT":
+            top, bottom, left, right = _explicit(op, fh, fw, 1, 1)
+        oh, ow = (_out_size(padding, h, fh, sh, 1, top, bottom),
+                  _out_size(padding, wd, fw, sw, 1, left, right))
         if oh < 1 or ow < 1:
             raise InputError(f"the {fh}x{fw} window is larger than the {h}x{wd} input", _o(op))
         check_tensor_size((n, (oh - 1) * sh + fh, (ow - 1) * sw + fw, c), 8, _o(op),

@@ -8,7 +8,9 @@ explicit padding, so the writer (``serialize_model``) calls :func:`lower_explici
     a -> CONV (EXPLICIT t, b, l, r)     becomes     a -> PAD [[0,0],[t,b],[l,r],[0,0]] -> CONV (VALID)
 
 where the PAD has no value input (TFLM and TFLite pad int8 with the zero point, float with 0.0),
-which computes the same bytes.
+which computes the same bytes. A MAX_POOL_2D with explicit padding (TFLite's max pool ignores
+padded taps) is written as PADV2 with the type's lowest value + VALID max pool: the padded taps
+never win, and every window holds a real tap (each side is below the filter), so the same bytes.
 """
 
 from __future__ import annotations
@@ -22,11 +24,18 @@ from ..ops.common import same_padding
 from ..ops.conv import dilations
 
 
-def _extent(graph: Graph, conv: Operator) -> tuple[int, int, int, int, int, int]:
-    w = graph.tensors[conv.inputs[1]]
-    sh, sw = int(conv.options.get("stride_h", 1)), int(conv.options.get("stride_w", 1))
-    dh, dw = dilations(conv.options)
+def _extent(graph: Graph, op: Operator) -> tuple[int, int, int, int, int, int]:
+    """(stride_h, stride_w, dilation_h, dilation_w, window height, window width) of a conv or
+    a max pool."""
+    sh, sw = int(op.options.get("stride_h", 1)), int(op.options.get("stride_w", 1))
+    if op.opcode == "MAX_POOL_2D":
+        return sh, sw, 1, 1, int(op.options["filter_height"]), int(op.options["filter_width"])
+    w = graph.tensors[op.inputs[1]]
+    dh, dw = dilations(op.options)
     return sh, sw, dh, dw, (w.shape[1] - 1) * dh + 1, (w.shape[2] - 1) * dw + 1
+
+
+window = _extent
 
 
 def set_padding(graph: Graph, conv: Operator, pads: tuple[int, int, int, int]) -> str:
@@ -60,6 +69,7 @@ def lower_explicit(graph: Graph) -> Graph:
             top, bottom, left, right = (int(v) for v in op.options.pop("explicit_padding"))
             x = g.tensors[op.inputs[0]]
             paddings = np.array([[0, 0], [top, bottom], [left, right], [0, 0]], np.int32)
+            pool = op.opcode == "MAX_POOL_2D"
             p_index = len(g.tensors)
             g.tensors.append(Tensor(index=p_index, name=f"{x.name}/explicit_paddings",
                                     shape=(4, 2), dtype=np.dtype(np.int32), data=paddings))
@@ -68,9 +78,21 @@ def lower_explicit(graph: Graph) -> Graph:
                                    x.shape[2] + left + right, x.shape[3]),
                             dtype=x.dtype, quant=copy.deepcopy(x.quant))
             g.tensors.append(padded)
-            ops.append(Operator(index=0, opcode="PAD", inputs=[x.index, p_index],
-                                outputs=[padded.index], options={}, options_type="PadOptions",
-                                version=2, origins=op.origins))
+            if pool:   # the padded taps must never win: the type's lowest value
+                low = np.array([np.iinfo(np.int8).min if x.dtype == np.int8
+                                else np.finfo(np.float32).min], x.dtype)
+                v_index = len(g.tensors)
+                g.tensors.append(Tensor(index=v_index, name=f"{x.name}/explicit_pad_value",
+                                        shape=(1,), dtype=x.dtype, data=low,
+                                        quant=copy.deepcopy(x.quant)))
+                ops.append(Operator(index=0, opcode="PADV2",
+                                    inputs=[x.index, p_index, v_index], outputs=[padded.index],
+                                    options={}, options_type="PadV2Options", version=2,
+                                    origins=op.origins))
+            else:
+                ops.append(Operator(index=0, opcode="PAD", inputs=[x.index, p_index],
+                                    outputs=[padded.index], options={},
+                                    options_type="PadOptions", version=2, origins=op.origins))
             op.inputs = [padded.index] + op.inputs[1:]
             op.options["padding"] = "VALID"
         ops.append(op)

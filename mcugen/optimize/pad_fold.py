@@ -20,8 +20,10 @@ which contributes 0 to the sum, exactly as the padded bytes did; so the fold is 
 - the conv's output shape is reproduced (rows the original never read stay fewer than a stride).
 
 AVERAGE_POOL never folds (TFLite divides by the number of valid taps, so padded taps count
-differently); MAX_POOL is not folded here. The writer re-creates the PAD when SAME or VALID cannot
-express the padding (:mod:`.explicit`).
+differently). MAX_POOL_2D (which ignores padded taps) folds only where the padded value can never
+win: the type's lowest value, or at most the clamp of the fused RELU/RELU6 of the op writing a
+(:func:`_never_wins`); stride, filter and output shape as for a conv. The writer re-creates the
+PAD when SAME or VALID cannot express the padding (:mod:`.explicit`).
 """
 
 from __future__ import annotations
@@ -30,21 +32,27 @@ import numpy as np
 
 from ..errors import McugenError
 from ..model.graph import Graph, Operator
-from ..ops.conv import dilations, geometry
+from ..ops.common import activation_range_quantized
+from ..ops.conv import geometry
 from ..ops.pad import prepare_pad
+from ..ops.pooling import prepare_pool
 from .edit import merge_origins, only_reader, remove, same_quant
-from .explicit import set_padding
+from .explicit import set_padding, window
+from .relu_fold import PRODUCERS
 
 CONVS = ("CONV_2D", "DEPTHWISE_CONV_2D")
 
 
 def conv_sides(graph: Graph, op: Operator) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) the conv reads outside its input; bottom/right as the output
-    shape needs them (negative: that many rows/columns at the end are never read)."""
-    x, w, y = (graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]],
-               graph.tensors[op.outputs[0]])
-    sh, sw, dh, dw, top, left = geometry(graph, op)
-    eff_h, eff_w = (w.shape[1] - 1) * dh + 1, (w.shape[2] - 1) * dw + 1
+    """(top, bottom, left, right) the conv (or max pool) reads outside its input; bottom/right
+    as the output shape needs them (negative: that many rows/columns at the end are never read)."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if op.opcode == "MAX_POOL_2D":
+        p = prepare_pool(graph, op)
+        top, left = p.pad_top, p.pad_left
+    else:
+        top, left = geometry(graph, op)[4:]
+    sh, sw, _, _, eff_h, eff_w = window(graph, op)
     return (top, (y.shape[1] - 1) * sh + eff_h - x.shape[1] - top,
             left, (y.shape[2] - 1) * sw + eff_w - x.shape[2] - left)
 
@@ -53,10 +61,8 @@ def explicit_for(graph: Graph, conv: Operator, in_h: int, in_w: int,
                  top: int, left: int) -> tuple[int, int, int, int] | None:
     """The EXPLICIT padding giving ``conv``'s output shape on an in_h x in_w input with these
     top/left pads, or None when no valid one exists."""
-    w, y = graph.tensors[conv.inputs[1]], graph.tensors[conv.outputs[0]]
-    sh, sw = conv.options.get("stride_h", 1), conv.options.get("stride_w", 1)
-    dh, dw = dilations(conv.options)
-    eff_h, eff_w = (w.shape[1] - 1) * dh + 1, (w.shape[2] - 1) * dw + 1
+    y = graph.tensors[conv.outputs[0]]
+    sh, sw, _, _, eff_h, eff_w = window(graph, conv)
     bottom = (y.shape[1] - 1) * sh + eff_h - in_h - top
     right = (y.shape[2] - 1) * sw + eff_w - in_w - left
     if bottom <= -sh or right <= -sw:
@@ -72,7 +78,8 @@ def _fold(graph: Graph, pad: Operator) -> tuple[Operator, tuple] | None:
         return None
     a, p = graph.tensors[pad.inputs[0]], graph.tensors[pad.outputs[0]]
     conv = only_reader(graph, pad.outputs[0])
-    if (conv is None or conv.opcode not in CONVS or conv.inputs[0] != pad.outputs[0]
+    if (conv is None or conv.opcode not in CONVS + ("MAX_POOL_2D",)
+            or conv.inputs[0] != pad.outputs[0]
             or len(a.shape) != 4 or not same_quant(a, p)):
         return None
     try:
@@ -81,7 +88,10 @@ def _fold(graph: Graph, pad: Operator) -> tuple[Operator, tuple] | None:
         return None
     if params.before[0] or params.after[0] or params.before[3] or params.after[3]:
         return None
-    if p.dtype == np.int8:
+    if conv.opcode == "MAX_POOL_2D":
+        if not _never_wins(graph, pad, params.pad_value):
+            return None
+    elif p.dtype == np.int8:
         if p.quant is None or p.quant.zero_point.size != 1 \
                 or params.pad_value != int(p.quant.zero_point[0]):
             return None
@@ -100,6 +110,29 @@ def _fold(graph: Graph, pad: Operator) -> tuple[Operator, tuple] | None:
     conv.origins = merge_origins(pad, conv)
     remove(graph, pad)
     return conv, pads
+
+
+def _never_wins(graph: Graph, pad: Operator, value) -> bool:
+    """A max pool ignores padded taps (TFLite); a PAD before a VALID max pool feeds them in. The
+    two agree when the pad value is at most every value the PAD's input can hold: the type's
+    lowest, or a value at or below the clamp of the producer's fused RELU/RELU6 (for int8 its
+    act_min, the zero point; for float 0.0)."""
+    a = graph.tensors[pad.inputs[0]]
+    if a.dtype == np.int8 and int(value) == -128:
+        return True
+    source = next((op for op in graph.operators if pad.inputs[0] in op.outputs), None)
+    if source is None or source.fused_activation not in ("RELU", "RELU6", "RELU_N1_TO_1") \
+            or source.opcode not in PRODUCERS:
+        return False
+    if a.dtype == np.float32:
+        low = -1.0 if source.fused_activation == "RELU_N1_TO_1" else 0.0
+        return float(value) <= low
+    if a.dtype != np.int8 or a.quant is None:
+        return False
+    try:
+        return int(value) <= activation_range_quantized(source.fused_activation, a)[0]
+    except McugenError:
+        return False
 
 
 def apply(graph: Graph) -> str | None:

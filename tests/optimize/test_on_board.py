@@ -16,7 +16,7 @@ from mcugen.model import load_model
 from mcugen.optimize import optimize
 from tests.device.conftest import need_tools
 from tests.oracle import shared_model
-from tests.optimize.test_pad_fold import mobilenet_v2_block
+from tests.optimize.test_pad_fold import max_pool_graph, mobilenet_v2_block
 
 pytestmark = [pytest.mark.qemu, pytest.mark.timeout(300)]
 
@@ -98,6 +98,13 @@ def test_explicit_padding_with_cmsis_nn_on_dsp_and_helium(board, tmp_path):
     tree = os.environ.get("MCUGEN_CMSIS_NN")
     if not tree:
         pytest.skip("set MCUGEN_CMSIS_NN to a CMSIS-NN source tree")
-    for name, graph in (("one_by_n", one_by_n_pad_graph()), ("mbv2", mobilenet_v2_block())):
+    for name, graph in (("one_by_n", one_by_n_pad_graph()), ("mbv2", mobilenet_v2_block()),
+                        ("max_pool", max_pool_graph())):
         _run(optimize(graph).graph, tmp_path, name, board=board, kernels="cmsis-nn",
              cmsis_nn=tree)
+
+
+def test_max_pool_with_explicit_padding_on_the_host(tmp_path):
+    graph = optimize(max_pool_graph()).graph
+    assert graph.operators[-1].options["padding"] == "EXPLICIT"
+    _run(graph, tmp_path, "max_pool", board="host")

@@ -125,3 +125,43 @@ def test_pad_fold_on_random_graphs(case):
     assert outputs(result.graph, inputs) == outputs(graph, inputs)
     if applied:
         assert_matches_tflm(result.graph, inputs)
+
+
+def max_pool_graph(act="RELU", pad_value=None, pads=((1, 1), (1, 1)), stride=2, h=8,
+                   opcode="MAX_POOL_2D"):
+    """x -> CONV (act) -> PAD -> 3x3 stride-2 VALID MAX_POOL (as PyTorch's MaxPool2d(padding=1))."""
+    rng = np.random.default_rng(3)
+    b = GraphBuilder("pool_pad")
+    x = q(b, "x", (1, h, h, 4), zp=ZP, inp=True)
+    c = q(b, "c", (1, h, h, 4), zp=ZP)
+    add_conv(b, rng, x, c, 4, 1, 1, 4, act=act)
+    (pt, pb), (pl, pr) = pads
+    p = q(b, "p", (1, h + pt + pb, h + pl + pr, 4), zp=ZP)
+    paddings = b.const("paddings", np.array([[0, 0], [pt, pb], [pl, pr], [0, 0]], np.int32))
+    if pad_value is None:
+        b.op("PAD", [c, paddings], [p], "PadOptions")
+    else:
+        value = b.const("value", np.array([pad_value], np.int8), scale=0.05, zero_point=ZP)
+        b.op("PADV2", [c, paddings, value], [p], "PadV2Options")
+    oh, ow = (h + pt + pb - 3) // stride + 1, (h + pl + pr - 3) // stride + 1
+    y = q(b, "y", (1, oh, ow, 4), zp=ZP)
+    b.op(opcode, [p], [y], "Pool2DOptions", padding="VALID", stride_h=stride, stride_w=stride,
+         filter_height=3, filter_width=3, fused_activation_function="NONE")
+    b.output(y)
+    return b.build()
+
+
+@pytest.mark.parametrize("act,pad_value", [("RELU", None), ("RELU6", None), ("NONE", -128)])
+def test_pad_folds_into_max_pool_where_the_padding_never_wins(act, pad_value):
+    result = check_rewrite(max_pool_graph(act, pad_value), "pad-fold")
+    pool = result.graph.operators[-1]
+    assert pool.opcode == "MAX_POOL_2D" and pool.options["padding"] == "EXPLICIT"
+    assert tuple(pool.options["explicit_padding"]) == (1, 0, 1, 0)
+
+
+@pytest.mark.parametrize("act,pad_value,opcode", [("NONE", None, "MAX_POOL_2D"),
+                                                  ("RELU", ZP + 1, "MAX_POOL_2D"),
+                                                  ("RELU", None, "AVERAGE_POOL_2D")])
+def test_pad_must_not_fold_into_a_pool(act, pad_value, opcode):
+    """No clamp (the zero point could win), a pad value above the clamp, an average pool."""
+    check_rewrite(max_pool_graph(act, pad_value, opcode=opcode), "pad-fold", applies=False)
