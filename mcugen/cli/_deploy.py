@@ -28,6 +28,8 @@ def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--calib-as-float", action="store_true",
                    help="integer calibration data for a float input: take its values as "
                    "they are (scale 1, zero point 0); without this flag it is refused")
+    p.add_argument("--no-optimize", action="store_true",
+                   help="skip the graph optimiser (mcugen/optimize/): plan the model as read")
 
 
 def load_deployable(args: argparse.Namespace) -> Graph:
@@ -41,7 +43,8 @@ def load_deployable(args: argparse.Namespace) -> Graph:
         samples = load_samples(args.calib, graph,
                                integers_as_float=getattr(args, "calib_as_float", False))
         graph = quantize_model(graph, samples, io="int8", progress=True).graph
-    return graph
+    from ..optimize import optimize_graph
+    return optimize_graph(graph, enabled=not getattr(args, "no_optimize", False))
 
 
 def choose_kernels(args: argparse.Namespace) -> str:

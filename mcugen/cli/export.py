@@ -39,6 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "they are (scale 1, zero point 0); without this flag it is refused")
     p.add_argument("--board", default=None,
                    help="board the library is built for: sets the CPU (default: cortex-m4)")
+    p.add_argument("--no-optimize", action="store_true",
+                   help="skip the graph optimiser (mcugen/optimize/): plan the model as read")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +71,8 @@ def _export_model(args) -> None:
         from ..quantize.data import load_samples
         graph = quantize_model(graph, load_samples(
             args.calib, graph, integers_as_float=args.calib_as_float)).graph
+    from ..optimize import optimize_graph
+    graph = optimize_graph(graph, enabled=not args.no_optimize)
     board = pio_board(args.board or DEFAULT_BOARD)  # a Cortex-M board: its core
     name = args.name or _identifier(Path(args.model).stem)
     with tempfile.TemporaryDirectory(prefix="mcugen-render-") as staging:

@@ -24,10 +24,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")
     p.add_argument("--cpu", choices=CORES, default="cortex-m4",
                    help="target core: picks CMSIS-NN scratch sizes and alignment")
+    p.add_argument("--no-optimize", action="store_true",
+                   help="skip the graph optimiser (mcugen/optimize/): plan the model as read")
 
 
 def run(args: argparse.Namespace) -> int:
-    graph = load_model(args.model)
+    from ..optimize import optimize_graph
+    graph = optimize_graph(load_model(args.model), enabled=not args.no_optimize)
     kernels = preferred_backend(args.kernels, args.cmsis_nn)
     rendered = render_model(graph, args.output, name=args.name, kernels=kernels,
                             cpu=args.cpu, cmsis_nn=args.cmsis_nn)

@@ -21,6 +21,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree (the backend choice "
                    "follows build's: CMSIS-NN when a tree is found)")
+    p.add_argument("--optimized", action="store_true",
+                   help="list the operators after the graph optimiser (what plan, build and "
+                   "verify deploy), each with the original operators it came from, and the "
+                   "rewrites applied")
 
 
 def _shape(facts: list[dict]) -> str:
@@ -37,31 +41,54 @@ def _quant(facts: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    graph = load_model(args.model)
+    from ..optimize import optimize
+    original = load_model(args.model)
+    optimized = optimize(original)
     kernels = preferred_backend(None, args.cmsis_nn)
     chain = kernel_chain(kernels, args.cmsis_nn)
-    summary = summarize(graph, chain=chain)
+    # what is deployed is the optimised graph: its verdict, refusals and plan are the ones shown
+    deployed = summarize(optimized.graph, chain=chain)
+    graph = optimized.graph if args.optimized else original
+    summary = deployed if args.optimized else summarize(original)
+    summary.kind, summary.verdict = deployed.kind, deployed.verdict
+    summary.unsupported = [(i, op, list(optimized.graph.operators[i].source))
+                           for i, op in deployed.unsupported]
     extra = {}
     from ..plan import plan_summary
-    extra["plan"] = plan_summary(graph, kernels=chain)
+    extra["plan"] = plan_summary(optimized.graph, kernels=chain)
+    extra["optimized"] = optimized.to_json()
     if args.json:
         data = asdict(summary)
-        data["unsupported"] = [{"index": i, "opcode": op} for i, op in summary.unsupported]
+        data["unsupported"] = [{"index": i, "opcode": op, "original_operators": src}
+                               for i, op, src in summary.unsupported]
         data.update(extra)
         print_json(data)
         return 0
 
-    table = Table(title=f"{graph.name}: {len(graph.operators)} operators", title_justify="left")
-    for col, justify in (("#", "right"), ("operator", "left"), ("input", "left"),
-                         ("output", "left"), ("act", "left"), ("MACs", "right"),
-                         ("params", "right")):
+    title = (f"{graph.name}: {len(graph.operators)} operators after the optimiser (the model "
+             f"has {optimized.operators_before})" if args.optimized
+             else f"{graph.name}: {len(graph.operators)} operators")
+    table = Table(title=title, title_justify="left")
+    columns = [("#", "right"), ("operator", "left"), ("input", "left"), ("output", "left"),
+               ("act", "left"), ("MACs", "right"), ("params", "right")]
+    if args.optimized:
+        columns.insert(1, ("from", "right"))
+    for col, justify in columns:
         table.add_column(col, justify=justify)
-    for op in summary.ops:
-        table.add_row(str(op.index), op.opcode, _shape(op.inputs), _shape(op.outputs),
-                      "" if op.fused_activation == "NONE" else op.fused_activation,
-                      fmt_int(op.macs) if op.macs else "", fmt_int(op.param_bytes)
-                      if op.param_bytes else "")
+    for op, node in zip(summary.ops, graph.operators):
+        cells = [str(op.index), op.opcode, _shape(op.inputs), _shape(op.outputs),
+                 "" if op.fused_activation == "NONE" else op.fused_activation,
+                 fmt_int(op.macs) if op.macs else "", fmt_int(op.param_bytes)
+                 if op.param_bytes else ""]
+        if args.optimized:
+            cells.insert(1, ",".join(map(str, node.source)))
+        table.add_row(*cells)
     console.print(table)
+    if args.optimized:
+        for a in optimized.applied:
+            console.print(f"{a.rewrite}: {a.what}")
+        if not optimized.applied:
+            console.print("the optimiser changed nothing")
     console.print(f"total: {fmt_int(summary.total_macs)} MACs, "
                   f"{fmt_int(summary.total_param_bytes)} parameter bytes")
     for label, facts in (("input", summary.inputs), ("output", summary.outputs)):
@@ -70,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     if "plan" in extra:
         console.print(extra["plan"]["line"])
     if summary.unsupported:
-        listed = ", ".join(f"{op} at {i}" for i, op in summary.unsupported)
+        listed = ", ".join(f"{op} at {i}" if [i] == src or args.optimized else
+                           f"{op} at {','.join(map(str, src))}"
+                           for i, op, src in summary.unsupported)
         console.print(f"not yet deployable: {listed}")
     console.print(f"verdict: {summary.verdict}")
     return 0

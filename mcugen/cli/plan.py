@@ -27,6 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "cmsis-nn when a tree is found, else portable)")
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.add_argument("--no-optimize", action="store_true",
+                   help="skip the graph optimiser (mcugen/optimize/): plan the model as read")
     p.add_argument("--svg", metavar="FILE", help="write a picture of the plan")
 
 
@@ -41,7 +43,8 @@ def resolve_cpu(board: str | None, cpu: str | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    graph = load_model(args.model)
+    from ..optimize import optimize_graph
+    graph = optimize_graph(load_model(args.model), enabled=not args.no_optimize)
     cpu = resolve_cpu(args.board, args.cpu)
     board = None
     if args.board:
@@ -53,7 +56,12 @@ def run(args: argparse.Namespace) -> int:
     if args.svg:
         Path(args.svg).write_text(plan_svg(graph, plan))
     if args.json:
-        print_json(plan.to_json())
+        data = plan.to_json()
+        # the optimised graph's operators, each with the model's operators it came from
+        data["operators"] = [{"index": op.index, "opcode": op.opcode,
+                              "original_operators": list(op.source)}
+                             for op in graph.operators]
+        print_json(data)
         return 0
     table = Table(title=f"{graph.name}: arena plan ({kernels} kernels, {cpu})",
                   title_justify="left")

@@ -80,7 +80,8 @@ def profile_layers(graph: Graph, firmware, info, inference, profile) -> dict:
     for k, op_index in enumerate(plan.order):
         op = graph.operators[op_index]
         macs = op_macs(graph, op)
-        row = {"layer": k, "op": op.index, "operator": op.opcode,
+        row = {"layer": k, "op": op.index, "original_operators": list(op.source),
+               "operator": op.opcode,
                "inputs": [list(graph.tensors[i].shape) for i in op.inputs
                           if i >= 0 and not graph.tensors[i].is_constant],
                "outputs": [list(graph.tensors[i].shape) for i in op.outputs],
@@ -141,7 +142,10 @@ def _print(data: dict) -> None:
     for r in data["layers"]:
         shapes = " -> ".join([", ".join(map(_shape, r["inputs"])) or "-",
                               ", ".join(map(_shape, r["outputs"]))])
-        cells = [str(r["layer"]), str(r["op"]), r["operator"], shapes, r["backend"] or "",
+        origin = r.get("original_operators", [r["op"]])
+        op_cell = str(r["op"]) if origin == [r["op"]] else \
+            f"{r['op']} (model {','.join(map(str, origin))})"
+        cells = [str(r["layer"]), op_cell, r["operator"], shapes, r["backend"] or "",
                  fmt_int(r["macs"]) if r["macs"] else ""]
         if unit:
             cells += [fmt_int(r[unit]),

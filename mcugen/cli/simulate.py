@@ -35,6 +35,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="write every tensor computed (inputs and each operator's outputs) as "
                         "DIR/<index>_<name>.npy, with DIR/tensors.json describing them")
     p.add_argument("--json", action="store_true", help="print the outputs as JSON")
+    p.add_argument("--no-optimize", action="store_true",
+                   help="simulate the model as read, without the graph optimiser (as every "
+                   "deploying command runs it by default)")
 
 
 def load_inputs(path: str, graph: Graph) -> list[np.ndarray]:
@@ -114,7 +117,8 @@ def write_outputs(graph: Graph, outputs: list[np.ndarray], path: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    graph = load_model(args.model)
+    from ..optimize import optimize_graph
+    graph = optimize_graph(load_model(args.model), enabled=not args.no_optimize)
     inputs = load_inputs(args.input, graph)
     result = Simulator(graph).run(inputs, keep_all=bool(args.dump))
     if args.output:

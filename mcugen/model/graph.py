@@ -88,6 +88,14 @@ class Operator:
     custom_code: str | None = None
     custom_options: bytes | None = None
     intermediates: list[int] = field(default_factory=list)
+    #: the model's operator indices this one computes, set by the optimiser (mcugen/optimize/);
+    #: None for an operator as read from the file
+    origins: tuple[int, ...] | None = None
+
+    @property
+    def source(self) -> tuple[int, ...]:
+        """The original operator indices: the optimiser's record, else this operator's own."""
+        return self.origins if self.origins is not None else (self.index,)
 
     @property
     def fused_activation(self) -> str:

@@ -101,8 +101,14 @@ def summarize(graph: Graph, chain: tuple[str, ...] | None = None) -> ModelSummar
     kind, verdict = classify(graph)
     unsupported = []
     if chain is not None:
-        unsupported = [(i, opcode) for i, opcode, _ in undeployable(graph, chain)]
-        if kind == "int8" and unsupported:
+        refused = undeployable(graph, chain, integer_model=kind not in ("float32", "hybrid"))
+        unsupported = [(i, opcode) for i, opcode, _ in refused]
+        islands = sorted({name for _, name, why in refused if why.startswith("float island")})
+        if islands:
+            verdict = (f"integer model with a float island (DEQUANTIZE -> float op -> QUANTIZE): "
+                       f"not deployable ({', '.join(islands)} in float32; mcugen generates no "
+                       "float kernels)")
+        elif kind == "int8" and unsupported:
             names = sorted({name for _, name in unsupported})
             verdict = f"full int8 with int8 I/O: not yet deployable ({', '.join(names)})"
     return ModelSummary(

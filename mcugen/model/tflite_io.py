@@ -211,7 +211,10 @@ def save_model(graph: Graph, path: str | Path) -> None:
 
 
 def serialize_model(graph: Graph) -> bytes:
-    """Write the graph as a .tflite flatbuffer (one buffer per constant tensor)."""
+    """Write the graph as a .tflite flatbuffer (one buffer per constant tensor). A conv with
+    mcugen's explicit padding is written as PAD + VALID conv (``mcugen/optimize/explicit.py``)."""
+    from ..optimize.explicit import lower_explicit
+    graph = lower_explicit(graph)
     model = fb.ModelT()
     model.version = graph.version
     model.description = graph.description or "mcugen"

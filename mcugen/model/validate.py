@@ -33,7 +33,9 @@ from .schema import ACTIVATION_NAMES, PADDING_NAMES
 DEFAULT_MAX_TENSOR_BYTES = 256 * 1024 * 1024
 MAX_RANK = 8
 _ACTIVATIONS = frozenset(ACTIVATION_NAMES.values())
-_PADDINGS = frozenset(PADDING_NAMES.values())
+#: "EXPLICIT" is mcugen's own: a conv the optimiser folded a PAD into (per-side padding in the
+#: option ``explicit_padding`` = (top, bottom, left, right)); the writer turns it back into TFLite
+_PADDINGS = frozenset(PADDING_NAMES.values()) | {"EXPLICIT"}
 _QRANGE = {np.dtype(np.int8): (-128, 127), np.dtype(np.uint8): (0, 255),
            np.dtype(np.int16): (-32768, 32767)}
 
@@ -192,8 +194,11 @@ def _int_option(op: Operator, key: str, default: int | None = None, minimum: int
     return int(value)
 
 
-def _out_size(padding: str, size: int, k: int, stride: int, dilation: int) -> int:
+def _out_size(padding: str, size: int, k: int, stride: int, dilation: int,
+              before: int = 0, after: int = 0) -> int:
     eff = (k - 1) * dilation + 1
+    if padding == "EXPLICIT":
+        return (size + before + after - eff + stride) // stride
     if padding == "SAME":
         return (size + stride - 1) // stride
     return (size - eff + stride) // stride
@@ -209,6 +214,9 @@ def _check_operator(graph: Graph, op: Operator, limit: int) -> None:
     pad = o.get("padding")
     if pad is not None and pad not in _PADDINGS:
         raise InputError(f"unknown padding code {pad}", _o(op))
+    if pad == "EXPLICIT" and op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D", "MAX_POOL_2D"):
+        raise InputError("explicit padding on an operator other than a convolution or max "
+                         "pool", _o(op))
     for key in ("stride_h", "stride_w", "dilation_hfactor", "dilation_wfactor",
                 "dilation_h_factor", "dilation_w_factor", "filter_height", "filter_width"):
         if key in o:
@@ -264,6 +272,22 @@ def _check_semantics(graph: Graph, op: Operator, r, limit: int) -> None:
                              f"{list(expected)}", _o(op))
 
 
+def _explicit(op: Operator, kh: int, kw: int, dh: int, dw: int) -> tuple[int, int, int, int]:
+    """Per-side padding of an EXPLICIT conv: four values, each below the dilated filter's
+    extent (a window wholly in the padding is never folded, so no kernel has to meet one)."""
+    pads = op.options.get("explicit_padding")
+    try:
+        top, bottom, left, right = (int(v) for v in pads)
+    except (TypeError, ValueError):
+        raise InputError(f"explicit padding {pads!r} is not four integers", _o(op)) from None
+    eff_h, eff_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    if min(top, bottom, left, right) < 0 or max(top, bottom) >= eff_h \
+            or max(left, right) >= eff_w:
+        raise InputError(f"explicit padding {[top, bottom, left, right]} is negative or not "
+                         f"below the {eff_h}x{eff_w} filter extent", _o(op))
+    return top, bottom, left, right
+
+
 def _bias(graph: Graph, op: Operator, ins, channels: int) -> None:
     if len(ins) > 2 and ins[2] is not None:
         b = ins[2]
@@ -298,7 +322,11 @@ def _expected_shape(graph: Graph, op: Operator, ins, outs, limit: int):
                                  f"not fit {c} input channels", _o(op))
         _bias(graph, op, ins, cout)
         padding = o.get("padding", "VALID")
-        oh, ow = (_out_size(padding, h, kh, sh, dh), _out_size(padding, wd, kw, sw, dw))
+        top = bottom = left = right = 0
+        if padding == "EXPLICIT":
+            top, bottom, left, right = _explicit(op, kh, kw, dh, dw)
+        oh, ow = (_out_size(padding, h, kh, sh, dh, top, bottom),
+                  _out_size(padding, wd, kw, sw, dw, left, right))
         if oh < 1 or ow < 1:
             raise InputError(f"the {kh}x{kw} filter (dilation {dh}x{dw}) is larger than the "
                              f"{h}x{wd} input", _o(op))
@@ -316,7 +344,11 @@ def _expected_shape(graph: Graph, op: Operator, ins, outs, limit: int):
         fh, fw = _int_option(op, "filter_height"), _int_option(op, "filter_width")
         sh, sw = _int_option(op, "stride_h", 1), _int_option(op, "stride_w", 1)
         padding = o.get("padding", "VALID")
-        oh, ow = _out_size(padding, h, fh, sh, 1), _out_size(padding, wd, fw, sw, 1)
+        top = bottom = left = right = 0
+        if padding == "EXPLICIT":
+            top, bottom, left, right = _explicit(op, fh, fw, 1, 1)
+        oh, ow = (_out_size(padding, h, fh, sh, 1, top, bottom),
+                  _out_size(padding, wd, fw, sw, 1, left, right))
         if oh < 1 or ow < 1:
             raise InputError(f"the {fh}x{fw} window is larger than the {h}x{wd} input", _o(op))
         check_tensor_size((n, (oh - 1) * sh + fh, (ow - 1) * sw + fw, c), 8, _o(op),

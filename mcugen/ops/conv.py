@@ -51,8 +51,20 @@ def dilations(options: dict) -> tuple[int, int]:
     return int(dh), int(dw)
 
 
+def explicit_padding(options: dict) -> tuple[int, int, int, int] | None:
+    """(top, bottom, left, right) of a conv whose padding is ``"EXPLICIT"`` (the optimiser folds
+    a PAD into it, ``mcugen/optimize/pad_fold.py``), else None. TFLite has no such padding: the
+    writer re-creates the PAD (``mcugen/optimize/explicit.py``)."""
+    if options.get("padding") != "EXPLICIT":
+        return None
+    top, bottom, left, right = (int(v) for v in options["explicit_padding"])
+    return top, bottom, left, right
+
+
 def geometry(graph: Graph, op: Operator) -> tuple[int, ...]:
-    """(stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left) of a conv-family op."""
+    """(stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left) of a conv-family op.
+    The bottom and right padding follow from the output shape (every kernel reads taps outside
+    the input as the input zero point), so explicit padding needs only its top and left here."""
     x = graph.tensors[op.inputs[0]]
     w = graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
@@ -60,6 +72,9 @@ def geometry(graph: Graph, op: Operator) -> tuple[int, ...]:
     sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
     dh, dw = dilations(o)
     kh, kw = w.shape[1], w.shape[2]
+    explicit = explicit_padding(o)
+    if explicit is not None:
+        return sh, sw, dh, dw, explicit[0], explicit[2]
     pad_top = padding_before(o.get("padding", "VALID"), x.shape[1], kh, sh, dh, y.shape[1])
     pad_left = padding_before(o.get("padding", "VALID"), x.shape[2], kw, sw, dw, y.shape[2])
     return sh, sw, dh, dw, pad_top, pad_left
@@ -217,6 +232,24 @@ def fast_depthwise_check(graph: Graph, op: Operator) -> str | None:
     return reason
 
 
+def cmsis_conv_check(graph: Graph, op: Operator) -> str | None:
+    """CMSIS-NN's 1xN convolution on MVE (arm_convolve_1_x_n_s8) fails unless the padding is
+    TFLite's SAME split (left = total // 2): explicit padding otherwise goes to the next backend."""
+    reason = int8_tensors(graph, op)
+    explicit = explicit_padding(op.options)
+    if reason is not None or explicit is None:
+        return reason
+    x, w, y = (graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]],
+               graph.tensors[op.outputs[0]])
+    sh, sw, dh, dw, _, pad_left = geometry(graph, op)
+    one_by_n = (x.shape[1] == 1 and dw == 1 and w.shape[1] == 1 and (sw * x.shape[3]) % 4 == 0
+                and x.shape[3] == w.shape[3])
+    total = (y.shape[2] - 1) * sw + w.shape[2] - x.shape[2]
+    if one_by_n and pad_left * 2 + total % 2 != total:
+        return "explicit padding CMSIS-NN's 1xN kernel does not take"
+    return None
+
+
 def conv_macs(graph: Graph, op: Operator) -> int:
     """Output elements x filter taps x input channels (weights [Cout, KH, KW, Cin])."""
     w = graph.tensors[op.inputs[1]].shape
@@ -238,7 +271,7 @@ def transpose_conv_macs(graph: Graph, op: Operator) -> int:
 RECORDS = (
     record("CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv,
            quant=Weighted(axis=0), version=3,
-           backends={"mcugen": fast_conv_check, "cmsis-nn": int8_tensors,
+           backends={"mcugen": fast_conv_check, "cmsis-nn": cmsis_conv_check,
                      "portable": int8_tensors},
            macs=conv_macs, scratch={"cmsis-nn": cmsis_nn_scratch.conv_2d,
                                     "mcugen": fast_conv_scratch}),

@@ -33,6 +33,9 @@ def prepare_pool(graph: Graph, op: Operator) -> PoolParams:
     fh, fw, sh, sw = o["filter_height"], o["filter_width"], o["stride_h"], o["stride_w"]
     pad = o.get("padding", "VALID")
     act = activation_range_quantized(op.fused_activation, y) if y.quant else (0, 0)
+    if pad == "EXPLICIT":     # a PAD the optimiser folded into a MAX_POOL (optimize/pad_fold.py)
+        top, _, left, _ = (int(v) for v in o["explicit_padding"])
+        return PoolParams(fh, fw, sh, sw, top, left, *act)
     return PoolParams(fh, fw, sh, sw, padding_before(pad, x.shape[1], fh, sh, 1, y.shape[1]),
                       padding_before(pad, x.shape[2], fw, sw, 1, y.shape[2]), *act)
 

@@ -213,18 +213,24 @@ def same_shapes(graph: Graph, op: Operator) -> str | None:
 PORTABLE = {"portable": int8_tensors}
 
 
-def undeployable(graph: Graph, chain: tuple[str, ...]) -> list[tuple[int, str, str]]:
+def undeployable(graph: Graph, chain: tuple[str, ...],
+                 integer_model: bool = False) -> list[tuple[int, str, str]]:
     """(index, opcode, reason) of every operator the code generator would refuse with ``chain``.
 
     Integer layers are judged per instance, exactly as code generation chooses their backend;
     float layers of a model still to be quantized by the operator (its int8 form must be
-    simulated and lowered)."""
+    simulated and lowered). In an ``integer_model`` a float layer is a float island
+    (DEQUANTIZE -> float op -> QUANTIZE), which mcugen does not generate: refused by name."""
     found = []
     for op in graph.operators:
         r = lookup(op.opcode)
         floats = "float32" in op_dtypes(graph, op) and op.opcode not in ("QUANTIZE", "DEQUANTIZE")
         if r is None or not r.backends or "int8" not in r.dtypes:
             found.append((op.index, op.opcode, "mcugen has no kernel for it"))
+        elif floats and integer_model:
+            found.append((op.index, op.opcode, "float island inside an integer model "
+                          "(DEQUANTIZE -> float op -> QUANTIZE): mcugen generates no float "
+                          "kernels"))
         elif not floats:
             try:
                 check_dtypes(graph, op, "the simulator")

@@ -56,6 +56,12 @@ def quantize_model(graph: Graph, samples: list[list[np.ndarray]], io: str = "int
             raise InputError(f"already-quantized model does not follow the int8 spec: "
                              f"{problems[0]}{more}", graph.name)
         return QuantizeResult(graph=graph, float_graph=None, method="none", passthrough=True)
+    # Converter patterns that have no int8 rule of their own (Keras' dilated conv as
+    # SPACE_TO_BATCH_ND -> conv -> BATCH_TO_SPACE_ND) become the operator they stand for first:
+    # exact in float (both pad with 0.0), and the quantized conv pads with its zero point as
+    # TFLite's int8 kernels do (mcugen/optimize/dilated_conv.py)
+    from ..optimize import optimize
+    graph = optimize(graph, rewrites=("dilated-conv",)).graph
     float_graph = prepare_float(graph)
     wanted = _AUTO_CANDIDATES if method == "auto" else (method,)
     ranges, channel_means = calibrate(float_graph, samples, wanted, total=len(samples),

@@ -170,6 +170,7 @@ def rewrite(float_graph: Graph, ranges: dict[int, tuple[float, float]], io: str 
         t.dtype, t.quant = np.dtype(np.int8), quantization(s, z)
 
     # 2. Constants: weights and biases of weighted ops; other float constants as activations.
+    _unshare_biases(g)
     done: set[int] = set()
     for op in g.operators:
         if op.opcode in WEIGHTED:
@@ -190,6 +191,24 @@ def rewrite(float_graph: Graph, ranges: dict[int, tuple[float, float]], io: str 
     # 3. The model's interface.
     _add_io(g, io)
     return g
+
+
+def _unshare_biases(g: Graph) -> None:
+    """A float bias read by several weighted operators (the TF converter shares one all-zero
+    bias between convolutions) gets a copy per further reader: each int32 bias has its own
+    scale, s_input * s_weight of its operator."""
+    seen: set[int] = set()
+    for op in g.operators:
+        if op.opcode not in WEIGHTED or len(op.inputs) < 3 or op.inputs[2] < 0:
+            continue
+        b = op.inputs[2]
+        if b in seen and g.tensors[b].is_constant:
+            t = copy.deepcopy(g.tensors[b])
+            t.index = len(g.tensors)
+            t.name = f"{t.name}/op{op.index}"
+            g.tensors.append(t)
+            op.inputs[2] = t.index
+        seen.add(op.inputs[2])
 
 
 def _quantize_weighted(g: Graph, op: Operator, per_channel_fc: bool, done: set[int],

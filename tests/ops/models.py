@@ -107,6 +107,14 @@ def single_op(opcode: str, dtype=np.int8, broadcast: bool = False):
     elif opcode == "DEQUANTIZE":
         y = b.tensor("y", (1, 6, 6, 4), np.float32)
         b.op(opcode, [x], [y], "DequantizeOptions")
+    elif opcode == "SPACE_TO_BATCH_ND":
+        y = out((4, 3, 3, 4), Q_IN)
+        b.op(opcode, [x, i32("block", [2, 2]), i32("pads", [[0, 0], [0, 0]])], [y],
+             "SpaceToBatchNDOptions")
+    elif opcode == "BATCH_TO_SPACE_ND":
+        y = out((1, 6, 5, 4), Q_IN)
+        b.op(opcode, [x, i32("block", [1, 1]), i32("crops", [[0, 0], [1, 0]])], [y],
+             "BatchToSpaceNDOptions")
     else:
         raise KeyError(opcode)
     b.output(y)

@@ -16,6 +16,16 @@ _FUNCTION = {"ADD": "add", "SUB": "sub", "MUL": "mul", "MAXIMUM": "maximum",
              "MINIMUM": "minimum"}
 
 
+def _operand(ctx: LoweringContext, op, position: int) -> str:
+    """An input's bytes: the arena for an activation, weights.c for a constant operand (a
+    converter's BiasAdd written as ADD with a constant, e.g. Keras Conv1D)."""
+    t = ctx.tensor(op.inputs[position])
+    if t.is_constant:
+        return ctx.const(f"op{op.index}_operand{position}", np.asarray(t.data).astype(t.dtype),
+                         "int8_t" if t.dtype == np.int8 else None)
+    return ctx.ptr(op.inputs[position])
+
+
 def _binary(ctx: LoweringContext, op) -> dict:
     a, b, y = (ctx.tensor(i) for i in (op.inputs[0], op.inputs[1], op.outputs[0]))
     prepare = _PREPARE.get(op.opcode)
@@ -25,8 +35,8 @@ def _binary(ctx: LoweringContext, op) -> dict:
         tag = f"op{op.index}"
         if fused_add(ctx.graph, op):
             s = -p.output_shift
-            return {"p": p, "size": y.size, "a": ctx.ptr(op.inputs[0]),
-                    "b": ctx.ptr(op.inputs[1]), "output": ctx.ptr(op.outputs[0]), "fused": 1,
+            return {"p": p, "size": y.size, "a": _operand(ctx, op, 0), "b": _operand(ctx, op, 1),
+                    "output": ctx.ptr(op.outputs[0]), "fused": 1,
                     "table_a": ctx.const(f"{tag}_table_a2", (2 * table_a).astype(np.int32),
                                          comment="input a rescaled and doubled, a = -128 .. 127"),
                     "table_b": ctx.const(f"{tag}_table_b2", (2 * table_b).astype(np.int32),
@@ -34,7 +44,8 @@ def _binary(ctx: LoweringContext, op) -> dict:
                     "m": p.output_multiplier, "s": s,
                     "rc": ((1 << (s - 1)) + p.output_offset * (1 << s)) & 0xFFFFFFFF,
                     "clamp": int(p.act_min > -128 or p.act_max < 127)}
-        return {"p": p, "size": y.size, "fused": 0, "a": ctx.ptr(op.inputs[0]), "b": ctx.ptr(op.inputs[1]),
+        return {"p": p, "size": y.size, "fused": 0, "a": _operand(ctx, op, 0),
+                "b": _operand(ctx, op, 1),
                 "output": ctx.ptr(op.outputs[0]),
                 "table_a": ctx.const(f"{tag}_table_a", table_a.astype(np.int32),
                                      comment="input a rescaled, for a = -128 .. 127"),
@@ -43,7 +54,7 @@ def _binary(ctx: LoweringContext, op) -> dict:
                 "rq": requantization_row(p.output_multiplier, p.output_shift, p.output_offset)}
     return {"p": prepare(ctx.graph, op) if prepare else None, "function": _FUNCTION[op.opcode],
             "a_dims": dims4(a.shape), "b_dims": dims4(b.shape), "out_dims": dims4(y.shape),
-            "size": y.size, "a": ctx.ptr(op.inputs[0]), "b": ctx.ptr(op.inputs[1]),
+            "size": y.size, "a": _operand(ctx, op, 0), "b": _operand(ctx, op, 1),
             "output": ctx.ptr(op.outputs[0])}
 
 
