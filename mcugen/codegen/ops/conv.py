@@ -68,8 +68,18 @@ def _fast_depthwise(ctx: LoweringContext, op, p) -> dict:
         name = ctx.const(f"{tag}_dw3x3", stream.astype(np.uint32), "uint32_t",
                          comment="per 4 channels: doubled biases, doubled weight pairs per tap, "
                                  "{m, rc, s} x 4")
+        clamp = p.act_min > -128 or p.act_max < 127
+        x = ctx.tensor(op.inputs[0])
+        line = x.shape[2] * c
+        taps = [ky * line + kx * c for ky in range(3) for kx in range(3)]
+        step = p.stride_w * c
+        row = "NULL"
+        if max(taps) <= 4095 and step <= 65535:    # LDR's immediate offset, MOVW's immediate
+            row = ctx.kernel(f"dw3x3_row_{line}_{c}_{step}{'_clamp' if clamp else ''}",
+                             "ops/mcugen/_dw3x3_row.c.j2", taps=taps, step=step, channels=c,
+                             clamp=clamp)
         return {**common, "fused": 1, "stream": name, "stream_end": f"{name} + {stream.size}",
-                "clamp": int(p.act_min > -128 or p.act_max < 127)}
+                "clamp": int(clamp), "row": row}
     return {
         **common, "fused": 0,
         "weights": ctx.const(f"{tag}_dw_weights", packed, "uint32_t",

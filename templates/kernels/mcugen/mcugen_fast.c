@@ -670,6 +670,22 @@ void mcugen_fast_dw3x3_fused_s8(const mcugen_fast_dw_fused_t *p, const int8_t *i
             const int rows_inside = y0 >= 0 && y0 + 3 <= g->in_h;
             for (int32_t ox = 0; ox < g->out_w; ++ox) {
                 const int32_t x0 = ox * g->stride_w - g->pad_w;
+                if (rows_inside && x0 >= 0 && x0 + 3 <= g->in_w && p->row != NULL) {
+                    /* the run of pixels inside, through the kernel generated for the shape */
+                    int32_t last = ox;
+                    while (last + 1 < g->out_w
+                           && (last + 1) * g->stride_w - g->pad_w + 3 <= g->in_w) {
+                        ++last;
+                    }
+                    const mcugen_fast_dw_row_t run = {
+                        p->stream, p->stream_end,
+                        image + (size_t)y0 * (size_t)row + (size_t)x0 * (size_t)g->channels,
+                        last - ox + 1, r.out, g->input_offset_x2, g->act_min, g->act_max};
+                    p->row(&run);
+                    r.out += (size_t)(last - ox + 1) * (size_t)g->channels;
+                    ox = last;
+                    continue;
+                }
                 if (rows_inside && x0 >= 0 && x0 + 3 <= g->in_w) {
                     /* inside: the 9 taps at fixed offsets from the window's corner */
                     r.taps = inner;

@@ -116,10 +116,23 @@ typedef struct {
 void mcugen_fast_dw3x3_s8(const mcugen_fast_dw_run_t *r);
 void mcugen_fast_dw3x3_clamp_s8(const mcugen_fast_dw_run_t *r);
 
+/* A run of output pixels whose windows lie inside the image (the kernel generated for the
+ * layer's shape knows the tap offsets and the step to the next pixel). The field order is the
+ * assembly's LDM order. pixels >= 1. */
+typedef struct {
+    const uint32_t *stream, *stream_end;
+    const int8_t *base;           /* the first pixel's window corner */
+    int32_t pixels;
+    int8_t *out;
+    uint32_t input_offset_x2;
+    int32_t act_min, act_max;
+} mcugen_fast_dw_row_t;
+
 typedef struct {
     mcugen_fast_dw_t geometry;    /* shapes, offsets; its weights, bias, rq are unused */
     const uint32_t *stream, *stream_end;
     int32_t clamp;                /* 1: the activation range is narrower than int8 */
+    void (*row)(const mcugen_fast_dw_row_t *r);  /* inner runs, or NULL: pixel by pixel */
 } mcugen_fast_dw_fused_t;
 
 typedef struct {
