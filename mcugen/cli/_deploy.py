@@ -14,6 +14,7 @@ from ..plan.scratch import KERNELS
 from ..model import load_model
 from ..model.graph import Graph
 from ..model.summary import classify
+from ..ops.registry import refuse_unimplemented_dtypes
 
 
 def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
@@ -32,6 +33,7 @@ def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
 
 def load_deployable(args: argparse.Namespace) -> Graph:
     graph = load_model(args.model)
+    refuse_unimplemented_dtypes(graph, "the code generator")
     kind, verdict = classify(graph)
     if kind in ("float32", "hybrid"):
         if not args.calib:

@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from rich.table import Table
 
+from ..errors import UnsupportedOperatorError
 from ..model import load_model
 from ..model.summary import summarize
 from ..codegen.cmsis_nn import kernel_chain, preferred_backend
@@ -43,7 +44,10 @@ def run(args: argparse.Namespace) -> int:
     summary = summarize(graph, chain=chain)
     extra = {}
     from ..plan import plan_summary
-    extra["plan"] = plan_summary(graph, kernels=chain)
+    try:
+        extra["plan"] = plan_summary(graph, kernels=chain)
+    except UnsupportedOperatorError as exc:   # a dtype mcugen does not implement: listed below
+        extra["plan"] = {"arena_bytes": None, "line": f"arena: not planned ({exc.message})"}
     if args.json:
         data = asdict(summary)
         data["unsupported"] = [{"index": i, "opcode": op} for i, op in summary.unsupported]

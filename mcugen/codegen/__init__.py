@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import InputError
 from ..model.graph import Graph
 from ..model.summary import classify
-from ..ops.registry import BACKENDS
+from ..ops.registry import BACKENDS, refuse_unimplemented_dtypes
 from .render import RenderedModel, c_identifier, copy_runtime, render_sources, write_files
 
 __all__ = ["RenderedModel", "render_model", "c_identifier"]
@@ -28,6 +28,7 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
     """Write ``<name>_model.{h,c}``, ``<name>_weights.{h,c}`` and the runtime files to out_dir."""
     from ..plan import plan_memory, validate_plan
 
+    refuse_unimplemented_dtypes(graph, "the code generator")
     kind, verdict = classify(graph)
     if kind not in ("int8", "int8-uint8-io", "int8-float-io"):
         raise InputError(f"the code generator needs a full-integer model; this one is: {verdict}",

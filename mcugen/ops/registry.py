@@ -234,10 +234,23 @@ def undeployable(graph: Graph, chain: tuple[str, ...]) -> list[tuple[int, str, s
     return found
 
 
+def refuse_unimplemented_dtypes(graph: Graph, stage: str) -> None:
+    """Refuse, with check_dtypes' one line (``unsupported operator CONV_2D (int16) at index 0``),
+    the first operator mcugen knows whose dtypes it does not implement (an int16 layer of a 16x8
+    model): no stage may run such a layer through another dtype's arithmetic. Operators mcugen
+    does not know at all are left to the stages, which refuse them by name."""
+    for op in graph.operators:
+        r = lookup(op.opcode)
+        if r is not None and r.dtypes:
+            check_dtypes(graph, op, stage)
+
+
 def prepare_all(graph: Graph) -> None:
     """Run every integer operator's ``prepare``: a model defect it finds (an output scale TFLM
     rejects, an axis out of range, ...) raises the same InputError in every command, before any
-    stage relies on the constants."""
+    stage relies on the constants. An operator with a dtype mcugen does not implement is refused
+    first: its ``prepare`` computes another dtype's constants (and would name a wrong defect)."""
+    refuse_unimplemented_dtypes(graph, "the planner")
     for op in graph.operators:
         r = lookup(op.opcode)
         if r is not None and r.prepare is not None and "float32" not in op_dtypes(graph, op):
