@@ -18,6 +18,7 @@ from .fast import requantization_fits
 from .common import (
     activation_range_quantized,
     effective_scale,
+    int16_accumulator,
     padding_before,
     scale_of,
     zero_point_of,
@@ -41,6 +42,7 @@ class ConvParams:
     shifts: np.ndarray           # int32 per output channel (positive = left)
     act_min: int
     act_max: int
+    wide: bool = False           # int16 layer with an int64 accumulator (else int32)
 
 
 def dilations(options: dict) -> tuple[int, int]:
@@ -75,10 +77,13 @@ def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
     mult, shift = quantize_multipliers(effective_scale(scale_of(x), w_scales, scale_of(y)))
     act_min, act_max = activation_range_quantized(op.fused_activation, y)
     sh, sw, dh, dw, pad_top, pad_left = geometry(graph, op)
+    depthwise = op.opcode == "DEPTHWISE_CONV_2D"
+    wide = x.dtype == np.int16 and int16_accumulator(graph, op, 3 if depthwise else 0,
+                                                     int32_bias=not depthwise)
     return ConvParams(sh, sw, dh, dw, pad_top, pad_left,
-                      y.shape[3] // x.shape[3] if op.opcode == "DEPTHWISE_CONV_2D" else 1,
+                      y.shape[3] // x.shape[3] if depthwise else 1,
                       zero_point_of(x), zero_point_of(y),
-                      mult, shift, act_min, act_max)
+                      mult, shift, act_min, act_max, wide)
 
 
 # -- mcugen's own kernels (templates/kernels/mcugen/mcugen_fast.c) --------------------------------
@@ -178,13 +183,13 @@ def transpose_conv_macs(graph: Graph, op: Operator) -> int:
 
 
 RECORDS = (
-    record("CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv,
+    record("CONV_2D", "conv", dtypes=("int8", "int16", "float32"), prepare=prepare_conv,
            quant=Weighted(axis=0), version=3,
            backends={"mcugen": fast_conv_check, "cmsis-nn": int8_tensors,
                      "portable": int8_tensors},
            macs=conv_macs, scratch={"cmsis-nn": cmsis_nn_scratch.conv_2d,
                                     "mcugen": fast_conv_scratch}),
-    record("DEPTHWISE_CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv,
+    record("DEPTHWISE_CONV_2D", "conv", dtypes=("int8", "int16", "float32"), prepare=prepare_conv,
            quant=Weighted(axis=3), version=3,
            backends={"mcugen": fast_depthwise_check, "cmsis-nn": int8_tensors,
                      "portable": int8_tensors},

@@ -38,11 +38,11 @@ def prepare_pool(graph: Graph, op: Operator) -> PoolParams:
 
 
 RECORDS = (
-    record("AVERAGE_POOL_2D", "pooling", dtypes=("int8", "float32"), prepare=prepare_pool,
+    record("AVERAGE_POOL_2D", "pooling", dtypes=("int8", "int16", "float32"), prepare=prepare_pool,
            quant=SameParams((0,)), version=2,
            backends={"cmsis-nn": int8_tensors, "portable": int8_tensors},
            scratch={"cmsis-nn": cmsis_nn_scratch.average_pool_2d}),
-    record("MAX_POOL_2D", "pooling", dtypes=("int8", "float32"), prepare=prepare_pool,
+    record("MAX_POOL_2D", "pooling", dtypes=("int8", "int16", "float32"), prepare=prepare_pool,
            quant=SameParams((0,)), version=2,
            backends={"cmsis-nn": int8_tensors, "portable": int8_tensors}),
 )

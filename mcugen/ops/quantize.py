@@ -63,9 +63,9 @@ def _int8_inplace(graph: Graph, op: Operator) -> bool:
 
 # QUANTIZE/DEQUANTIZE are written by the quantizer (I/O adapters), not quantized from float.
 RECORDS = (
-    record("QUANTIZE", "quantize", dtypes=("float32", "int8", "uint8"),
+    record("QUANTIZE", "quantize", dtypes=("float32", "int8", "int16", "uint8"),
            prepare=prepare_requantize, version=2, inplace=True,
            backends={"portable": _quantize_pair}),
-    record("DEQUANTIZE", "quantize", dtypes=("int8", "uint8", "float32"), version=2,
+    record("DEQUANTIZE", "quantize", dtypes=("int8", "int16", "uint8", "float32"), version=2,
            backends={"portable": _dequantize_pair}),
 )

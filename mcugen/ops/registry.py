@@ -178,8 +178,9 @@ def choose_backend(graph: Graph, op: Operator, chain: tuple[str, ...]) -> str:
         if reason is None:
             return backend
         reasons.append(f"{backend}: {reason}")
-    raise UnsupportedOperatorError(op.opcode, op.index, graph.name,
-                                   stage="not deployable: " + "; ".join(reasons))
+    wide = [d for d in op_dtypes(graph, op) if d == "int16"]
+    raise UnsupportedOperatorError(f"{op.opcode} ({wide[0]})" if wide else op.opcode, op.index,
+                                   graph.name, stage="not deployable: " + "; ".join(reasons))
 
 
 def assign_backends(graph: Graph, chain: tuple[str, ...]) -> dict[int, str]:

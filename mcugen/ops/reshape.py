@@ -6,6 +6,6 @@ from __future__ import annotations
 from .registry import PORTABLE, SameParams, record
 
 RECORDS = tuple(
-    record(name, "reshape", dtypes=("int8", "float32"), quant=SameParams((0,)), version=1,
+    record(name, "reshape", dtypes=("int8", "int16", "float32"), quant=SameParams((0,)), version=1,
            alias=True, backends=PORTABLE)
     for name in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"))

@@ -1,6 +1,7 @@
-"""Never silently wrong: an operator whose dtype mcugen does not implement (the int16 layers of
-the TF converter's 16x8 models) is refused by every command with one line naming operator, dtype
-and index, exit 2; ``inspect`` lists it as not deployable and exits 0."""
+"""Never silently wrong: an operator whose dtype mcugen does not implement is refused by every
+command with one line naming operator, dtype and index, exit 2 — in the simulator (an int16
+operator its record does not declare) and in code generation (an int16 layer no backend takes);
+``inspect`` lists such layers as not deployable and exits 0."""
 
 from __future__ import annotations
 
@@ -13,22 +14,27 @@ import numpy as np
 import pytest
 
 from mcugen.cli import main
-from mcugen.model import load_model
-from mcugen.ops.registry import lookup, op_dtypes
+from mcugen.errors import UnsupportedOperatorError
+from mcugen.model import load_model, save_model
+from mcugen.ops.registry import backend_chain, choose_backend, lookup
 from tests.oracle import shared_model
+from tests.ops.models import single_op
 
 REPO = Path(__file__).resolve().parents[2]
 DSCNN = "real_data/digits_dscnn"
 LINE = re.compile(r"^mcugen: error: unsupported operator ([A-Z_0-9]+) \((int16)\) at index (\d+)")
+CANDIDATES = ("LOGISTIC", "TANH", "ADD", "MUL", "SUB", "LEAKY_RELU", "PAD", "TRANSPOSE", "MEAN",
+              "CONCATENATION", "STRIDED_SLICE", "RELU", "RELU6")
 
 
-def _first_unimplemented(model: Path) -> tuple[str, int]:
+def _first_undeployable(model: Path) -> tuple[str, int]:
     graph = load_model(model)
     for op in graph.operators:
-        r = lookup(op.opcode)
-        if any(d not in r.dtypes for d in op_dtypes(graph, op)):
+        try:
+            choose_backend(graph, op, backend_chain("portable"))
+        except UnsupportedOperatorError:
             return op.opcode, op.index
-    pytest.skip("every operator of this model is implemented")
+    pytest.skip("every layer of this model has a backend")
 
 
 def _input(tmp_path: Path, model: Path) -> Path:
@@ -40,18 +46,15 @@ def _input(tmp_path: Path, model: Path) -> Path:
 
 
 @pytest.mark.parametrize("name", ["tf_16x8", "tf_16x8_floatio"])
-@pytest.mark.parametrize("command", ["simulate", "plan", "generate", "build", "run", "verify",
-                                     "profile", "export"])
-def test_every_command_refuses_int16_operators(tmp_path, capsys, name, command):
+@pytest.mark.parametrize("command", ["generate", "build", "run", "verify", "profile", "export"])
+def test_every_deploying_command_refuses_int16_layers(tmp_path, capsys, name, command):
     model = shared_model(f"{DSCNN}/{name}.tflite")
-    opcode, index = _first_unimplemented(model)
-    args = {"simulate": ["--input", str(_input(tmp_path, model))],
-            "generate": ["-o", str(tmp_path / "out")],
-            "build": ["--kernels", "portable"],
+    opcode, index = _first_undeployable(model)
+    args = {"generate": ["-o", str(tmp_path / "out")],
             "run": ["--input", str(_input(tmp_path, model))],
             "verify": ["--input", str(_input(tmp_path, model))],
             "export": ["--c-lib", str(tmp_path / "lib")]}.get(command, [])
-    assert main([command, str(model)] + args) == 2
+    assert main([command, str(model), "--kernels", "portable"] + args) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1, err
     m = LINE.match(err)
@@ -59,21 +62,36 @@ def test_every_command_refuses_int16_operators(tmp_path, capsys, name, command):
     assert (m.group(1), int(m.group(3))) == (opcode, index)
 
 
-def test_inspect_lists_int16_operators(capsys):
+def test_inspect_lists_undeployable_int16_layers(capsys):
     model = shared_model(f"{DSCNN}/tf_16x8.tflite")
+    _first_undeployable(model)
     assert main(["inspect", str(model)]) == 0
-    out = capsys.readouterr().out
-    assert "arena: not planned (unsupported operator" in out
-    assert "not deployable" in out
+    assert "not yet deployable" in capsys.readouterr().out
 
 
-def test_simulate_refusal_in_a_subprocess(tmp_path):
+def test_simulate_refuses_an_undeclared_int16_operator(tmp_path):
     """The real command line: exit 2, one line, no traceback."""
-    model = shared_model(f"{DSCNN}/tf_16x8.tflite")
-    opcode, index = _first_unimplemented(model)
-    proc = subprocess.run([sys.executable, "-m", "mcugen", "simulate", str(model), "--input",
-                           str(_input(tmp_path, model))], cwd=REPO, capture_output=True,
+    opcode = next((n for n in CANDIDATES if "int16" not in lookup(n).dtypes), None)
+    if opcode is None:
+        pytest.skip("every candidate operator simulates int16")
+    path = tmp_path / "m.tflite"
+    save_model(single_op(opcode, dtype=np.int16), path)
+    proc = subprocess.run([sys.executable, "-m", "mcugen", "simulate", str(path), "--input",
+                           str(_input(tmp_path, path))], cwd=REPO, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
-    assert f"unsupported operator {opcode} (int16) at index {index}" in proc.stderr
+    assert f"unsupported operator {opcode} (int16) at index 0" in proc.stderr
+
+
+def test_planner_refuses_an_undeclared_int16_operator(tmp_path, capsys):
+    """plan (and inspect's plan line) refuse before any prepare computes int8 constants."""
+    opcode = next((n for n in CANDIDATES if "int16" not in lookup(n).dtypes), None)
+    if opcode is None:
+        pytest.skip("every candidate operator simulates int16")
+    path = tmp_path / "m.tflite"
+    save_model(single_op(opcode, dtype=np.int16), path)
+    assert main(["plan", str(path)]) == 2
+    assert LINE.match(capsys.readouterr().err)
+    assert main(["inspect", str(path)]) == 0
+    assert "arena: not planned (unsupported operator" in capsys.readouterr().out
