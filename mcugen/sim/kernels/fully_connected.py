@@ -1,7 +1,8 @@
 """FULLY_CONNECTED (TFLM reference_integer_ops::FullyConnected / FullyConnectedPerChannel, int8
-and 16x8 with an int32 or int64 accumulator by bias type, and the float reference). The input is flattened to (batches, accum_depth) where accum_depth is the
-weights' second dimension; keep_num_dims only changes the output's shape, which the executor
-takes from the output tensor."""
+and 16x8 with an int32 or int64 accumulator by bias type, and the float reference). The input is
+flattened to (batches, accum_depth) where accum_depth is the weights' second dimension;
+keep_num_dims only changes the output's shape, which the executor takes from the output
+tensor."""
 
 from __future__ import annotations
 
