@@ -129,3 +129,11 @@ def int16_accumulator(graph: Graph, op: Operator, weights_axis: int,
                                        stage=f"its accumulator may overflow "
                                        f"{'int64 past 2^47' if wide else 'int32'}")
     return wide
+
+
+def check_int64_shifts(graph: Graph, op: Operator, shifts: np.ndarray) -> None:
+    """TFLM's int64 MultiplyByQuantizedMultiplier asserts shift < 8 (an effective scale below
+    128): larger ones are refused rather than computed past its contract."""
+    if np.asarray(shifts).size and int(np.max(shifts)) >= 8:
+        raise UnsupportedOperatorError(f"{op.opcode} (int16)", op.index, graph.name,
+                                       stage="effective scale s_in * s_w / s_out >= 128")

@@ -17,13 +17,14 @@ from . import cmsis_nn_scratch
 from .fast import requantization_fits
 from .common import (
     activation_range_quantized,
+    check_int64_shifts,
     effective_scale,
     int16_accumulator,
     padding_before,
     scale_of,
     zero_point_of,
 )
-from .registry import Weighted, int8_tensors, record
+from .registry import Weighted, int8_or_16x8_tensors, int8_tensors, record
 
 
 @dataclass
@@ -80,6 +81,8 @@ def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
     depthwise = op.opcode == "DEPTHWISE_CONV_2D"
     wide = x.dtype == np.int16 and int16_accumulator(graph, op, 3 if depthwise else 0,
                                                      int32_bias=not depthwise)
+    if wide:
+        check_int64_shifts(graph, op, shift)
     return ConvParams(sh, sw, dh, dw, pad_top, pad_left,
                       y.shape[3] // x.shape[3] if depthwise else 1,
                       zero_point_of(x), zero_point_of(y),
@@ -186,13 +189,13 @@ RECORDS = (
     record("CONV_2D", "conv", dtypes=("int8", "int16", "float32"), prepare=prepare_conv,
            quant=Weighted(axis=0), version=3,
            backends={"mcugen": fast_conv_check, "cmsis-nn": int8_tensors,
-                     "portable": int8_tensors},
+                     "portable": int8_or_16x8_tensors},
            macs=conv_macs, scratch={"cmsis-nn": cmsis_nn_scratch.conv_2d,
                                     "mcugen": fast_conv_scratch}),
     record("DEPTHWISE_CONV_2D", "conv", dtypes=("int8", "int16", "float32"), prepare=prepare_conv,
            quant=Weighted(axis=3), version=3,
            backends={"mcugen": fast_depthwise_check, "cmsis-nn": int8_tensors,
-                     "portable": int8_tensors},
+                     "portable": int8_or_16x8_tensors},
            macs=depthwise_macs, scratch={"cmsis-nn": cmsis_nn_scratch.depthwise_conv_2d,
                                          "mcugen": fast_depthwise_scratch}),
     # Known so that inspect counts its work; not simulated, quantized or generated yet.

@@ -41,10 +41,14 @@ def quantize_float(values: np.ndarray, scale: float, zero_point: int, dtype) -> 
 
 
 def _quantize_pair(graph: Graph, op: Operator) -> str | None:
-    """mcugen's C: float32 -> int8 at a model's input, and between 8-bit types."""
+    """mcugen's C: float32 -> int8 or int16 at a model's input, between 8-bit types, and
+    between int8 and int16."""
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     eight = ("int8", "uint8")
-    if (x.dtype.name == "float32" and y.dtype.name == "int8") or \
+    if {x.dtype.name, y.dtype.name} <= {"int8", "int16"} and "int16" in (x.dtype.name,
+                                                                          y.dtype.name):
+        return None           # 16x8 edges and requantization: int8 <-> int16, int16 -> int16
+    if (x.dtype.name == "float32" and y.dtype.name in ("int8", "int16")) or \
             (x.dtype.name in eight and y.dtype.name in eight):
         return None
     return f"{x.dtype.name} -> {y.dtype.name} is not generated"
@@ -52,7 +56,7 @@ def _quantize_pair(graph: Graph, op: Operator) -> str | None:
 
 def _dequantize_pair(graph: Graph, op: Operator) -> str | None:
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
-    if x.dtype.name == "int8" and y.dtype.name == "float32":
+    if x.dtype.name in ("int8", "int16") and y.dtype.name == "float32":
         return None
     return f"{x.dtype.name} -> {y.dtype.name} is not generated"
 

@@ -200,6 +200,19 @@ def int8_tensors(graph: Graph, op: Operator) -> str | None:
     return None
 
 
+def int8_or_16x8_tensors(graph: Graph, op: Operator) -> str | None:
+    """mcugen's portable kernels that also have a 16x8 variant: int8 activations, or int16
+    activations throughout (int8 weights), rank <= 4."""
+    acts = [t for t in graph.op_inputs(op) if t is not None and not t.is_constant
+            and t.dtype != np.int32] + graph.op_outputs(op)
+    if acts and all(t.dtype == np.int16 for t in acts):
+        for t in acts:
+            if len(t.shape) > 4:
+                return f"tensor '{t.name}' has rank {len(t.shape)}; the kernel takes rank <= 4"
+        return None
+    return int8_tensors(graph, op)
+
+
 def same_shapes(graph: Graph, op: Operator) -> str | None:
     """Kernels that do not broadcast."""
     shapes = {tuple(t.shape) for t in graph.op_inputs(op) + graph.op_outputs(op)
@@ -212,6 +225,8 @@ def same_shapes(graph: Graph, op: Operator) -> str | None:
 
 #: The per-instance check of every portable-kernel lowering unless a family names its own.
 PORTABLE = {"portable": int8_tensors}
+#: ... of the portable lowerings that also generate 16x8 layers.
+PORTABLE_16X8 = {"portable": int8_or_16x8_tensors}
 
 
 def undeployable(graph: Graph, chain: tuple[str, ...]) -> list[tuple[int, str, str]]:

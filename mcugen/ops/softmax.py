@@ -21,7 +21,7 @@ from ..fixedpoint import (
 )
 from ..model.graph import Graph, Operator
 from .common import scale_of, zero_point_of
-from .registry import FixedOutput, int8_tensors, record
+from .registry import FixedOutput, int8_or_16x8_tensors, int8_tensors, record
 
 SCALED_DIFF_INTEGER_BITS = 5
 
@@ -83,5 +83,5 @@ def prepare_softmax(graph: Graph, op: Operator) -> SoftmaxParams:
 RECORDS = (
     record("SOFTMAX", "softmax", dtypes=("int8", "int16", "float32"), prepare=prepare_softmax,
            quant=FixedOutput(1.0 / 256, -128), version=2, inplace=True,
-           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors}),
+           backends={"cmsis-nn": int8_tensors, "portable": int8_or_16x8_tensors}),
 )
