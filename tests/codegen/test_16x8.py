@@ -99,3 +99,81 @@ def test_bit_exact_on_mps2_an386(name, tmp_path):
     with open_device(fw) as device:
         result = verify_on_device(device, graph, _samples(graph, 3))
     assert result.bit_exact, result.mismatches
+
+
+# -- single int16 operators through the C path (ASan/UBSan host build) vs simulator and TFLM -----
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mcugen.model.builder import GraphBuilder  # noqa: E402
+from tests.sim.single_op import unary_graph  # noqa: E402
+from tests.sim.test_int16_props import bias_kinds, conv16_graph, fc16_graph, int16_scales  # noqa: E402,E501
+from tests.strategies import conv_case, examples, fc_case, pool_case  # noqa: E402
+
+C_EXAMPLES = 3
+
+
+def _check(graph, host_build):
+    model = host_build(graph, "portable", True)
+    rng = np.random.default_rng(0)
+    inputs = [random_inputs(graph, rng) for _ in range(3)]
+    sim, tflm = Simulator(graph), Tflm(serialize_model(graph), preserve_all=False)
+    for x, got in zip(inputs, model.run(inputs)):
+        for g, e, o in zip(got, sim.run(x).outputs, tflm.run(x)):
+            assert g.tobytes() == e.tobytes() == o.tobytes()
+
+
+@examples(C_EXAMPLES)
+@given(data=st.data(), depthwise=st.booleans())
+def test_conv_16x8_in_c(host_build, data, depthwise):
+    c = data.draw(conv_case(depthwise), label="case")
+    c.update(s_in=data.draw(int16_scales), s_out=data.draw(int16_scales))
+    bias = "int64" if depthwise else data.draw(bias_kinds, label="bias")
+    _check(conv16_graph(c, depthwise, bias), host_build)
+
+
+@examples(C_EXAMPLES)
+@given(data=st.data())
+def test_fully_connected_16x8_in_c(host_build, data):
+    c = data.draw(fc_case(), label="case")
+    if len(c["batch_dims"]) > 2:
+        c["batch_dims"] = c["batch_dims"][:2]
+    c.update(s_in=data.draw(int16_scales), s_out=data.draw(int16_scales))
+    _check(fc16_graph(c, data.draw(bias_kinds, label="bias")), host_build)
+
+
+@examples(C_EXAMPLES)
+@given(data=st.data(), opcode=st.sampled_from(["AVERAGE_POOL_2D", "MAX_POOL_2D"]))
+def test_pool_int16_in_c(host_build, data, opcode):
+    c = data.draw(pool_case(), label="case")
+    scale = data.draw(int16_scales)
+    b = GraphBuilder(opcode.lower() + "_int16_c")
+    x = b.input("x", (c["batch"], *c["hw"], c["c"]), np.int16, scale=scale, zero_point=0)
+    y = b.tensor("y", (c["batch"], *c["out"], c["c"]), np.int16, scale=scale, zero_point=0)
+    b.op(opcode, [x], [y], "Pool2DOptions", padding=c["padding"], stride_h=c["s"][0],
+         stride_w=c["s"][1], filter_height=c["f"][0], filter_width=c["f"][1],
+         fused_activation_function=c["act"])
+    b.output(y)
+    _check(b.build(), host_build)
+
+
+@examples(C_EXAMPLES)
+@given(shape=st.lists(st.integers(1, 12), min_size=1, max_size=3).map(tuple),
+       scale=st.floats(-14.0, -4.0).map(lambda e: float(np.float32(2.0 ** e))),
+       beta=st.sampled_from([1.0, 0.5, 2.0]))
+def test_softmax_int16_in_c(host_build, shape, scale, beta):
+    graph = unary_graph("SOFTMAX", shape, np.int16, np.int16, (scale, 0), (1.0 / 32768, 0),
+                        "SoftmaxOptions", beta=beta)
+    graph.name = "softmax_int16_c"
+    _check(graph, host_build)
+
+
+@pytest.mark.parametrize("pair", [("int16", "int16"), ("int16", "int8"), ("int8", "int16"),
+                                  ("float32", "int16"), ("int16", "float32")])
+def test_int16_adapters_in_c(host_build, pair):
+    src, dst = (np.dtype(d) for d in pair)
+    q = lambda d, s: None if d == np.float32 else (s, 0 if d == np.int16 else 3)  # noqa: E731
+    opcode = "DEQUANTIZE" if dst == np.float32 else "QUANTIZE"
+    graph = unary_graph(opcode, (64,), src, dst, q(src, 0.0123), q(dst, 0.00071), version=2)
+    graph.name = f"{opcode.lower()}_{src.name}_{dst.name}_c"
+    _check(graph, host_build)
