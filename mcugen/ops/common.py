@@ -10,8 +10,10 @@ import numpy as np
 from ..errors import InputError, UnsupportedOperatorError
 from ..model.graph import Graph, Operator, Tensor
 
-QMIN = {np.dtype(np.int8): -128, np.dtype(np.uint8): 0, np.dtype(np.int16): -32768}
-QMAX = {np.dtype(np.int8): 127, np.dtype(np.uint8): 255, np.dtype(np.int16): 32767}
+QMIN = {np.dtype(np.int8): -128, np.dtype(np.uint8): 0, np.dtype(np.int16): -32768,
+        np.dtype(np.int32): -(1 << 31)}
+QMAX = {np.dtype(np.int8): 127, np.dtype(np.uint8): 255, np.dtype(np.int16): 32767,
+        np.dtype(np.int32): (1 << 31) - 1}
 
 
 def scale_of(t: Tensor) -> float:

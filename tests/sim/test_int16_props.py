@@ -154,13 +154,14 @@ def test_softmax_int16(shape, scale, beta):
     check(graph, extra_inputs=extremes)
 
 
-@pytest.mark.parametrize("pair", [(np.int16, np.int16), (np.int16, np.int8), (np.int8, np.int16)],
+@pytest.mark.parametrize("pair", [(np.int16, np.int16), (np.int16, np.int8), (np.int8, np.int16),
+                                  (np.int16, np.int32), (np.int32, np.int16)],
                          ids=lambda p: f"{np.dtype(p[0]).name}-{np.dtype(p[1]).name}")
 @examples(20)
 @given(data=st.data())
 def test_requantize_int16(pair, data):
     src, dst = pair
-    zp = lambda d: 0 if d == np.int16 else data.draw(st.integers(-128, 127))   # noqa: E731
+    zp = lambda d: data.draw(st.integers(-128, 127)) if d == np.int8 else 0   # noqa: E731
     s = pow2_scales(-14.0, 0.0)
     graph = unary_graph("QUANTIZE", (64,), src, dst, (data.draw(s), zp(src)),
                         (data.draw(s), zp(dst)), version=2)
@@ -189,3 +190,9 @@ def test_conv_activation_ranges_int16():
                  s_in=2.0 ** -10, s_out=2.0 ** -12, act=act)
         check(conv16_graph(c, False, "int64"))
 
+
+
+def test_other_wide_quantize_pairs_are_refused():
+    graph = unary_graph("QUANTIZE", (8,), np.int8, np.int32, (0.1, 0), (0.01, 0), version=2)
+    with pytest.raises(UnsupportedOperatorError, match=r"QUANTIZE \(int8 -> int32\) at index 0"):
+        Simulator(graph).run([np.zeros(8, np.int8)])
