@@ -46,6 +46,15 @@ def single_op(opcode: str, dtype=np.int8, broadcast: bool = False):
             b.op(opcode, [x, w, bias], [y], "DepthwiseConv2DOptions", depth_multiplier=1, **opts)
         else:
             b.op(opcode, [x, w, bias], [y], "Conv2DOptions", **opts)
+    elif opcode == "TRANSPOSE_CONV":
+        w = b.const("w", rng.integers(-127, 128, (3, 3, 3, 4)).astype(np.int8),
+                    scale=np.full(3, 0.01, np.float32), zero_point=0, axis=0)
+        bias = b.const("b", rng.integers(-500, 500, 3).astype(_bias_dtype(dtype)),
+                       scale=np.full(3, 0.05 * 0.01, np.float32), zero_point=0)
+        y = out((1, 12, 12, 3))
+        b.op(opcode, [i32("output_shape", [1, 12, 12, 3]), w, x, bias], [y],
+             "TransposeConvOptions", padding="SAME", stride_h=2, stride_w=2,
+             fused_activation_function="NONE")
     elif opcode == "FULLY_CONNECTED":
         w = b.const("w", rng.integers(-127, 128, (3, 144)).astype(np.int8), scale=0.01,
                     zero_point=0)

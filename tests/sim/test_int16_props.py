@@ -196,3 +196,87 @@ def test_other_wide_quantize_pairs_are_refused():
     graph = unary_graph("QUANTIZE", (8,), np.int8, np.int32, (0.1, 0), (0.01, 0), version=2)
     with pytest.raises(UnsupportedOperatorError, match=r"QUANTIZE \(int8 -> int32\) at index 0"):
         Simulator(graph).run([np.zeros(8, np.int8)])
+
+
+# -- TRANSPOSE_CONV (int8 and 16x8) ----------------------------------------------------------------
+def _deconv_out(padding: str, size: int, k: int, s: int) -> int:
+    return size * s if padding == "SAME" else (size - 1) * s + k
+
+
+def transpose_conv_graph(c: dict, dtype, bias_kind: str, shape_input: bool = False):
+    rng = np.random.default_rng(c["seed"])
+    kh, kw = c["k"]
+    n, (hi, wi), ci, co = c["batch"], c["hw"], c["c_in"], c["c_out"]
+    ho, wo = (_deconv_out(c["padding"], hi, kh, c["s"][0]),
+              _deconv_out(c["padding"], wi, kw, c["s"][1]))
+    wide = np.dtype(dtype) == np.int16
+    zp = (lambda k: 0) if wide else (lambda k: c[k])
+    b = GraphBuilder(f"transpose_conv_{np.dtype(dtype).name}")
+    out_shape = np.array([n, ho, wo, co], np.int32)
+    shape = b.input("output_shape", (4,), np.int32) if shape_input else \
+        b.const("output_shape", out_shape)
+    w_scales = rng.uniform(0.002, 0.05, co).astype(np.float32) if c["per_channel"] else \
+        np.array([rng.uniform(0.002, 0.05)], np.float32)
+    wt = b.const("w", rng.integers(-127, 128, (co, kh, kw, ci)).astype(np.int8), scale=w_scales,
+                 zero_point=0, axis=0)
+    x = b.input("x", (n, hi, wi, ci), dtype, scale=c["s_in"], zero_point=zp("zp_in"))
+    inputs = [shape, wt, x]
+    if bias_kind != "none":
+        bdtype = {"int64": np.int64, "int32": np.int32, "int16": np.int16}[bias_kind]
+        span = {"int64": 1 << 22, "int32": 5000 if not wide else 1 << 18, "int16": 30000}[bias_kind]
+        inputs.append(b.const("b", rng.integers(-span, span, co).astype(bdtype),
+                              scale=(np.float32(c["s_in"]) * w_scales).astype(np.float32),
+                              zero_point=0))
+    y = b.tensor("y", (n, ho, wo, co), dtype, scale=c["s_out"], zero_point=zp("zp_out"))
+    b.op("TRANSPOSE_CONV", inputs, [y], "TransposeConvOptions", padding=c["padding"],
+         stride_h=c["s"][0], stride_w=c["s"][1], fused_activation_function=c["act"])
+    b.output(y)
+    return b.build()
+
+
+def _deconv_case(data):
+    c = data.draw(conv_case(False), label="case")
+    c["hw"] = (min(c["hw"][0], 6), min(c["hw"][1], 6))
+    return c
+
+
+@given(data=st.data())
+def test_transpose_conv_int8(data):
+    c = _deconv_case(data)
+    check(transpose_conv_graph(c, np.int8, data.draw(st.sampled_from(["int32", "none"]))),
+          seed=c["seed"])
+
+
+@given(data=st.data())
+def test_transpose_conv_16x8(data):
+    c = _deconv_case(data)
+    c.update(s_in=data.draw(int16_scales), s_out=data.draw(int16_scales))
+    check(transpose_conv_graph(c, np.int16, data.draw(st.sampled_from(["int64", "int16",
+                                                                        "none"]))),
+          seed=c["seed"])
+
+
+def _fixed_deconv():
+    return dict(k=(3, 3), s=(2, 2), d=(1, 1), padding="SAME", hw=(4, 4), c_in=3, c_out=2,
+                multiplier=1, per_channel=True, out=(4, 4), batch=1, seed=9, s_in=2.0 ** -10,
+                s_out=2.0 ** -9, zp_in=0, zp_out=0, act="NONE")
+
+
+def test_transpose_conv_int16_with_int32_bias_is_refused():
+    graph = transpose_conv_graph(_fixed_deconv(), np.int16, "int32")
+    with pytest.raises(UnsupportedOperatorError,
+                       match=r"TRANSPOSE_CONV \(int16 with int32 bias\) at index 0"):
+        Simulator(graph).run([np.zeros((1, 4, 4, 3), np.int16)])
+
+
+def test_transpose_conv_output_shape_as_graph_input():
+    """As in TFLM's own 16x8 test models: simulate takes the shape when it equals the declared
+    output shape (checked against TFLM), refuses it otherwise (one line)."""
+    from mcugen.errors import InputError
+    graph = transpose_conv_graph(_fixed_deconv(), np.int16, "int64", shape_input=True)
+    shape = np.array([1, 8, 8, 2], np.int32)
+    x = np.random.default_rng(2).integers(-32768, 32768, (1, 4, 4, 3)).astype(np.int16)
+    from tests.sim.compare import assert_matches_tflm
+    assert_matches_tflm(graph, [[shape, x]])
+    with pytest.raises(InputError, match=r"output_shape \[1, 8, 8, 3\] is not"):
+        Simulator(graph).run([np.array([1, 8, 8, 3], np.int32), x])

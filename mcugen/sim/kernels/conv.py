@@ -131,3 +131,43 @@ def depthwise_conv_2d_float(call: KernelCall) -> list[np.ndarray]:
                           call.outputs[0].shape[3] // call.inputs[0].shape[3])
     return [_float_bias_act(acc, bias, call.op.fused_activation)]
 
+
+
+@register("TRANSPOSE_CONV", QUANT)
+def transpose_conv(call: KernelCall) -> list[np.ndarray]:
+    """reference_integer_ops::TransposeConv: every input pixel scatters input x weights into the
+    output it touches (int32 scratch for int8 with the input offset, int64 for 16x8), then bias,
+    per-channel requantization, output offset (int8), clamp. The output_shape input, when it is
+    not a constant, must hold the declared output shape."""
+    from ...errors import InputError
+    from ...ops.conv import prepare_transpose_conv
+    p = call.cache.get("params") or call.cache.setdefault(
+        "params", prepare_transpose_conv(call.graph, call.op))
+    shape = tuple(int(v) for v in np.asarray(call.values[0]).ravel())
+    if shape != p.output_shape:
+        raise InputError(f"TRANSPOSE_CONV output_shape {list(shape)} is not the output's "
+                         f"declared shape {list(p.output_shape)}", f"operator {call.op.index}")
+    w, x = call.values[1], call.values[2]
+    bias = call.values[3] if len(call.values) > 3 else None
+    n, hi, wi, _ = x.shape
+    c_out, kh, kw, _ = w.shape
+    _, ho, wo, _ = p.output_shape
+    xc = x.astype(np.float64) - p.input_zero_point
+    full = np.zeros((n, (hi - 1) * p.stride_h + kh, (wi - 1) * p.stride_w + kw, c_out))
+    for fy in range(kh):
+        for fx in range(kw):
+            contrib = xc @ w[:, fy, fx, :].astype(np.float64).T
+            full[:, fy:fy + (hi - 1) * p.stride_h + 1:p.stride_h,
+                 fx:fx + (wi - 1) * p.stride_w + 1:p.stride_w, :] += contrib
+    acc = np.zeros((n, ho, wo, c_out))
+    y0, x0 = p.pad_top, p.pad_left
+    hh = max(0, min(ho, full.shape[1] - y0))
+    ww = max(0, min(wo, full.shape[2] - x0))
+    acc[:, :hh, :ww, :] = full[:, y0:y0 + hh, x0:x0 + ww, :]
+    acc = np.rint(acc).astype(np.int64)
+    if bias is not None:
+        acc = acc + bias.astype(np.int64)
+    requantize = multiply_by_quantized_multiplier_int64 if p.wide \
+        else multiply_by_quantized_multiplier
+    out = requantize(acc, p.multipliers, p.shifts) + p.output_zero_point
+    return [np.clip(out, p.act_min, p.act_max).astype(call.outputs[0].dtype)]
