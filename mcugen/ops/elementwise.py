@@ -15,7 +15,8 @@ from ..fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
 from ..model.graph import Graph, Operator
 from .common import activation_range_quantized, scale_of, zero_point_of
 from .fast import requantization_fits
-from .registry import PORTABLE, FreeOutput, SameParams, int8_tensors, record, same_shapes
+from .registry import (PORTABLE, PORTABLE_16X8, FreeOutput, SameParams, int8_or_16x8_tensors,
+                       int8_tensors, record, same_shapes)
 
 INT8_LEFT_SHIFT = 20      # TFLM's headroom shift for int8 ADD/SUB
 INT16_LEFT_SHIFT = 15     # ... and for int16 (zero points 0: (x << 15) stays in int32)
@@ -132,12 +133,12 @@ _ARITHMETIC = {**_BINARY, "dtypes": ("int8", "int16", "float32")}
 RECORDS = (
     record("ADD", "elementwise", prepare=prepare_add, quant=FreeOutput(), inplace=True,
            **{**_ARITHMETIC, "backends": {"mcugen": fast_add_check, "cmsis-nn": same_shapes,
-                                          "portable": int8_tensors}}),
+                                          "portable": int8_or_16x8_tensors}}),
     record("SUB", "elementwise", prepare=prepare_sub, quant=FreeOutput(), inplace=True,
            **{**_ARITHMETIC, "backends": {"mcugen": fast_add_check,
-                                          "portable": int8_tensors}}),
+                                          "portable": int8_or_16x8_tensors}}),
     record("MUL", "elementwise", prepare=prepare_mul, quant=FreeOutput(), inplace=True,
-           **_ARITHMETIC),
+           **{**_ARITHMETIC, "backends": PORTABLE_16X8}),
     record("MAXIMUM", "elementwise", quant=SameParams((0, 1)), **_BINARY),
     record("MINIMUM", "elementwise", quant=SameParams((0, 1)), **_BINARY),
 )

@@ -108,7 +108,9 @@ from hypothesis import strategies as st  # noqa: E402
 from mcugen.model.builder import GraphBuilder  # noqa: E402
 from tests.sim.single_op import unary_graph  # noqa: E402
 from tests.sim.test_int16_props import bias_kinds, conv16_graph, fc16_graph, int16_scales  # noqa: E402,E501
-from tests.strategies import conv_case, examples, fc_case, pool_case  # noqa: E402
+from tests.sim.test_elementwise_props import _int16, binary_graph  # noqa: E402
+from tests.strategies import (add_sub_case, conv_case, examples, fc_case, mul_case,  # noqa: E402
+                              pool_case)
 
 C_EXAMPLES = 3
 
@@ -176,4 +178,13 @@ def test_int16_adapters_in_c(host_build, pair):
     opcode = "DEQUANTIZE" if dst == np.float32 else "QUANTIZE"
     graph = unary_graph(opcode, (64,), src, dst, q(src, 0.0123), q(dst, 0.00071), version=2)
     graph.name = f"{opcode.lower()}_{src.name}_{dst.name}_c"
+    _check(graph, host_build)
+
+
+@examples(C_EXAMPLES)
+@given(data=st.data(), opcode=st.sampled_from(["ADD", "SUB", "MUL"]))
+def test_binary_int16_in_c(host_build, data, opcode):
+    case = data.draw(mul_case() if opcode == "MUL" else add_sub_case(), label="case")
+    graph = binary_graph(opcode, *_int16(case), dtype=np.int16)
+    graph.name = f"{opcode.lower()}_int16_c"
     _check(graph, host_build)

@@ -30,10 +30,12 @@ def _binary(ctx: LoweringContext, op) -> dict:
                 "table_b": ctx.const(f"{tag}_table_b", table_b.astype(np.int32),
                                      comment="input b rescaled (negated for SUB)"),
                 "rq": requantization_row(p.output_multiplier, p.output_shift, p.output_offset)}
+    s16 = y.dtype == np.int16
+    act = "int16_t" if s16 else "int8_t"
     return {"p": prepare(ctx.graph, op) if prepare else None, "function": _FUNCTION[op.opcode],
             "a_dims": dims4(a.shape), "b_dims": dims4(b.shape), "out_dims": dims4(y.shape),
-            "size": y.size, "a": ctx.ptr(op.inputs[0]), "b": ctx.ptr(op.inputs[1]),
-            "output": ctx.ptr(op.outputs[0])}
+            "size": y.size, "a": ctx.ptr(op.inputs[0], act), "b": ctx.ptr(op.inputs[1], act),
+            "output": ctx.ptr(op.outputs[0], act), "s16": s16}
 
 
 lowering("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM")(_binary)

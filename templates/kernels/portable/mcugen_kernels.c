@@ -706,6 +706,49 @@ void mcugen_maxpool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_d
     pool_s16(p, in_dims, in, out_dims, out, 0);
 }
 
+static void broadcast_binary_s16(int32_t kind, const void *params, const mcugen_dims_t *a_dims,
+                                 const int16_t *a, const mcugen_dims_t *b_dims, const int16_t *b,
+                                 const mcugen_dims_t *out_dims, int16_t *out)
+{
+    int32_t i = 0;
+    for (int32_t n = 0; n < out_dims->n; ++n) {
+        for (int32_t y = 0; y < out_dims->h; ++y) {
+            for (int32_t x = 0; x < out_dims->w; ++x) {
+                for (int32_t c = 0; c < out_dims->c; ++c, ++i) {
+                    const int32_t va = a[broadcast_index(a_dims, n, y, x, c)];
+                    const int32_t vb = b[broadcast_index(b_dims, n, y, x, c)];
+                    const int32_t v = kind == BINARY_MUL
+                        ? mul_value((const mcugen_mul_params_t *)params, va, vb)
+                        : add_sub_value((const mcugen_add_params_t *)params, va, vb,
+                                        kind == BINARY_ADD ? 1 : -1);
+                    out[i] = (int16_t)v;
+                }
+            }
+        }
+    }
+}
+
+void mcugen_add_s16(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out)
+{
+    broadcast_binary_s16(BINARY_ADD, p, a_dims, a, b_dims, b, out_dims, out);
+}
+
+void mcugen_sub_s16(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out)
+{
+    broadcast_binary_s16(BINARY_SUB, p, a_dims, a, b_dims, b, out_dims, out);
+}
+
+void mcugen_mul_s16(const mcugen_mul_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out)
+{
+    broadcast_binary_s16(BINARY_MUL, p, a_dims, a, b_dims, b, out_dims, out);
+}
+
 void mcugen_requantize_s16(int32_t size, const void *in, int32_t in_bits, int32_t input_offset,
                            int32_t multiplier, int32_t shift, int32_t output_offset,
                            int32_t out_bits, void *out)

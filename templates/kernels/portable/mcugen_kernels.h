@@ -173,6 +173,18 @@ void mcugen_avgpool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_d
 void mcugen_maxpool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                         const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out);
 
+/* ADD, SUB, MUL of int16 tensors (zero points 0; ADD/SUB with left_shift 15), broadcasting as
+ * the int8 kernels. Safe in place when the shapes are equal. */
+void mcugen_add_s16(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out);
+void mcugen_sub_s16(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out);
+void mcugen_mul_s16(const mcugen_mul_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out);
+
 /* Requantization with int16 on either side (QUANTIZE int8 <-> int16, int16 -> int16): TFLM's
  * Requantize. in_bits / out_bits are 8 or 16. Not in place when the sizes differ. */
 void mcugen_requantize_s16(int32_t size, const void *in, int32_t in_bits, int32_t input_offset,
