@@ -109,6 +109,22 @@ def multiply_by_quantized_multiplier(x: np.ndarray, multiplier: np.ndarray | int
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right)
 
 
+def multiply_by_quantized_multiplier_int64(x: np.ndarray, multiplier: np.ndarray | int,
+                                           shift: np.ndarray | int) -> np.ndarray:
+    """TFLM's MultiplyByQuantizedMultiplier(int64 x, int32 m, int shift) (double-rounding build),
+    the requantization of every int16 kernel with an int64 accumulator (16x8 conv, depthwise
+    and fully connected with int64 bias): the multiplier is first reduced to 15 bits
+    (``(m + 2^15) >> 16``, or 0x7FFF from 0x7FFF0000 up), then one rounding shift by
+    ``15 - shift``. TFLM assumes |x| < 2^47 (callers check their accumulator bound) and narrows
+    the int64 result to int32 as C does: it wraps."""
+    x = np.asarray(x, dtype=np.int64)
+    multiplier = np.asarray(multiplier, dtype=np.int64)
+    shift = np.asarray(shift, dtype=np.int64)
+    reduced = np.where(multiplier < 0x7FFF0000, (multiplier + (1 << 15)) >> 16, 0x7FFF)
+    total_shift = 15 - shift
+    return _wrap_int32((x * reduced + (np.int64(1) << (total_shift - 1))) >> total_shift)
+
+
 def _wrap_int32(x: np.ndarray) -> np.ndarray:
     return ((x + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)
 
@@ -333,3 +349,86 @@ def down_scale_int32_to_int16_multiplier(multiplier: int) -> int:
     if multiplier >= INT32_MAX - (1 << 15):
         return INT16_MAX
     return (multiplier + (1 << 15)) >> 16
+
+
+# -- int16 lookup tables (TFLM common.h LUTPopulateInt16 / LUTLookup) -----------------------------
+# TFLM's int16 softmax (and other int16 transcendental kernels) tabulate a float32 function at 513
+# points in Prepare and interpolate at run time. The table is computed here once, in float32
+# exactly as the C code does, and emitted as a constant: simulator and C read the same numbers.
+INT16_LUT_SIZE = 513
+
+
+def _libm_expf():
+    """The C library's ``expf``: TFLM's Prepare calls ``std::exp(float)``; numpy's float32 exp
+    and a rounded double exp each differ from it in the last bit at some table points."""
+    import ctypes
+    import ctypes.util
+    libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+    fn = libm.expf
+    fn.restype, fn.argtypes = ctypes.c_float, [ctypes.c_float]
+    return fn
+
+
+_EXPF = None
+
+
+def expf(value: np.float32) -> np.float32:
+    global _EXPF
+    if _EXPF is None:
+        _EXPF = _libm_expf()
+    return np.float32(_EXPF(float(value)))
+
+
+def _roundf(x: np.float32) -> np.float32:
+    """C ``roundf`` (TfLiteRound on float): halves away from zero, exact for every float32."""
+    v = float(x)
+    r = math.trunc(v)
+    if abs(v - r) >= 0.5:
+        r += 1 if v > 0 else -1
+    return np.float32(r)
+
+
+def lut_populate_int16(input_scale: float, input_zero_point: int, output_scale: float,
+                       output_zero_point: int, transform) -> np.ndarray:
+    """LUTPopulateInt16<float>: 512 samples of ``transform`` (float32 -> float32) over the int16
+    input range, each corrected by half the interpolation error at its midpoint, plus the end
+    point; every operation in float32 as the C code (no FMA contraction)."""
+    f = np.float32
+    input_scale, output_scale = f(input_scale), f(output_scale)
+    input_min = input_scale * f(-32768 - input_zero_point)
+    input_max = input_scale * f(32767 - input_zero_point)
+    output_min = output_scale * f(-32768 - output_zero_point)
+    output_max = output_scale * f(32767 - output_zero_point)
+    steps = 512
+    step = (input_max - input_min) / f(steps)
+    half_step = step / f(2)
+    inv = f(65536) / (output_max - output_min)
+    lut = np.zeros(INT16_LUT_SIZE, dtype=np.int16)
+    for i in range(steps):
+        val = transform(input_min + f(i) * step)
+        val_mid = transform(input_min + f(i) * step + half_step)
+        val_next = transform(input_min + f(i + 1) * step)
+        sample = _roundf(val * inv)
+        mid_interp = _roundf((val_next * inv + _roundf(val * inv)) / f(2))
+        mid = _roundf(val_mid * inv)
+        bias = _roundf((mid_interp - mid) / f(2))
+        lut[i] = int(min(max(float(sample - bias), -32768.0), 32767.0))
+    lut[steps] = int(min(max(float(_roundf(transform(input_max) * inv)), -32768.0), 32767.0))
+    return lut
+
+
+def lut_lookup_int16(value: np.ndarray, lut: np.ndarray) -> np.ndarray:
+    """LUTLookup(int16, lut): the table entry at the top 9 bits, interpolated by the low 7 with
+    int16 narrowing of the slope and the result (wrap-around as in C)."""
+    value = np.asarray(value, dtype=np.int64)
+    index = 256 + (value >> 7)
+    offset = value & 0x7F
+    table = np.asarray(lut, dtype=np.int64)
+    base = table[index]
+    slope = wrap_int16(table[index + 1] - base)
+    return wrap_int16(base + ((slope * offset + 64) >> 7))
+
+
+def count_leading_zeros_u32(x: np.ndarray) -> np.ndarray:
+    """CountLeadingZeros(uint32): 32 for 0."""
+    return 32 - _bit_length(x)

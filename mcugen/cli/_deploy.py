@@ -14,10 +14,11 @@ from ..plan.scratch import KERNELS
 from ..model import load_model
 from ..model.graph import Graph
 from ..model.summary import classify
+from ..ops.registry import refuse_unimplemented_dtypes
 
 
 def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help=".tflite file: full int8, or float with --calib")
+    p.add_argument("model", help=".tflite file: full int8 or 16x8, or float with --calib")
     p.add_argument("--board", default=DEFAULT_BOARD, help=f"board (default {DEFAULT_BOARD}; "
                    "see `mcugen boards`)")
     p.add_argument("--kernels", choices=KERNELS, default=None,
@@ -34,6 +35,7 @@ def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
 
 def load_deployable(args: argparse.Namespace) -> Graph:
     graph = load_model(args.model)
+    refuse_unimplemented_dtypes(graph, "the code generator")
     kind, verdict = classify(graph)
     if kind in ("float32", "hybrid"):
         if not args.calib:

@@ -22,7 +22,8 @@ HELP = "export a model as a PlatformIO or plain C (CMake) library, or the QEMU P
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", nargs="?", help=".tflite file (full int8, or float with --calib)")
+    p.add_argument("model", nargs="?",
+                   help=".tflite file (full int8 or 16x8, or float with --calib)")
     p.add_argument("--platformio-lib", metavar="DIR", help="write a PlatformIO library here")
     p.add_argument("--c-lib", metavar="DIR", help="write a plain C library with CMakeLists.txt")
     p.add_argument("--platformio-platform", metavar="DIR",

@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from rich.table import Table
 
+from ..errors import UnsupportedOperatorError
 from ..model import load_model
 from ..model.summary import summarize
 from ..codegen.cmsis_nn import kernel_chain, preferred_backend
@@ -55,7 +56,10 @@ def run(args: argparse.Namespace) -> int:
                            for i, op in deployed.unsupported]
     extra = {}
     from ..plan import plan_summary
-    extra["plan"] = plan_summary(optimized.graph, kernels=chain)
+    try:
+        extra["plan"] = plan_summary(optimized.graph, kernels=chain)
+    except UnsupportedOperatorError as exc:   # a dtype mcugen does not implement: listed below
+        extra["plan"] = {"arena_bytes": None, "line": f"arena: not planned ({exc.message})"}
     extra["optimized"] = optimized.to_json()
     if args.json:
         data = asdict(summary)

@@ -19,7 +19,7 @@ HELP = "plan the static tensor arena: size, lower bound, per-buffer offsets and 
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help=".tflite file (int8)")
+    p.add_argument("model", help=".tflite file (int8 or 16x8)")
     p.add_argument("--board", help="board name (its core picks the kernel variant)")
     p.add_argument("--cpu", choices=CORES, help="core, when no board is given (default cortex-m4)")
     p.add_argument("--kernels", choices=KERNELS, default=None,

@@ -1,4 +1,5 @@
-"""``mcugen quantize MODEL --calib DATA -o OUT``: float/hybrid .tflite -> full-int8 .tflite."""
+"""``mcugen quantize MODEL --calib DATA -o OUT``: float/hybrid .tflite -> full-int8 .tflite, or
+16x8 (int16 activations, int8 weights) with ``--activations int16``."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from rich.table import Table
 
 from ..errors import InputError
 from ..model import load_model, save_model
-from ..quantize import IO_TYPES, METHODS, quality, quantize_model
+from ..quantize import ACTIVATION_TYPES, IO_FOR, IO_TYPES, METHODS, quality, quantize_model
 from ..quantize.data import RANDOM, load_samples
 from ..npdata import writable_file
 from ._output import console, err_console, print_json
 
 NAME = "quantize"
-HELP = "post-training full-int8 quantization of a float or hybrid .tflite model"
+HELP = ("post-training full-integer quantization (int8, or 16x8 with --activations int16) of "
+        "a float or hybrid .tflite model")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,9 +31,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="integer calibration data for a float input: take its values as "
                    "they are (scale 1, zero point 0); without this flag it is refused")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="int8 .tflite to write")
-    p.add_argument("--io", choices=IO_TYPES, default="int8",
-                   help="input/output type (default int8; float keeps float I/O with "
-                        "QUANTIZE/DEQUANTIZE at the ends)")
+    p.add_argument("--activations", choices=ACTIVATION_TYPES, default="int8",
+                   help="activation type (default int8); int16 writes a 16x8 model as the TF "
+                        "converter does: symmetric int16 activations, per-channel int8 weights "
+                        "(fully connected too), int64 bias")
+    p.add_argument("--io", choices=IO_TYPES, default=None,
+                   help="input/output type (default: the activation type; float keeps float "
+                        "I/O with QUANTIZE/DEQUANTIZE at the ends; int8 activations also take "
+                        "uint8, int16 activations int8)")
     p.add_argument("--method", choices=METHODS, default="minmax",
                    help="activation range calibration (default minmax; auto picks the best "
                         "output SQNR on the calibration set)")
@@ -58,13 +65,19 @@ def run(args: argparse.Namespace) -> int:
         err_console.print("mcugen: warning: --calib random: ranges come from random data, the "
                           "quantized model's accuracy is meaningless (smoke test only)")
     start = time.perf_counter()
-    result = quantize_model(graph, samples, io=args.io, method=args.method,
+    io = args.io or IO_FOR[args.activations][0]
+    if io not in IO_FOR[args.activations]:
+        raise InputError(f"--io {io} is not offered with --activations {args.activations} "
+                         f"(choose {', '.join(IO_FOR[args.activations])})")
+    result = quantize_model(graph, samples, io=io, method=args.method,
                             per_channel_fc=args.per_channel_fc,
-                            bias_correction=args.bias_correction, progress=not args.json)
+                            bias_correction=args.bias_correction, progress=not args.json,
+                            activations=args.activations)
     seconds = time.perf_counter() - start
     save_model(result.graph, args.output)
     summary = {"model": args.model, "output": args.output, "samples": len(samples),
-               "method": result.method, "io": args.io, "seconds": round(seconds, 3),
+               "method": result.method, "io": io, "activations": args.activations,
+               "seconds": round(seconds, 3),
                "bias_correction": args.bias_correction, "passthrough": result.passthrough}
     if result.auto_scores:
         summary["auto_output_sqnr_db"] = result.auto_scores
@@ -77,11 +90,11 @@ def run(args: argparse.Namespace) -> int:
         print_json(summary)
         return 0
     if result.passthrough:
-        console.print(f"{args.model} is already full int8 and follows the spec: "
+        console.print(f"{args.model} is already full int8 (or 16x8) and follows the spec: "
                       f"written unchanged to {args.output}")
         return 0
     console.print(f"quantized {args.model} -> {args.output}: {len(samples)} samples, "
-                  f"method {result.method}, {args.io} I/O, {seconds:.1f} s")
+                  f"method {result.method}, {io} I/O, {seconds:.1f} s")
     for m, s in result.auto_scores.items():
         console.print(f"  auto: {m} output SQNR {s:.2f} dB")
     if report is not None:

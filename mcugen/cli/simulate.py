@@ -19,7 +19,7 @@ from ..sim import Simulator
 from ._output import console, print_json
 
 NAME = "simulate"
-HELP = "run a model on the host with mcugen's simulator (bit-exact with TFLM for int8)"
+HELP = "run a model on the host with mcugen's simulator (bit-exact with TFLM for int8 and 16x8)"
 
 SHOWN_VALUES = 16
 

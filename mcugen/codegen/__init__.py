@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import InputError
 from ..model.graph import Graph
 from ..model.summary import classify
-from ..ops.registry import BACKENDS
+from ..ops.registry import BACKENDS, assign_backends, refuse_unimplemented_dtypes
 from .render import RenderedModel, c_identifier, copy_runtime, render_sources, write_files
 
 __all__ = ["RenderedModel", "render_model", "c_identifier"]
@@ -28,8 +30,12 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
     """Write ``<name>_model.{h,c}``, ``<name>_weights.{h,c}`` and the runtime files to out_dir."""
     from ..plan import plan_memory, validate_plan
 
+    refuse_unimplemented_dtypes(graph, "the code generator")
     kind, verdict = classify(graph)
-    if kind not in ("int8", "int8-uint8-io", "int8-float-io"):
+    if kind == "int16x8":   # the first int16 layer no backend takes, by name
+        from .cmsis_nn import kernel_chain
+        assign_backends(graph, kernel_chain(kernels, cmsis_nn))
+    if kind not in ("int8", "int8-uint8-io", "int8-float-io", "int16x8"):
         raise InputError(f"the code generator needs a full-integer model; this one is: {verdict}",
                          graph.name)
     if kernels not in BACKENDS:
@@ -60,7 +66,8 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
         runtime_files += _FAST_RUNTIME
         text += " + mcugen generated-layout kernels"
         version = "mcugen" if version == "portable" else f"mcugen + {version}"
-    if kind == "int8-float-io":
+    float_io = any(graph.tensors[i].dtype == np.float32 for i in graph.inputs + graph.outputs)
+    if float_io:
         headers = headers + ["mcugen_float_io.h"]
         runtime_files += _FLOAT_IO_RUNTIME
     files = render_sources(graph, plan, kernels, cpu, name, headers, text)

@@ -11,7 +11,8 @@ from ..model.graph import Graph, Tensor
 from ..ops.fast import dead_channel_outputs, fused_requantization_row, requantization_row
 
 _CTYPES = {np.dtype(np.int8): "int8_t", np.dtype(np.uint8): "uint8_t",
-           np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t"}
+           np.dtype(np.int16): "int16_t", np.dtype(np.int32): "int32_t",
+           np.dtype(np.int64): "int64_t"}
 
 
 @dataclass
@@ -75,6 +76,20 @@ class LoweringContext:
         w = self.graph.tensors[op.inputs[1]]
         bias = op.inputs[2] if len(op.inputs) > 2 and op.inputs[2] >= 0 else -1
         tag = f"op{op.index}"
+        if self.graph.tensors[op.inputs[0]].dtype == np.int16:
+            # 16x8: the bias keeps its type (int64, or int32), which selects TFLM's accumulator
+            b = self.graph.tensors[bias] if bias >= 0 else None
+            named = self.const(f"{tag}_bias", b.data, comment=b.name) if b is not None else None
+            wide = b is None or b.dtype == np.int64
+            return {
+                "filter": self.const(f"{tag}_weights", w.data,
+                                     comment=f"{w.name} {list(w.shape)}"),
+                "bias16": "{ %s, %s, %d }" % (named if named and wide else "NULL",
+                                              named if named and not wide else "NULL",
+                                              int(p.wide)),
+                "multiplier": self.const(f"{tag}_multiplier", p.multipliers, "int32_t"),
+                "shift": self.const(f"{tag}_shift", p.shifts, "int32_t"),
+            }
         return {
             "filter": self.const(f"{tag}_weights", w.data, comment=f"{w.name} {list(w.shape)}"),
             "bias": self.const(f"{tag}_bias", self.graph.tensors[bias].data.astype(np.int32),

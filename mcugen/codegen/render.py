@@ -21,6 +21,7 @@ from .lowering import lookup, template_path
 _ABI = c_constants("runtime/mcugen_model_api.h")     # the ABI's numbers, defined in C
 _IO_TYPES = {np.dtype(np.int8): ("int8_t", -128, 127, _ABI["MCUGEN_DTYPE_INT8"]),
              np.dtype(np.uint8): ("uint8_t", 0, 255, _ABI["MCUGEN_DTYPE_UINT8"]),
+             np.dtype(np.int16): ("int16_t", -32768, 32767, _ABI["MCUGEN_DTYPE_INT16"]),
              np.dtype(np.float32): ("float", 0, 0, _ABI["MCUGEN_DTYPE_FLOAT32"])}
 
 
@@ -63,7 +64,7 @@ def _io(graph: Graph, index: int, plan) -> dict:
     is_float = t.dtype == np.float32
     if t.dtype not in _IO_TYPES or (t.quant is None and not is_float):
         raise InputError(f"model I/O tensor '{t.name}' is {t.dtype}; the code generator handles "
-                         "int8, uint8 and float I/O", graph.name)
+                         "int8, uint8, int16 and float I/O", graph.name)
     ctype, qmin, qmax, abi = _IO_TYPES[t.dtype]
     scale = float(t.quant.scale[0]) if t.quant is not None else 1.0
     return {"tensor": t, "shape": list(t.shape), "ctype": ctype, "qmin": qmin, "qmax": qmax,

@@ -68,9 +68,8 @@ def classify(graph: Graph) -> tuple[str, str]:
         if const_types & {i8, u8}:
             return "hybrid", "dynamic-range (hybrid): run `mcugen quantize` for full int8"
         return "float32", "float32: run `mcugen quantize`"
-    if i16 in {graph.tensors[o.outputs[0]].dtype for o in graph.operators
-               if (r := lookup(o.opcode)) is not None and r.macs is not None}:
-        return "int16x8", "int16 activations (16x8): not deployable by mcugen"
+    if i16 in act_types:
+        return "int16x8", "16x8 (int16 activations, int8 weights): deployable"
     if io_types <= {i8}:
         return "int8", "full int8 with int8 I/O: deployable"
     if io_types <= {i8, u8}:
@@ -108,9 +107,11 @@ def summarize(graph: Graph, chain: tuple[str, ...] | None = None) -> ModelSummar
             verdict = (f"integer model with a float island (DEQUANTIZE -> float op -> QUANTIZE): "
                        f"not deployable ({', '.join(islands)} in float32; mcugen generates no "
                        "float kernels)")
-        elif kind == "int8" and unsupported:
+        elif kind in ("int8", "int16x8") and unsupported:
             names = sorted({name for _, name in unsupported})
-            verdict = f"full int8 with int8 I/O: not yet deployable ({', '.join(names)})"
+            what = "full int8 with int8 I/O" if kind == "int8" else \
+                "16x8 (int16 activations, int8 weights)"
+            verdict = f"{what}: not yet deployable ({', '.join(names)})"
     return ModelSummary(
         name=graph.name, ops=ops, total_macs=sum(o.macs for o in ops),
         total_param_bytes=total_params,

@@ -169,7 +169,7 @@ _UNARY = {"LOGISTIC", "TANH", "RELU", "RELU6", "LEAKY_RELU", "HARD_SWISH", "QUAN
           "DEQUANTIZE", "SOFTMAX", "RELU_N1_TO_1", "ABS", "NEG", "SQRT", "RSQRT", "EXP", "LOG"}
 _BINARY = {"ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "DIV", "SQUARED_DIFFERENCE"}
 _RESHAPE = {"RESHAPE", "SQUEEZE", "EXPAND_DIMS"}
-_SAME_DTYPE_EXEMPT = {"QUANTIZE", "DEQUANTIZE"}
+_SAME_DTYPE_EXEMPT = {"QUANTIZE", "DEQUANTIZE", "TRANSPOSE_CONV"}   # its input 0 is a shape
 
 
 def _operand(graph: Graph, op: Operator, position: int, what: str) -> Tensor:

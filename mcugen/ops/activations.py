@@ -26,6 +26,21 @@ def _io(graph: Graph, op: Operator):
     return graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
 
 
+def all_values(dtype) -> np.ndarray:
+    """Every value of an int8 or int16 input, in order (the table's index is value - min)."""
+    dtype = np.dtype(dtype)
+    return np.arange(QMIN[dtype], QMAX[dtype] + 1, dtype=np.int64)
+
+
+def _int16_zero_points(graph: Graph, op: Operator) -> None:
+    """int16 RELU / RELU6 / LEAKY_RELU: zero points 0 (TFLM's int16 RELU requires it; 16x8
+    models are symmetric)."""
+    for t in _io(graph, op):
+        if t.dtype == np.int16 and zero_point_of(t) != 0:
+            raise InputError(f"int16 {op.opcode} tensor '{t.name}' has zero point "
+                             f"{zero_point_of(t)} (16x8 takes 0)", f"operator {op.index}")
+
+
 @dataclass
 class SigmoidParams:
     """LOGISTIC and TANH int8 constants (OpDataLogistic / tanh OpData)."""
@@ -87,10 +102,12 @@ class ReluParams:
 
 
 def prepare_relu(graph: Graph, op: Operator) -> ReluParams:
-    """CalculateReluOpData: requantizes s_in -> s_out (ratio taken in float32), clamps at the
-    output's zero."""
+    """CalculateReluOpData: requantizes s_in -> s_out, clamps at the output's zero. The ratio
+    of the float32 scales is taken in double: TFLM's source divides in float32, but the pinned
+    wheel's outputs match the double ratio (int16 inputs tell them apart: 1/256 over
+    2.8284271/256 gives multiplier 1518500276, not 1518500224; six inputs of 65536 differ)."""
     x, y = _io(graph, op)
-    real = float(np.float32(scale_of(x)) / np.float32(scale_of(y)))
+    real = float(np.float32(scale_of(x))) / float(np.float32(scale_of(y)))
     multiplier, shift = fx.quantize_multiplier(real)
     act_min = max(QMIN[y.dtype], zero_point_of(y))
     return ReluParams(zero_point_of(x), zero_point_of(y), multiplier, shift, act_min,
@@ -98,10 +115,13 @@ def prepare_relu(graph: Graph, op: Operator) -> ReluParams:
 
 
 def lut_relu(graph: Graph, op: Operator) -> np.ndarray:
+    """ReluQuantized<int8_t / int16_t> on every input value."""
+    _int16_zero_points(graph, op)
+    x, y = _io(graph, op)
     p = prepare_relu(graph, op)
     out = p.output_offset + fx.multiply_by_quantized_multiplier(
-        ALL_INT8 - p.input_offset, p.output_multiplier, p.output_shift)
-    return np.clip(out, p.act_min, p.act_max).astype(np.int8)
+        all_values(x.dtype) - p.input_offset, p.output_multiplier, p.output_shift)
+    return np.clip(out, p.act_min, p.act_max).astype(y.dtype)
 
 
 @dataclass
@@ -116,12 +136,14 @@ def prepare_relu6(graph: Graph, op: Operator) -> Relu6Params:
     zp = zero_point_of(x)
     q = np.float32(6.0) / np.float32(scale_of(x))
     six = int(fx.round_half_away(q)) + zp
-    return Relu6Params(zp, int(np.clip(six, -128, 127)))
+    return Relu6Params(zp, int(np.clip(six, QMIN[x.dtype], QMAX[x.dtype])))
 
 
 def lut_relu6(graph: Graph, op: Operator) -> np.ndarray:
+    _int16_zero_points(graph, op)
+    x, y = _io(graph, op)
     p = prepare_relu6(graph, op)
-    return np.clip(ALL_INT8, p.zero, p.six).astype(np.int8)
+    return np.clip(all_values(x.dtype), p.zero, p.six).astype(y.dtype)
 
 
 @dataclass
@@ -147,8 +169,10 @@ def prepare_leaky_relu(graph: Graph, op: Operator) -> LeakyReluParams:
 
 
 def lut_leaky_relu(graph: Graph, op: Operator) -> np.ndarray:
+    _int16_zero_points(graph, op)
+    x, y = _io(graph, op)
     p = prepare_leaky_relu(graph, op)
-    values = ALL_INT8 - p.input_offset
+    values = all_values(x.dtype) - p.input_offset
     identity = fx.multiply_by_quantized_multiplier(values, p.output_multiplier_identity,
                                                    p.output_shift_identity)
     negative_alpha = p.output_multiplier_alpha < 0
@@ -156,7 +180,7 @@ def lut_leaky_relu(graph: Graph, op: Operator) -> np.ndarray:
                                                  p.output_shift_alpha)
     alpha_part = -scaled if negative_alpha else scaled
     out = p.output_offset + np.where(values >= 0, identity, alpha_part)
-    return np.clip(out, -128, 127).astype(np.int8)
+    return np.clip(out, QMIN[y.dtype], QMAX[y.dtype]).astype(y.dtype)
 
 
 @dataclass
@@ -208,13 +232,15 @@ def lut_hard_swish(graph: Graph, op: Operator) -> np.ndarray:
 
 
 _UNARY = dict(dtypes=("int8", "float32"), version=2, inplace=True, backends=PORTABLE)
+_UNARY16 = {**_UNARY, "dtypes": ("int8", "int16", "float32")}
 RECORDS = (
     record("LOGISTIC", "activations", prepare=lut_logistic,
            quant=FixedOutput(1.0 / 256, -128), **_UNARY),
     record("TANH", "activations", prepare=lut_tanh, quant=FixedOutput(1.0 / 128, 0), **_UNARY),
-    record("RELU", "activations", prepare=lut_relu, quant=FreeOutput(), **_UNARY),
-    record("RELU6", "activations", prepare=lut_relu6, quant=FreeOutput(), **_UNARY),
-    record("LEAKY_RELU", "activations", prepare=lut_leaky_relu, quant=FreeOutput(), **_UNARY),
+    record("RELU", "activations", prepare=lut_relu, quant=FreeOutput(), **_UNARY16),
+    record("RELU6", "activations", prepare=lut_relu6, quant=FreeOutput(), **_UNARY16),
+    record("LEAKY_RELU", "activations", prepare=lut_leaky_relu, quant=FreeOutput(),
+           **_UNARY16),
     record("HARD_SWISH", "activations", prepare=lut_hard_swish, quant=FreeOutput(),
            **{**_UNARY, "version": 1}),
 )

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, UnsupportedOperatorError
 from ..model.graph import Graph, Operator, Tensor
 
-QMIN = {np.dtype(np.int8): -128, np.dtype(np.uint8): 0, np.dtype(np.int16): -32768}
-QMAX = {np.dtype(np.int8): 127, np.dtype(np.uint8): 255, np.dtype(np.int16): 32767}
+QMIN = {np.dtype(np.int8): -128, np.dtype(np.uint8): 0, np.dtype(np.int16): -32768,
+        np.dtype(np.int32): -(1 << 31)}
+QMAX = {np.dtype(np.int8): 127, np.dtype(np.uint8): 255, np.dtype(np.int16): 32767,
+        np.dtype(np.int32): (1 << 31) - 1}
 
 
 def scale_of(t: Tensor) -> float:
@@ -79,3 +81,61 @@ def constant_input(graph: Graph, op: Operator, position: int, what: str) -> np.n
         raise InputError(f"{op.opcode} {what} tensor '{t.name}' is not constant (TFLM requires "
                          f"it to be)", f"operator {op.index}")
     return np.asarray(t.data)
+
+
+#: The schema's TensorType codes of the two bias types a 16x8 layer may declare.
+_INT32_CODE, _INT64_CODE = 2, 4
+
+
+def int16_accumulator(graph: Graph, op: Operator, weights_axis: int,
+                      int32_bias: bool) -> bool:
+    """How TFLM accumulates a 16x8 conv / depthwise / fully connected layer: True for int64
+    (int64 bias, or no bias unless the options declare ``quantized_bias_type`` INT32), False for
+    int32 (an int32 bias); the two round differently (see
+    :func:`mcugen.fixedpoint.multiply_by_quantized_multiplier_int64`).
+
+    Refused with one line: an int32 bias where ``int32_bias`` is False (the pinned TFLM reads it
+    as int64 and computes garbage: there is no oracle), int16 zero points other than 0 (TFLM's
+    16x8 kernels ignore them), non-int8 weights, and an accumulator bound (sum |w| * 32768 + |b|
+    per channel) beyond what the accumulator holds (2^31, or TFLM's 2^47 for int64)."""
+    x, w, y = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]], \
+        graph.tensors[op.outputs[0]]
+    for t in (x, y):
+        if zero_point_of(t) != 0:
+            raise InputError(f"int16 tensor '{t.name}' has zero point {zero_point_of(t)}; "
+                             f"TFLM's 16x8 kernels take 0", f"operator {op.index}")
+    if w.dtype != np.int8:
+        raise UnsupportedOperatorError(f"{op.opcode} (int16 with {w.dtype} weights)", op.index,
+                                       graph.name, stage="16x8 takes int8 weights")
+    bias = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    if bias is None:
+        wide = op.options.get("quantized_bias_type", 0) != _INT32_CODE
+    elif bias.dtype == np.int64:
+        wide = True
+    elif bias.dtype == np.int32 and int32_bias:
+        wide = False
+    elif bias.dtype == np.int32:
+        raise UnsupportedOperatorError(f"{op.opcode} (int16 with int32 bias)", op.index,
+                                       graph.name, stage="the pinned TFLM computes it wrong: "
+                                       "no oracle; give it an int64 bias")
+    else:
+        raise InputError(f"{bias.dtype} bias '{bias.name}' on an int16 layer (int32 or int64)",
+                         f"operator {op.index}")
+    weights = np.moveaxis(np.asarray(w.data, np.int64), weights_axis, 0)
+    bound = np.abs(weights.reshape(weights.shape[0], -1)).sum(axis=1) * 32768
+    if bias is not None:
+        bound = bound + np.abs(np.asarray(bias.data, np.int64))
+    limit = (1 << 47) if wide else (1 << 31)
+    if bound.size and int(bound.max()) >= limit:
+        raise UnsupportedOperatorError(f"{op.opcode} (int16)", op.index, graph.name,
+                                       stage=f"its accumulator may overflow "
+                                       f"{'int64 past 2^47' if wide else 'int32'}")
+    return wide
+
+
+def check_int64_shifts(graph: Graph, op: Operator, shifts: np.ndarray) -> None:
+    """TFLM's int64 MultiplyByQuantizedMultiplier asserts shift < 8 (an effective scale below
+    128): larger ones are refused rather than computed past its contract."""
+    if np.asarray(shifts).size and int(np.max(shifts)) >= 8:
+        raise UnsupportedOperatorError(f"{op.opcode} (int16)", op.index, graph.name,
+                                       stage="effective scale s_in * s_w / s_out >= 128")

@@ -17,12 +17,14 @@ from . import cmsis_nn_scratch
 from .fast import fused_requantization_fits, requantization_fits
 from .common import (
     activation_range_quantized,
+    check_int64_shifts,
     effective_scale,
+    int16_accumulator,
     padding_before,
     scale_of,
     zero_point_of,
 )
-from .registry import Weighted, int8_tensors, record
+from .registry import Weighted, int8_or_16x8_tensors, int8_tensors, record
 
 
 @dataclass
@@ -41,6 +43,7 @@ class ConvParams:
     shifts: np.ndarray           # int32 per output channel (positive = left)
     act_min: int
     act_max: int
+    wide: bool = False           # int16 layer with an int64 accumulator (else int32)
 
 
 def dilations(options: dict) -> tuple[int, int]:
@@ -90,10 +93,15 @@ def prepare_conv(graph: Graph, op: Operator) -> ConvParams:
     mult, shift = quantize_multipliers(effective_scale(scale_of(x), w_scales, scale_of(y)))
     act_min, act_max = activation_range_quantized(op.fused_activation, y)
     sh, sw, dh, dw, pad_top, pad_left = geometry(graph, op)
+    depthwise = op.opcode == "DEPTHWISE_CONV_2D"
+    wide = x.dtype == np.int16 and int16_accumulator(graph, op, 3 if depthwise else 0,
+                                                     int32_bias=not depthwise)
+    if wide:
+        check_int64_shifts(graph, op, shift)
     return ConvParams(sh, sw, dh, dw, pad_top, pad_left,
-                      y.shape[3] // x.shape[3] if op.opcode == "DEPTHWISE_CONV_2D" else 1,
+                      y.shape[3] // x.shape[3] if depthwise else 1,
                       zero_point_of(x), zero_point_of(y),
-                      mult, shift, act_min, act_max)
+                      mult, shift, act_min, act_max, wide)
 
 
 # -- mcugen's own kernels (templates/kernels/mcugen/mcugen_fast.c) --------------------------------
@@ -250,6 +258,91 @@ def cmsis_conv_check(graph: Graph, op: Operator) -> str | None:
     return None
 
 
+@dataclass
+class TransposeConvParams:
+    """TFLM transpose_conv.cc Prepare: padding from the *output* size as a conv's input, per
+    output channel multipliers (PopulateConvolutionQuantizationParams), the activation clamp."""
+    stride_h: int
+    stride_w: int
+    pad_top: int
+    pad_left: int
+    output_shape: tuple[int, ...]
+    input_zero_point: int
+    output_zero_point: int
+    multipliers: np.ndarray
+    shifts: np.ndarray
+    act_min: int
+    act_max: int
+    wide: bool                     # int16: int64 scratch and requantization
+
+
+def _transpose_conv_bias(graph: Graph, op: Operator):
+    return graph.tensors[op.inputs[3]] if len(op.inputs) > 3 and op.inputs[3] >= 0 else None
+
+
+def prepare_transpose_conv(graph: Graph, op: Operator) -> TransposeConvParams:
+    """Inputs: output_shape (int32), weights [C_out, KH, KW, C_in], data, optional bias."""
+    from ..errors import InputError, UnsupportedOperatorError
+    shape_t, w, x = (graph.tensors[i] for i in op.inputs[:3])
+    y = graph.tensors[op.outputs[0]]
+    where = f"operator {op.index}"
+    if x.dtype != y.dtype or w.dtype != np.int8 or w.quant is None or len(w.shape) != 4 \
+            or len(x.shape) != 4 or len(y.shape) != 4:
+        raise InputError("TRANSPOSE_CONV needs 4-D data and output of one type and 4-D int8 "
+                         "weights", where)
+    if w.shape[0] != y.shape[3] or w.shape[3] != x.shape[3] or x.shape[0] != y.shape[0]:
+        raise InputError(f"TRANSPOSE_CONV weights {list(w.shape)} do not fit input "
+                         f"{list(x.shape)} and output {list(y.shape)}", where)
+    if shape_t.data is not None and tuple(int(v) for v in np.asarray(shape_t.data).ravel()) \
+            != tuple(y.shape):
+        raise InputError(f"TRANSPOSE_CONV output_shape {np.asarray(shape_t.data).tolist()} is "
+                         f"not the output's declared shape {list(y.shape)}", where)
+    bias = _transpose_conv_bias(graph, op)
+    wide = x.dtype == np.int16
+    if wide:
+        for t in (x, y):
+            if zero_point_of(t) != 0:
+                raise InputError(f"int16 tensor '{t.name}' has zero point {zero_point_of(t)}; "
+                                 "TFLM's 16x8 kernels take 0", where)
+        if bias is not None and bias.dtype not in (np.int64, np.int16):
+            raise UnsupportedOperatorError(f"TRANSPOSE_CONV (int16 with {bias.dtype} bias)",
+                                           op.index, graph.name, stage="the pinned TFLM "
+                                           "computes it wrong: no oracle; give it an int64 bias")
+    elif bias is not None and bias.dtype != np.int32:
+        raise InputError(f"int8 TRANSPOSE_CONV bias '{bias.name}' is {bias.dtype} (int32)", where)
+    sh, sw = int(op.options.get("stride_h", 1)), int(op.options.get("stride_w", 1))
+    kh, kw = w.shape[1], w.shape[2]
+    padding = op.options.get("padding", "VALID")
+    out_h = _conv_out_size(padding, y.shape[1], kh, sh)
+    out_w = _conv_out_size(padding, y.shape[2], kw, sw)
+    pad_top = max((out_h - 1) * sh + kh - y.shape[1], 0) // 2
+    pad_left = max((out_w - 1) * sw + kw - y.shape[2], 0) // 2
+    channels = w.shape[0]
+    w_scales = w.quant.scale if w.quant.scale.size > 1 else np.repeat(w.quant.scale, channels)
+    mult, shift = quantize_multipliers(effective_scale(scale_of(x), w_scales, scale_of(y)))
+    act_min, act_max = activation_range_quantized(op.options.get("fused_activation_function",
+                                                                 "NONE"), y)
+    # every output element sums each weight at most once: the accumulator bound per channel
+    bound = np.abs(w.data.astype(np.int64)).reshape(channels, -1).sum(axis=1) * \
+        (32768 if wide else 255)
+    if bias is not None:
+        bound = bound + np.abs(bias.data.astype(np.int64))
+    if bound.size and int(bound.max()) >= ((1 << 47) if wide else (1 << 31)):
+        raise UnsupportedOperatorError(f"TRANSPOSE_CONV ({x.dtype})", op.index, graph.name,
+                                       stage="its accumulator may overflow")
+    if wide:
+        check_int64_shifts(graph, op, shift)
+    return TransposeConvParams(sh, sw, pad_top, pad_left, tuple(y.shape), zero_point_of(x),
+                               zero_point_of(y), mult, shift, act_min, act_max, wide)
+
+
+def _conv_out_size(padding: str, size: int, kernel: int, stride: int) -> int:
+    """ComputeOutSize (dilation 1)."""
+    if padding == "SAME":
+        return (size + stride - 1) // stride
+    return (size - kernel + stride) // stride
+
+
 def conv_macs(graph: Graph, op: Operator) -> int:
     """Output elements x filter taps x input channels (weights [Cout, KH, KW, Cin])."""
     w = graph.tensors[op.inputs[1]].shape
@@ -269,18 +362,19 @@ def transpose_conv_macs(graph: Graph, op: Operator) -> int:
 
 
 RECORDS = (
-    record("CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv,
+    record("CONV_2D", "conv", dtypes=("int8", "int16", "float32"), prepare=prepare_conv,
            quant=Weighted(axis=0), version=3,
            backends={"mcugen": fast_conv_check, "cmsis-nn": cmsis_conv_check,
-                     "portable": int8_tensors},
+                     "portable": int8_or_16x8_tensors},
            macs=conv_macs, scratch={"cmsis-nn": cmsis_nn_scratch.conv_2d,
                                     "mcugen": fast_conv_scratch}),
-    record("DEPTHWISE_CONV_2D", "conv", dtypes=("int8", "float32"), prepare=prepare_conv,
+    record("DEPTHWISE_CONV_2D", "conv", dtypes=("int8", "int16", "float32"), prepare=prepare_conv,
            quant=Weighted(axis=3), version=3,
            backends={"mcugen": fast_depthwise_check, "cmsis-nn": int8_tensors,
-                     "portable": int8_tensors},
+                     "portable": int8_or_16x8_tensors},
            macs=depthwise_macs, scratch={"cmsis-nn": cmsis_nn_scratch.depthwise_conv_2d,
                                          "mcugen": fast_depthwise_scratch}),
-    # Known so that inspect counts its work; not simulated, quantized or generated yet.
-    record("TRANSPOSE_CONV", "conv", macs=transpose_conv_macs),
+    # Simulated (int8 and 16x8); not quantized or generated yet.
+    record("TRANSPOSE_CONV", "conv", dtypes=("int8", "int16"), prepare=prepare_transpose_conv,
+           macs=transpose_conv_macs),
 )

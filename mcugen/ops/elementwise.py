@@ -10,13 +10,29 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from ..fixedpoint import multiply_by_quantized_multiplier, quantize_multiplier
 from ..model.graph import Graph, Operator
 from .common import activation_range_quantized, scale_of, zero_point_of
 from .fast import fused_requantization_fits, requantization_fits
-from .registry import PORTABLE, FreeOutput, SameParams, int8_tensors, record, same_shapes
+from .registry import (PORTABLE, PORTABLE_16X8, FreeOutput, SameParams, int8_or_16x8_tensors,
+                       int8_tensors, record, same_shapes)
 
-INT8_LEFT_SHIFT = 20      # TFLM's headroom shift for int8 ADD/SUB (15 for int16)
+INT8_LEFT_SHIFT = 20      # TFLM's headroom shift for int8 ADD/SUB
+INT16_LEFT_SHIFT = 15     # ... and for int16 (zero points 0: (x << 15) stays in int32)
+
+
+def _left_shift(graph: Graph, op: Operator) -> int:
+    """The headroom shift of ADD/SUB; int16 operands must have zero point 0 (TFLM's int16 MUL
+    requires it; for ADD/SUB an offset would overflow the shifted int32 value)."""
+    tensors = [graph.tensors[i] for i in op.inputs[:2] + op.outputs]
+    if tensors[-1].dtype != np.int16:
+        return INT8_LEFT_SHIFT
+    for t in tensors:
+        if zero_point_of(t) != 0:
+            raise InputError(f"int16 {op.opcode} tensor '{t.name}' has zero point "
+                             f"{zero_point_of(t)} (16x8 takes 0)", f"operator {op.index}")
+    return INT16_LEFT_SHIFT
 
 
 @dataclass
@@ -36,13 +52,13 @@ class AddParams:
     act_max: int
 
 
-def _add_sub_params(op: Operator, a, b, y, real1: float, real2: float, real_out: float
-                    ) -> AddParams:
+def _add_sub_params(op: Operator, a, b, y, real1: float, real2: float, real_out: float,
+                    left_shift: int) -> AddParams:
     m1, s1 = quantize_multiplier(real1)
     m2, s2 = quantize_multiplier(real2)
     mo, so = quantize_multiplier(real_out)
     act_min, act_max = activation_range_quantized(op.fused_activation, y)
-    return AddParams(-zero_point_of(a), -zero_point_of(b), zero_point_of(y), INT8_LEFT_SHIFT,
+    return AddParams(-zero_point_of(a), -zero_point_of(b), zero_point_of(y), left_shift,
                      m1, s1, m2, s2, mo, so, act_min, act_max)
 
 
@@ -52,8 +68,9 @@ def prepare_add(graph: Graph, op: Operator) -> AddParams:
     y = graph.tensors[op.outputs[0]]
     sa, sb, sy = (float(np.float32(scale_of(t))) for t in (a, b, y))
     twice_max_input_scale = 2.0 * max(sa, sb)
+    left_shift = _left_shift(graph, op)
     return _add_sub_params(op, a, b, y, sa / twice_max_input_scale, sb / twice_max_input_scale,
-                           twice_max_input_scale / ((1 << INT8_LEFT_SHIFT) * sy))
+                           twice_max_input_scale / ((1 << left_shift) * sy), left_shift)
 
 
 def prepare_sub(graph: Graph, op: Operator) -> AddParams:
@@ -80,6 +97,7 @@ def prepare_mul(graph: Graph, op: Operator) -> MulParams:
     a, b = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
     y = graph.tensors[op.outputs[0]]
     sa, sb, sy = (float(np.float32(scale_of(t))) for t in (a, b, y))
+    _left_shift(graph, op)              # int16: zero points 0, as TFLM requires
     mult, shift = quantize_multiplier(sa * sb / sy)
     act_min, act_max = activation_range_quantized(op.fused_activation, y)
     return MulParams(-zero_point_of(a), -zero_point_of(b), zero_point_of(y), mult, shift,
@@ -121,14 +139,16 @@ def fast_add_check(graph: Graph, op: Operator) -> str | None:
 
 
 _BINARY = dict(dtypes=("int8", "float32"), version=2, backends=PORTABLE)
+_ARITHMETIC = {**_BINARY, "dtypes": ("int8", "int16", "float32")}
 RECORDS = (
     record("ADD", "elementwise", prepare=prepare_add, quant=FreeOutput(), inplace=True,
-           **{**_BINARY, "backends": {"mcugen": fast_add_check, "cmsis-nn": same_shapes,
-                                      "portable": int8_tensors}}),
+           **{**_ARITHMETIC, "backends": {"mcugen": fast_add_check, "cmsis-nn": same_shapes,
+                                          "portable": int8_or_16x8_tensors}}),
     record("SUB", "elementwise", prepare=prepare_sub, quant=FreeOutput(), inplace=True,
-           **{**_BINARY, "backends": {"mcugen": fast_add_check, "portable": int8_tensors}}),
+           **{**_ARITHMETIC, "backends": {"mcugen": fast_add_check,
+                                          "portable": int8_or_16x8_tensors}}),
     record("MUL", "elementwise", prepare=prepare_mul, quant=FreeOutput(), inplace=True,
-           **_BINARY),
+           **{**_ARITHMETIC, "backends": PORTABLE_16X8}),
     record("MAXIMUM", "elementwise", quant=SameParams((0, 1)), **_BINARY),
     record("MINIMUM", "elementwise", quant=SameParams((0, 1)), **_BINARY),
 )

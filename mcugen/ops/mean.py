@@ -1,6 +1,6 @@
 """Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
 MEAN (TFLM reduce_common.cc: PrepareMeanOrSumHelper + reference_ops::QuantizedMeanOrSum for
-int8, one path for every axis set; the float reference for float32).
+int8 and int16, one path for every axis set; the float reference for float32).
 
 The arithmetic these constants serve is described with the kernels in
 ``mcugen/sim/kernels/mean.py``."""
@@ -51,6 +51,12 @@ def prepare_mean(graph: Graph, op: Operator) -> MeanParams:
     keep_dims = bool(op.options.get("keep_dims", False))
     if x.dtype == np.float32:
         return MeanParams(axes, keep_dims, count, 0, 0, 0, 0)
+    if x.dtype == np.int16 and (zero_point_of(x) or zero_point_of(y)):
+        raise InputError(f"int16 MEAN at index {op.index}: zero points must be 0 (16x8)",
+                         graph.name)
+    if x.dtype == np.int16 and count * 32768 >= (1 << 31):
+        raise InputError(f"int16 MEAN at index {op.index}: {count} values per output overflow "
+                         "TFLM's int32 sum", graph.name)
     multiplier, shift = quantize_multiplier(float(np.float32(scale_of(x)))
                                             / float(np.float32(scale_of(y))))
     if count > 0:
@@ -62,6 +68,7 @@ def prepare_mean(graph: Graph, op: Operator) -> MeanParams:
 
 
 RECORDS = (
-    record("MEAN", "mean", dtypes=("int8", "float32"), prepare=prepare_mean, quant=FreeOutput(),
+    record("MEAN", "mean", dtypes=("int8", "int16", "float32"), prepare=prepare_mean,
+           quant=FreeOutput(),
            version=2, backends=PORTABLE),
 )

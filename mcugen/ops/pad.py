@@ -40,14 +40,17 @@ def prepare_pad(graph: Graph, op: Operator) -> PadParams:
         pad_value = constant_input(graph, op, 2, "constant_values").ravel()[0].item()
     elif y.dtype == np.float32:
         pad_value = 0.0
+    elif y.dtype == np.int16 and y.quant is not None and int(y.quant.zero_point[0]) != 0:
+        raise InputError(f"int16 {op.opcode} output has zero point {int(y.quant.zero_point[0])}"
+                         " (TFLM pads int16 with 0 and takes zero point 0)", f"operator {op.index}")
     else:
         pad_value = int(y.quant.zero_point[0]) if y.quant is not None else 0
     return PadParams(before, after, pad_value)
 
 
 RECORDS = (
-    record("PAD", "pad", dtypes=("int8", "float32"), prepare=prepare_pad,
+    record("PAD", "pad", dtypes=("int8", "int16", "float32"), prepare=prepare_pad,
            quant=SameParams((0,)), version=2, backends=PORTABLE),
-    record("PADV2", "pad", dtypes=("int8", "float32"), prepare=prepare_pad,
+    record("PADV2", "pad", dtypes=("int8", "int16", "float32"), prepare=prepare_pad,
            quant=SameParams((0, 2)), version=2, backends=PORTABLE),
 )

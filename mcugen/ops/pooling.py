@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from ..model.graph import Graph, Operator
 from . import cmsis_nn_scratch
 from .common import activation_range_quantized, padding_before
-from .registry import SameParams, int8_tensors, record
+from .registry import SameParams, int8_or_16x8_tensors, int8_tensors, record
 
 
 @dataclass
@@ -41,12 +41,12 @@ def prepare_pool(graph: Graph, op: Operator) -> PoolParams:
 
 
 RECORDS = (
-    record("AVERAGE_POOL_2D", "pooling", dtypes=("int8", "float32"), prepare=prepare_pool,
+    record("AVERAGE_POOL_2D", "pooling", dtypes=("int8", "int16", "float32"), prepare=prepare_pool,
            quant=SameParams((0,)), version=2,
            backends={"mcugen": int8_tensors, "cmsis-nn": int8_tensors,
-                     "portable": int8_tensors},
+                     "portable": int8_or_16x8_tensors},
            scratch={"cmsis-nn": cmsis_nn_scratch.average_pool_2d}),
-    record("MAX_POOL_2D", "pooling", dtypes=("int8", "float32"), prepare=prepare_pool,
+    record("MAX_POOL_2D", "pooling", dtypes=("int8", "int16", "float32"), prepare=prepare_pool,
            quant=SameParams((0,)), version=2,
-           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors}),
+           backends={"cmsis-nn": int8_tensors, "portable": int8_or_16x8_tensors}),
 )

@@ -178,8 +178,9 @@ def choose_backend(graph: Graph, op: Operator, chain: tuple[str, ...]) -> str:
         if reason is None:
             return backend
         reasons.append(f"{backend}: {reason}")
-    raise UnsupportedOperatorError(op.opcode, op.index, graph.name,
-                                   stage="not deployable: " + "; ".join(reasons))
+    wide = [d for d in op_dtypes(graph, op) if d == "int16"]
+    raise UnsupportedOperatorError(f"{op.opcode} ({wide[0]})" if wide else op.opcode, op.index,
+                                   graph.name, stage="not deployable: " + "; ".join(reasons))
 
 
 def assign_backends(graph: Graph, chain: tuple[str, ...]) -> dict[int, str]:
@@ -199,6 +200,19 @@ def int8_tensors(graph: Graph, op: Operator) -> str | None:
     return None
 
 
+def int8_or_16x8_tensors(graph: Graph, op: Operator) -> str | None:
+    """mcugen's portable kernels that also have a 16x8 variant: int8 activations, or int16
+    activations throughout (int8 weights), rank <= 4."""
+    acts = [t for t in graph.op_inputs(op) if t is not None and not t.is_constant
+            and t.dtype != np.int32] + graph.op_outputs(op)
+    if acts and all(t.dtype == np.int16 for t in acts):
+        for t in acts:
+            if len(t.shape) > 4:
+                return f"tensor '{t.name}' has rank {len(t.shape)}; the kernel takes rank <= 4"
+        return None
+    return int8_tensors(graph, op)
+
+
 def same_shapes(graph: Graph, op: Operator) -> str | None:
     """Kernels that do not broadcast."""
     shapes = {tuple(t.shape) for t in graph.op_inputs(op) + graph.op_outputs(op)
@@ -211,6 +225,8 @@ def same_shapes(graph: Graph, op: Operator) -> str | None:
 
 #: The per-instance check of every portable-kernel lowering unless a family names its own.
 PORTABLE = {"portable": int8_tensors}
+#: ... of the portable lowerings that also generate 16x8 layers.
+PORTABLE_16X8 = {"portable": int8_or_16x8_tensors}
 
 
 def undeployable(graph: Graph, chain: tuple[str, ...],
@@ -240,10 +256,23 @@ def undeployable(graph: Graph, chain: tuple[str, ...],
     return found
 
 
+def refuse_unimplemented_dtypes(graph: Graph, stage: str) -> None:
+    """Refuse, with check_dtypes' one line (``unsupported operator CONV_2D (int16) at index 0``),
+    the first operator mcugen knows whose dtypes it does not implement (an int16 layer of a 16x8
+    model): no stage may run such a layer through another dtype's arithmetic. Operators mcugen
+    does not know at all are left to the stages, which refuse them by name."""
+    for op in graph.operators:
+        r = lookup(op.opcode)
+        if r is not None and r.dtypes:
+            check_dtypes(graph, op, stage)
+
+
 def prepare_all(graph: Graph) -> None:
     """Run every integer operator's ``prepare``: a model defect it finds (an output scale TFLM
     rejects, an axis out of range, ...) raises the same InputError in every command, before any
-    stage relies on the constants."""
+    stage relies on the constants. An operator with a dtype mcugen does not implement is refused
+    first: its ``prepare`` computes another dtype's constants (and would name a wrong defect)."""
+    refuse_unimplemented_dtypes(graph, "the planner")
     for op in graph.operators:
         r = lookup(op.opcode)
         if r is not None and r.prepare is not None and "float32" not in op_dtypes(graph, op):

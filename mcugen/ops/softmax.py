@@ -11,14 +11,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, UnsupportedOperatorError
 from ..fixedpoint import (
     calculate_input_radius,
+    expf,
+    lut_populate_int16,
     preprocess_softmax_scaling,
+    quantize_multiplier,
 )
 from ..model.graph import Graph, Operator
-from .common import scale_of
-from .registry import FixedOutput, int8_tensors, record
+from .common import scale_of, zero_point_of
+from .registry import FixedOutput, int8_or_16x8_tensors, int8_tensors, record
 
 SCALED_DIFF_INTEGER_BITS = 5
 
@@ -31,11 +34,41 @@ class SoftmaxParams:
     input_multiplier: int
     input_left_shift: int
     diff_min: int
+    exp_lut: np.ndarray | None = None            # int16: 513 entries, exp on [-10, 0]
+    one_over_one_plus_x_lut: np.ndarray | None = None   # int16: 1 / (1 + x) on [0, 1]
+
+
+def prepare_softmax_int16(graph: Graph, op: Operator) -> SoftmaxParams:
+    """TFLM CalculateSoftmaxParams for int16 -> int16: the input difference rescaled so that
+    [-65535, 0] spans [-10, 0] (QuantizeMultiplier of s_in * beta / (10 / 65535)), and the two
+    513-entry tables InitializeLutForInt16 builds."""
+    x = graph.tensors[op.inputs[0]]
+    y = graph.tensors[op.outputs[0]]
+    if y.dtype != np.int16:
+        raise UnsupportedOperatorError(f"SOFTMAX ({x.dtype} -> {y.dtype})", op.index, graph.name)
+    target = np.float32(1.0 / 32768)
+    if zero_point_of(x) != 0 or y.quant is None or zero_point_of(y) != 0 or \
+            abs(np.float32(scale_of(y)) - target) > np.float32(0.001) * target:
+        raise InputError("int16 SOFTMAX needs input zero point 0 and output scale 1/32768 with "
+                         "zero point 0 (TFLM rejects any other)", f"operator {op.index}")
+    if x.shape[-1] > 65536:
+        raise UnsupportedOperatorError("SOFTMAX (int16)", op.index, graph.name,
+                                       stage="rows over 65536 overflow TFLM's int32 sum")
+    beta = float(np.float32(op.options.get("beta", 1.0)))
+    mult, shift = quantize_multiplier(float(np.float32(scale_of(x))) * beta / (10.0 / 65535.0))
+    span = np.float32(65535)
+    exp_lut = lut_populate_int16(np.float32(10.0) / span, 32767, np.float32(2.0) / span, 0,
+                                 expf)
+    recip_lut = lut_populate_int16(np.float32(1.0) / span, -32768, np.float32(2.0) / span, 0,
+                                   lambda v: np.float32(1.0) / (np.float32(1.0) + v))
+    return SoftmaxParams(mult, shift, 0, exp_lut, recip_lut)
 
 
 def prepare_softmax(graph: Graph, op: Operator) -> SoftmaxParams:
     x = graph.tensors[op.inputs[0]]
     y = graph.tensors[op.outputs[0]]
+    if x.dtype == np.int16:
+        return prepare_softmax_int16(graph, op)
     if y.dtype != np.int8 or y.quant is None or int(y.quant.zero_point[0]) != -128 \
             or float(y.quant.scale[0]) != 1.0 / 256:
         raise InputError("int8 SOFTMAX needs output scale 1/256 and zero point -128 (TFLM "
@@ -48,7 +81,7 @@ def prepare_softmax(graph: Graph, op: Operator) -> SoftmaxParams:
 
 
 RECORDS = (
-    record("SOFTMAX", "softmax", dtypes=("int8", "float32"), prepare=prepare_softmax,
+    record("SOFTMAX", "softmax", dtypes=("int8", "int16", "float32"), prepare=prepare_softmax,
            quant=FixedOutput(1.0 / 256, -128), version=2, inplace=True,
-           backends={"cmsis-nn": int8_tensors, "portable": int8_tensors}),
+           backends={"cmsis-nn": int8_tensors, "portable": int8_or_16x8_tensors}),
 )

@@ -80,6 +80,6 @@ def prepare_strided_slice(graph: Graph, op: Operator) -> StridedSliceParams:
 
 
 RECORDS = (
-    record("STRIDED_SLICE", "strided_slice", dtypes=("int8", "float32"),
+    record("STRIDED_SLICE", "strided_slice", dtypes=("int8", "int16", "float32"),
            prepare=prepare_strided_slice, quant=SameParams((0,)), version=2, backends=PORTABLE),
 )

@@ -32,6 +32,7 @@ def prepare_transpose(graph: Graph, op: Operator) -> TransposeParams:
 
 
 RECORDS = (
-    record("TRANSPOSE", "transpose", dtypes=("int8", "float32"), prepare=prepare_transpose,
+    record("TRANSPOSE", "transpose", dtypes=("int8", "int16", "float32"),
+           prepare=prepare_transpose,
            quant=SameParams((0,)), version=2, backends=PORTABLE),
 )

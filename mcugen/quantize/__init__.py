@@ -20,9 +20,11 @@ from ..model.graph import Graph
 from .calibration import METHODS, calibrate
 from .conformance import check
 from .report import QualityReport, output_quality
-from .rewrite import IO_TYPES, is_float_model, prepare_float, rewrite
+from .rewrite import (ACTIVATION_TYPES, IO_FOR, IO_TYPES, is_float_model, prepare_float,
+                      refuse_for_16x8, rewrite)
 
-__all__ = ["METHODS", "IO_TYPES", "QuantizeResult", "quantize_model", "check", "output_quality"]
+__all__ = ["METHODS", "IO_TYPES", "ACTIVATION_TYPES", "IO_FOR", "QuantizeResult",
+           "quantize_model", "check", "output_quality"]
 
 _AUTO_CANDIDATES = ("minmax", "percentile", "mse")
 
@@ -36,10 +38,14 @@ class QuantizeResult:
     auto_scores: dict[str, float] = field(default_factory=dict)   # method -> output SQNR dB
 
 
-def quantize_model(graph: Graph, samples: list[list[np.ndarray]], io: str = "int8",
+def quantize_model(graph: Graph, samples: list[list[np.ndarray]], io: str | None = None,
                    method: str = "minmax", per_channel_fc: bool = False,
-                   bias_correction: bool = True, progress: bool = False) -> QuantizeResult:
+                   bias_correction: bool = True, progress: bool = False,
+                   activations: str = "int8") -> QuantizeResult:
     """Quantize ``graph`` calibrated on ``samples`` (one list of input arrays per sample).
+
+    ``activations="int16"`` writes a 16x8 model (int16 activations, int8 weights, int64 bias;
+    see :mod:`mcugen.quantize.rewrite`); ``io`` defaults to the activation type.
 
     ``bias_correction`` folds the expected weight-rounding error into each float bias before the
     bias is quantized (same spec, scale and dtype; a different int32 value); off, every bias is
@@ -47,13 +53,18 @@ def quantize_model(graph: Graph, samples: list[list[np.ndarray]], io: str = "int
     """
     if method not in METHODS:
         raise InputError(f"--method must be one of {', '.join(METHODS)}, got '{method}'")
-    if io not in IO_TYPES:
-        raise InputError(f"--io must be one of {', '.join(IO_TYPES)}, got '{io}'")
+    if activations not in ACTIVATION_TYPES:
+        raise InputError(f"--activations must be one of {', '.join(ACTIVATION_TYPES)}, "
+                         f"got '{activations}'")
+    io = io or IO_FOR[activations][0]
+    if io not in IO_FOR[activations]:
+        raise InputError(f"--io with {activations} activations must be one of "
+                         f"{', '.join(IO_FOR[activations])}, got '{io}'")
     if not is_float_model(graph):
         problems = check(graph)
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise InputError(f"already-quantized model does not follow the int8 spec: "
+            raise InputError(f"already-quantized model does not follow the int8 or 16x8 spec: "
                              f"{problems[0]}{more}", graph.name)
         return QuantizeResult(graph=graph, float_graph=None, method="none", passthrough=True)
     # Converter patterns that have no int8 rule of their own (Keras' dilated conv as
@@ -63,6 +74,8 @@ def quantize_model(graph: Graph, samples: list[list[np.ndarray]], io: str = "int
     from ..optimize import optimize
     graph = optimize(graph, rewrites=("dilated-conv",)).graph
     float_graph = prepare_float(graph)
+    if activations == "int16":
+        refuse_for_16x8(float_graph)
     wanted = _AUTO_CANDIDATES if method == "auto" else (method,)
     ranges, channel_means = calibrate(float_graph, samples, wanted, total=len(samples),
                                       progress=progress)
@@ -71,7 +84,7 @@ def quantize_model(graph: Graph, samples: list[list[np.ndarray]], io: str = "int
     if method == "auto":
         best = None
         for m in _AUTO_CANDIDATES:
-            candidate = rewrite(float_graph, ranges[m], io, per_channel_fc, means)
+            candidate = rewrite(float_graph, ranges[m], io, per_channel_fc, means, activations)
             quality = output_quality(float_graph, candidate, samples, per_layer=False)
             scores[m] = float(np.mean(quality.output_sqnr_db))
             if best is None or scores[m] > scores[best[0]]:
@@ -79,7 +92,7 @@ def quantize_model(graph: Graph, samples: list[list[np.ndarray]], io: str = "int
         chosen, result = best
     else:
         chosen, result = method, rewrite(float_graph, ranges[method], io, per_channel_fc,
-                                            means)
+                                            means, activations)
     problems = check(result)
     if problems:   # a bug in the rewriter, never the user's fault: say so loudly
         raise RuntimeError(f"quantizer produced a non-conforming model: {problems[0]}")

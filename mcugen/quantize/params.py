@@ -11,7 +11,12 @@ import numpy as np
 from ..fixedpoint import INT32_MAX, round_half_away
 
 INT8_MIN, INT8_MAX = -128, 127
+INT16_MAX = 32767
+INT64_MAX = (1 << 63) - 1
 WEIGHT_MAX = 127   # the spec's weights are symmetric in [-127, 127]: -128 is never used
+#: The fixed output quantization of SOFTMAX / LOGISTIC / TANH in 16x8 models (TFLM and the TF
+#: converter: [0, 1) and [-1, 1) both at 1/32768 with zero point 0).
+INT16_FIXED_SCALE = 1.0 / 32768
 
 
 def activation_params(lo: float, hi: float, qmin: int = INT8_MIN,
@@ -32,6 +37,18 @@ def activation_params(lo: float, hi: float, qmin: int = INT8_MIN,
     zp_from_min = qmin - lo / scale
     zero_point = int(np.clip(round_half_away(zp_from_min), qmin, qmax))
     return np.float32(scale), zero_point
+
+
+def activation_params_int16(lo: float, hi: float) -> tuple[np.float32, int]:
+    """Symmetric int16 (scale, 0) for a real range, as the TF converter's 16x8 mode chooses
+    it: max(|lo|, |hi|) / 32767 (the code -32768 is never produced by a real in range)."""
+    lo, hi = float(lo), float(hi)
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(f"non-finite range [{lo}, {hi}]")
+    amax = max(abs(lo), abs(hi))
+    if amax == 0.0:
+        return np.float32(INT16_FIXED_SCALE), 0
+    return np.float32(max(amax / INT16_MAX, float(np.finfo(np.float32).tiny))), 0
 
 
 def quantize_values(x: np.ndarray, scale, zero_point, qmin: int = INT8_MIN,
@@ -92,3 +109,9 @@ def quantize_bias(b: np.ndarray, scales: np.ndarray) -> np.ndarray:
     """int32 bias, zero point 0, at the given per-channel (or single) scales."""
     q = round_half_away(np.asarray(b, np.float64) / scales.astype(np.float64))
     return np.clip(q, -INT32_MAX, INT32_MAX).astype(np.int32)
+
+
+def quantize_bias_int64(b: np.ndarray, scales: np.ndarray) -> np.ndarray:
+    """int64 bias (16x8), zero point 0, at the given per-channel (or single) scales."""
+    q = round_half_away(np.asarray(b, np.float64) / scales.astype(np.float64))
+    return np.clip(q, -2.0 ** 62, 2.0 ** 62).astype(np.int64)

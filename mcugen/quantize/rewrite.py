@@ -1,4 +1,7 @@
-"""The graph rewriter: a float graph plus calibrated ranges -> a full-integer graph.
+"""The graph rewriter: a float graph plus calibrated ranges -> a full-integer graph, int8 or
+16x8 (``activations="int16"``: symmetric int16 activations with zero point 0, per-channel int8
+weights for every weighted operator, int64 bias, SOFTMAX/LOGISTIC/TANH outputs at 1/32768 —
+what the TF converter 2.21 writes for "16-bit activations with 8-bit weights").
 
 Tensor indices are kept: tensor *i* of the result is the int8 image of tensor *i* of the float
 graph (the report compares them by index). I/O adapters (QUANTIZE/DEQUANTIZE for ``io="float"``,
@@ -29,7 +32,23 @@ FIXED_OUTPUT = {n: (r.quant.scale, r.quant.zero_point) for n, r in records().ite
 QUANTIZABLE = names(lambda r: r.quantizable)
 INT8_VERSIONS = {n: r.version for n, r in records().items() if r.simulated}
 
-IO_TYPES = ("int8", "uint8", "float")
+FIXED_OUTPUT_INT16 = {n: (params.INT16_FIXED_SCALE, 0) for n in FIXED_OUTPUT}
+#: The 16x8 operators: those whose record says the simulator implements int16.
+INT16_OPERATORS = names(lambda r: "int16" in r.dtypes)
+
+IO_TYPES = ("int8", "uint8", "float", "int16")
+ACTIVATION_TYPES = ("int8", "int16")
+#: The I/O types each activation type offers (the first is the default).
+IO_FOR = {"int8": ("int8", "uint8", "float"), "int16": ("int16", "float", "int8")}
+
+
+def refuse_for_16x8(graph: Graph) -> None:
+    """The first operator of a float graph mcugen cannot run in 16x8, as a one-line error."""
+    for op in graph.operators:
+        if op.opcode not in INT16_OPERATORS:
+            raise UnsupportedOperatorError(f"{op.opcode} (int16)", op.index, graph.name,
+                                           stage="mcugen does not simulate it in int16: "
+                                           "cannot quantize to 16x8")
 
 
 def is_float_model(graph: Graph) -> bool:
@@ -110,15 +129,24 @@ class _Groups:
 
 def rewrite(float_graph: Graph, ranges: dict[int, tuple[float, float]], io: str = "int8",
             per_channel_fc: bool = False,
-            channel_means: dict[int, np.ndarray] | None = None) -> Graph:
+            channel_means: dict[int, np.ndarray] | None = None,
+            activations: str = "int8") -> Graph:
     """The int8 graph. ``ranges`` maps every non-constant tensor index to its calibrated range.
 
     With ``channel_means`` (activation index -> per-channel mean over the calibration set), each
     weighted operator's float bias is corrected for the expected error its weight rounding adds
     (bias correction, Nagel et al. 2019) before it is quantized at the spec's scale.
     """
-    if io not in IO_TYPES:
-        raise InputError(f"--io must be one of {', '.join(IO_TYPES)}, got '{io}'")
+    if activations not in ACTIVATION_TYPES:
+        raise InputError(f"--activations must be one of {', '.join(ACTIVATION_TYPES)}, "
+                         f"got '{activations}'")
+    if io not in IO_FOR[activations]:
+        raise InputError(f"--io with {activations} activations must be one of "
+                         f"{', '.join(IO_FOR[activations])}, got '{io}'")
+    wide = activations == "int16"
+    act_dtype = np.dtype(np.int16 if wide else np.int8)
+    choose = params.activation_params_int16 if wide else params.activation_params
+    fixed_outputs = FIXED_OUTPUT_INT16 if wide else FIXED_OUTPUT
     g = copy.deepcopy(float_graph)
     acts = [t.index for t in g.tensors if not t.is_constant]
     missing = [g.tensors[i].name for i in acts if i not in ranges]
@@ -137,8 +165,8 @@ def rewrite(float_graph: Graph, ranges: dict[int, tuple[float, float]], io: str 
             for i in members:
                 groups.union(i, op.outputs[0])
                 grouped.update((i, op.outputs[0]))
-        if op.opcode in FIXED_OUTPUT:
-            fixed[op.outputs[0]] = FIXED_OUTPUT[op.opcode]
+        if op.opcode in fixed_outputs:
+            fixed[op.outputs[0]] = fixed_outputs[op.opcode]
     group_range: dict[int, list[float]] = {}
     group_fixed: dict[int, tuple[float, int]] = {}
     for t in g.tensors:
@@ -159,7 +187,7 @@ def rewrite(float_graph: Graph, ranges: dict[int, tuple[float, float]], io: str 
             s, z = group_fixed[root]
             chosen[root] = (np.float32(s), z)
         else:
-            chosen[root] = params.activation_params(lo, hi)
+            chosen[root] = choose(lo, hi)
 
     def act_params(index: int) -> tuple[np.float32, int]:
         return chosen[groups.find(index)]
@@ -167,14 +195,14 @@ def rewrite(float_graph: Graph, ranges: dict[int, tuple[float, float]], io: str 
     for i in acts:
         t = g.tensors[i]
         s, z = act_params(i)
-        t.dtype, t.quant = np.dtype(np.int8), quantization(s, z)
+        t.dtype, t.quant = act_dtype, quantization(s, z)
 
     # 2. Constants: weights and biases of weighted ops; other float constants as activations.
     _unshare_biases(g)
     done: set[int] = set()
     for op in g.operators:
         if op.opcode in WEIGHTED:
-            _quantize_weighted(g, op, per_channel_fc, done, channel_means)
+            _quantize_weighted(g, op, per_channel_fc or wide, done, channel_means, wide)
     for op in g.operators:
         for i in op.inputs:
             if i < 0 or i in done:
@@ -182,14 +210,18 @@ def rewrite(float_graph: Graph, ranges: dict[int, tuple[float, float]], io: str 
             t = g.tensors[i]
             if t.is_constant and t.dtype == np.float32:
                 s, z = act_params(i) if i in grouped else \
-                    params.activation_params(float(np.min(t.data)), float(np.max(t.data)))
-                t.data = params.quantize_values(t.data, s, z)
-                t.dtype, t.quant = np.dtype(np.int8), quantization(s, z)
+                    choose(float(np.min(t.data)), float(np.max(t.data)))
+                if wide:
+                    t.data = params.quantize_values(t.data, s, z, -params.INT16_MAX,
+                                                    params.INT16_MAX, np.int16)
+                else:
+                    t.data = params.quantize_values(t.data, s, z)
+                t.dtype, t.quant = act_dtype, quantization(s, z)
                 done.add(i)
         op.version = INT8_VERSIONS.get(op.opcode, op.version)
 
     # 3. The model's interface.
-    _add_io(g, io)
+    _add_io(g, io, ranges if wide else None)
     return g
 
 
@@ -212,7 +244,9 @@ def _unshare_biases(g: Graph) -> None:
 
 
 def _quantize_weighted(g: Graph, op: Operator, per_channel_fc: bool, done: set[int],
-                       channel_means: dict[int, np.ndarray] | None) -> None:
+                       channel_means: dict[int, np.ndarray] | None, wide: bool = False) -> None:
+    """Weights int8 (per channel, or per tensor for an FC without ``per_channel_fc``); bias
+    int32 (``wide``: int64, which needs no weight-scale widening) at s_in * s_w."""
     x, w_index = g.tensors[op.inputs[0]], op.inputs[1]
     b_index = op.inputs[2] if len(op.inputs) > 2 else -1
     w = g.tensors[w_index]
@@ -229,7 +263,7 @@ def _quantize_weighted(g: Graph, op: Operator, per_channel_fc: bool, done: set[i
         bias = g.tensors[b_index].data if b_index >= 0 else None
         w_float = w.data
         scales = params.symmetric_weight_scales(w.data, axis)
-        if bias is not None:
+        if bias is not None and not wide:
             bias_aligned = bias if axis is not None else np.abs(bias).max(initial=0.0)
             scales = params.widen_for_bias(scales, bias_aligned, x.quant.scale[0])
         w.data = params.quantize_weights(w.data, scales, axis)
@@ -245,8 +279,11 @@ def _quantize_weighted(g: Graph, op: Operator, per_channel_fc: bool, done: set[i
             b.data = (b.data - _weight_error_bias(op.opcode, w_float, w, mean_in)
                       ).astype(np.float32)
         bscales = params.bias_scales(x.quant.scale[0], scales)
-        b.data = params.quantize_bias(b.data, bscales)
-        b.dtype = np.dtype(np.int32)
+        if wide:
+            b.data = params.quantize_bias_int64(b.data, bscales)
+        else:
+            b.data = params.quantize_bias(b.data, bscales)
+        b.dtype = np.dtype(np.int64 if wide else np.int32)
         b.quant = quantization(bscales, 0, 0)
         done.add(b_index)
 
@@ -289,32 +326,38 @@ def _new_tensor(g: Graph, like: Tensor, name: str, dtype, quant) -> int:
     return t.index
 
 
-def _add_io(g: Graph, io: str) -> None:
-    if io == "int8":
+def _add_io(g: Graph, io: str, ranges: dict[int, tuple[float, float]] | None = None) -> None:
+    """The adapters at the model's edges. int8 activations: ``int8`` (none), ``uint8``,
+    ``float``. 16x8 (``ranges`` given): ``int16`` (none), ``float``, or ``int8`` (QUANTIZE
+    int8 -> int16 at each input, int16 -> int8 at each output; the int8 side takes the
+    asymmetric int8 parameters of the tensor's calibrated range)."""
+    if io in ("int8", "int16") and (ranges is None) == (io == "int8"):
         return
     head: list[Operator] = []
     tail: list[Operator] = []
-    for pos, i in enumerate(g.inputs):
-        t = g.tensors[i]
+
+    def outer(t: Tensor) -> int:
         s, z = t.quant.scale[0], int(t.quant.zero_point[0])
         if io == "float":
-            new = _new_tensor(g, t, t.name + "_float", np.float32, None)
-        else:
-            new = _new_tensor(g, t, t.name + "_uint8", np.uint8, quantization(s, z + 128))
+            return _new_tensor(g, t, t.name + "_float", np.float32, None)
+        if io == "int8":                      # 16x8 with int8 I/O
+            s8, z8 = params.activation_params(*ranges[t.index])
+            return _new_tensor(g, t, t.name + "_int8", np.int8, quantization(s8, z8))
+        return _new_tensor(g, t, t.name + "_uint8", np.uint8, quantization(s, z + 128))
+
+    for pos, i in enumerate(g.inputs):
+        new = outer(g.tensors[i])
         head.append(Operator(index=0, opcode="QUANTIZE", inputs=[new], outputs=[i],
                              options={}, options_type="QuantizeOptions",
                              version=INT8_VERSIONS["QUANTIZE"]))
         g.inputs[pos] = new
     for pos, i in enumerate(g.outputs):
-        t = g.tensors[i]
-        s, z = t.quant.scale[0], int(t.quant.zero_point[0])
+        new = outer(g.tensors[i])
         if io == "float":
-            new = _new_tensor(g, t, t.name + "_float", np.float32, None)
             tail.append(Operator(index=0, opcode="DEQUANTIZE", inputs=[i], outputs=[new],
                                  options={}, options_type="DequantizeOptions",
                                  version=INT8_VERSIONS["DEQUANTIZE"]))
         else:
-            new = _new_tensor(g, t, t.name + "_uint8", np.uint8, quantization(s, z + 128))
             tail.append(Operator(index=0, opcode="QUANTIZE", inputs=[i], outputs=[new],
                                  options={}, options_type="QuantizeOptions",
                                  version=INT8_VERSIONS["QUANTIZE"]))

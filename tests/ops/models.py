@@ -18,6 +18,12 @@ def _q(dtype, q):
     return {"scale": scale, "zero_point": 0 if np.dtype(dtype) == np.int16 else zp}
 
 
+def _bias_dtype(dtype):
+    """16x8 layers carry an int64 bias (what the TF converter writes; TFLM's int16 depthwise
+    reads no other)."""
+    return np.int64 if np.dtype(dtype) == np.int16 else np.int32
+
+
 def single_op(opcode: str, dtype=np.int8, broadcast: bool = False):
     """A valid model of ``opcode`` whose activations are ``dtype`` (weights stay int8)."""
     rng = np.random.default_rng(7)
@@ -31,7 +37,7 @@ def single_op(opcode: str, dtype=np.int8, broadcast: bool = False):
         c_out = 4 if dw else 5
         w = b.const("w", rng.integers(-127, 128, shape).astype(np.int8),
                     scale=np.full(c_out, 0.01, np.float32), zero_point=0, axis=3 if dw else 0)
-        bias = b.const("b", rng.integers(-500, 500, c_out).astype(np.int32),
+        bias = b.const("b", rng.integers(-500, 500, c_out).astype(_bias_dtype(dtype)),
                        scale=np.full(c_out, 0.05 * 0.01, np.float32), zero_point=0)
         y = out((1, 6, 6, c_out))
         opts = dict(padding="SAME", stride_h=1, stride_w=1, dilation_hfactor=1,
@@ -40,10 +46,20 @@ def single_op(opcode: str, dtype=np.int8, broadcast: bool = False):
             b.op(opcode, [x, w, bias], [y], "DepthwiseConv2DOptions", depth_multiplier=1, **opts)
         else:
             b.op(opcode, [x, w, bias], [y], "Conv2DOptions", **opts)
+    elif opcode == "TRANSPOSE_CONV":
+        w = b.const("w", rng.integers(-127, 128, (3, 3, 3, 4)).astype(np.int8),
+                    scale=np.full(3, 0.01, np.float32), zero_point=0, axis=0)
+        bias = b.const("b", rng.integers(-500, 500, 3).astype(_bias_dtype(dtype)),
+                       scale=np.full(3, 0.05 * 0.01, np.float32), zero_point=0)
+        y = out((1, 12, 12, 3))
+        b.op(opcode, [i32("output_shape", [1, 12, 12, 3]), w, x, bias], [y],
+             "TransposeConvOptions", padding="SAME", stride_h=2, stride_w=2,
+             fused_activation_function="NONE")
     elif opcode == "FULLY_CONNECTED":
         w = b.const("w", rng.integers(-127, 128, (3, 144)).astype(np.int8), scale=0.01,
                     zero_point=0)
-        bias = b.const("b", np.arange(3, dtype=np.int32), scale=0.05 * 0.01, zero_point=0)
+        bias = b.const("b", np.arange(3, dtype=_bias_dtype(dtype)), scale=0.05 * 0.01,
+                       zero_point=0)
         y = out((1, 3))
         b.op(opcode, [x, w, bias], [y], "FullyConnectedOptions", fused_activation_function="NONE",
              weights_format=0, keep_num_dims=False, asymmetric_quantize_inputs=False)

@@ -35,7 +35,7 @@ from tests.ops.models import single_op, single_op_models
 
 ADAPTERS = {"QUANTIZE", "DEQUANTIZE"}
 ARITHMETIC = {"float32": sim_registry.FLOAT, "int8": sim_registry.QUANT,
-              "uint8": sim_registry.QUANT}
+              "int16": sim_registry.QUANT, "uint8": sim_registry.QUANT}
 
 
 def _arithmetic(name: str, dtype: str) -> str:
@@ -169,7 +169,8 @@ def test_broadcasting_add_falls_back_to_mcugen_kernel(tmp_path, fake_cmsis_nn):
 
 # -- undeclared dtypes ------------------------------------------------------------------------------
 @pytest.mark.parametrize("opcode", sorted(n for n, r in records().items()
-                                          if "int8" in r.dtypes and n not in ADAPTERS))
+                                          if "int8" in r.dtypes and "int16" not in r.dtypes
+                                          and n not in ADAPTERS))
 def test_simulator_refuses_undeclared_dtype(opcode):
     graph = single_op(opcode, dtype=np.int16)
     with pytest.raises(UnsupportedOperatorError) as info:
@@ -177,6 +178,15 @@ def test_simulator_refuses_undeclared_dtype(opcode):
     message = str(info.value)
     assert f"unsupported operator {opcode} (int16) at index 0" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("opcode", sorted(n for n, r in records().items()
+                                          if "int16" in r.dtypes and n not in ADAPTERS))
+def test_declared_int16_matches_tflm(opcode):
+    """Every operator whose record declares int16 runs its representative int16 model exactly
+    as TFLM does (the property tests of tests/sim/test_int16_props.py go wider)."""
+    from tests.sim.single_op import check
+    check(single_op(opcode, dtype=np.int16))
 
 
 def test_readme_operator_table_is_current():

@@ -46,3 +46,17 @@ def test_non_int8_is_a_clear_error():
     graph = unary_graph("LOGISTIC", (4,), np.int16, np.int16, (0.1, 0), (1 / 32768, 0))
     with pytest.raises(UnsupportedOperatorError, match=r"LOGISTIC \(int16\) at index 0"):
         Simulator(graph).run([np.zeros(4, np.int16)])
+
+
+# -- int16 (16x8): RELU, RELU6, LEAKY_RELU on every int16 value ---------------------------------
+@pytest.mark.parametrize("opcode", ["RELU", "RELU6", "LEAKY_RELU"])
+@examples(20)
+@given(data=st.data())
+def test_int16(opcode, data):
+    _, (s_in, _), q_out, options_type, options = data.draw(activation_case(opcode))
+    s_in = s_in / 256.0                    # int16 scales are ~256 times finer
+    q_out = (s_in if opcode == "RELU6" else q_out[0] / 256.0, 0)
+    graph = unary_graph(opcode, (256, 256), np.int16, np.int16, (s_in, 0), q_out,
+                        options_type, **options)
+    every_value = np.arange(-32768, 32768, dtype=np.int16).reshape(256, 256)
+    check(graph, runs=1, extra_inputs=[[every_value]])

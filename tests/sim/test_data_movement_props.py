@@ -1,5 +1,5 @@
 """Single-operator property tests vs TFLM for the data-movement operators: PAD, PADV2,
-CONCATENATION, STRIDED_SLICE, TRANSPOSE, RESHAPE, SQUEEZE, EXPAND_DIMS (int8 and float32).
+CONCATENATION, STRIDED_SLICE, TRANSPOSE, RESHAPE, SQUEEZE, EXPAND_DIMS (int8, int16 and float32).
 
 Output shapes are computed here with Python's own slicing/numpy rules, independently of the
 simulator; the values come from TFLM.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from mcugen.errors import InputError
 from mcugen.model.builder import GraphBuilder
@@ -20,6 +21,8 @@ from tests.strategies import (concat_case, examples, pad_case, reshape_case, sli
 
 
 def _quant(dtype, q):
+    if dtype == np.int16:           # 16x8: symmetric int16, zero point 0 (TFLM requires it)
+        return {"scale": q[0], "zero_point": 0}
     return {"scale": q[0], "zero_point": q[1]} if dtype == np.int8 else {}
 
 
@@ -33,8 +36,8 @@ def pad_graph(c):
     out_shape = tuple(d + lo + hi for d, (lo, hi) in zip(c["shape"], c["paddings"]))
     y = b.tensor("y", out_shape, c["dtype"], **quant)
     if c["v2"]:
-        value = np.array([c["value"]], c["dtype"]) if c["dtype"] == np.int8 \
-            else np.array([c["value"] / 7.0], np.float32)
+        value = np.array([c["value"] * (97 if c["dtype"] == np.int16 else 1)], c["dtype"]) \
+            if c["dtype"] != np.float32 else np.array([c["value"] / 7.0], np.float32)
         cv = b.const("constant_values", value.reshape(()), **quant)
         b.op("PADV2", [x, paddings, cv], [y], "PadV2Options")
     else:
@@ -179,4 +182,47 @@ def reshape_graph(c):
 
 @given(reshape_case())
 def test_reshape_family(c):
+    check(reshape_graph(c), seed=c["seed"])
+
+
+# -- int16 (16x8 models) -------------------------------------------------------------------------
+INT16 = st.just(np.int16)
+
+
+@examples(20)
+@given(pad_case(dtypes=INT16))
+def test_pad_int16(c):
+    check(pad_graph(c), seed=c["seed"])
+
+
+@examples(20)
+@given(concat_case(dtypes=INT16))
+def test_concatenation_int16(c):
+    check(concat_graph(c), seed=c["seed"])
+
+
+def test_concatenation_int16_rejects_other_scales():
+    """TFLM copies int16 bytes whatever the inputs' scales: mcugen refuses such a model."""
+    c = dict(shape=(1, 2, 3), axis=2, sizes=[1, 2], dtype=np.int16, q=(0.5, 0), seed=0)
+    graph = concat_graph(c)
+    graph.tensors[graph.inputs[1]].quant.scale[:] = 0.25
+    with pytest.raises(InputError, match="quantized differently"):
+        Simulator(graph).run([np.zeros((1, 2, 1), np.int16), np.zeros((1, 2, 2), np.int16)])
+
+
+@examples(40)
+@given(slice_case(dtypes=INT16))
+def test_strided_slice_int16(c):
+    check(slice_graph(c, selecting_slice_shape(c)), seed=c["seed"])
+
+
+@examples(20)
+@given(transpose_case(dtypes=INT16))
+def test_transpose_int16(c):
+    check(transpose_graph(c), seed=c["seed"])
+
+
+@examples(20)
+@given(reshape_case(dtypes=INT16))
+def test_reshape_family_int16(c):
     check(reshape_graph(c), seed=c["seed"])

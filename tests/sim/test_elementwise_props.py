@@ -95,10 +95,27 @@ def test_add_resnet_like_same_shape_relu():
                        (0.0427, -12), (0.0193, 5), (0.0388, -128), "RELU"), runs=5)
 
 
-def test_int16_add_is_a_clear_error():
-    from mcugen.errors import UnsupportedOperatorError
+def _int16(case):
+    """An int8 case made 16x8: zero points 0 (TFLM requires them for int16)."""
+    s1, s2, out, q1, q2, qo, act = case
+    return s1, s2, out, (q1[0], 0), (q2[0], 0), (qo[0], 0), act
+
+
+@pytest.mark.parametrize("opcode", ["ADD", "SUB"])
+@given(case=add_sub_case())
+def test_add_sub_int16(opcode, case):
+    check(binary_graph(opcode, *_int16(case), dtype=np.int16))
+
+
+@given(case=mul_case())
+def test_mul_int16(case):
+    check(binary_graph("MUL", *_int16(case), dtype=np.int16))
+
+
+def test_int16_add_with_a_zero_point_is_a_clear_error():
+    from mcugen.errors import InputError
     from mcugen.sim import Simulator
-    graph = binary_graph("ADD", (4,), (4,), (4,), (0.1, 0), (0.1, 0), (0.1, 0), "NONE",
+    graph = binary_graph("ADD", (4,), (4,), (4,), (0.1, 3), (0.1, 0), (0.1, 0), "NONE",
                          dtype=np.int16)
-    with pytest.raises(UnsupportedOperatorError, match=r"ADD \(int16\) at index 0"):
+    with pytest.raises(InputError, match=r"int16 ADD tensor 'x1' has zero point 3"):
         Simulator(graph).run([np.zeros(4, np.int16)] * 2)

@@ -44,3 +44,10 @@ def test_spatial_mean(keep_dims):
 def test_mean_float(case):
     check(mean_graph(*case))
 
+
+
+@examples(20)
+@given(case=mean_case())
+def test_mean_int16(case):
+    shape, axes, keep_dims, q_in, q_out, _ = case
+    check(mean_graph(shape, axes, keep_dims, (q_in[0] / 256, 0), (q_out[0] / 256, 0), np.int16))

@@ -18,10 +18,12 @@ def _common(ctx: LoweringContext, op) -> dict:
     p = prepare_conv(ctx.graph, op)
     x, w = ctx.tensor(op.inputs[0]), ctx.tensor(op.inputs[1])
     y = ctx.tensor(op.outputs[0])
+    s16 = x.dtype == np.int16
+    act = "int16_t" if s16 else "int8_t"
     params = {
         "p": p, "in_dims": dims4(x.shape), "filter_dims": dims4(w.shape),
-        "out_dims": dims4(y.shape), "input": ctx.ptr(op.inputs[0]),
-        "output": ctx.ptr(op.outputs[0]), "scratch": ctx.scratch(op.index),
+        "out_dims": dims4(y.shape), "input": ctx.ptr(op.inputs[0], act),
+        "output": ctx.ptr(op.outputs[0], act), "scratch": ctx.scratch(op.index), "s16": s16,
         "as_conv": single_channel_depthwise(ctx.graph, op),
     }
     if ctx.backend != "mcugen":

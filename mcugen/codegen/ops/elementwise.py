@@ -16,14 +16,14 @@ _FUNCTION = {"ADD": "add", "SUB": "sub", "MUL": "mul", "MAXIMUM": "maximum",
              "MINIMUM": "minimum"}
 
 
-def _operand(ctx: LoweringContext, op, position: int) -> str:
+def _operand(ctx: LoweringContext, op, position: int, ctype: str = "int8_t") -> str:
     """An input's bytes: the arena for an activation, weights.c for a constant operand (a
     converter's BiasAdd written as ADD with a constant, e.g. Keras Conv1D)."""
     t = ctx.tensor(op.inputs[position])
     if t.is_constant:
         return ctx.const(f"op{op.index}_operand{position}", np.asarray(t.data).astype(t.dtype),
                          "int8_t" if t.dtype == np.int8 else None)
-    return ctx.ptr(op.inputs[position])
+    return ctx.ptr(op.inputs[position], ctype)
 
 
 def _binary(ctx: LoweringContext, op) -> dict:
@@ -52,10 +52,12 @@ def _binary(ctx: LoweringContext, op) -> dict:
                 "table_b": ctx.const(f"{tag}_table_b", table_b.astype(np.int32),
                                      comment="input b rescaled (negated for SUB)"),
                 "rq": requantization_row(p.output_multiplier, p.output_shift, p.output_offset)}
+    s16 = y.dtype == np.int16
+    act = "int16_t" if s16 else "int8_t"
     return {"p": prepare(ctx.graph, op) if prepare else None, "function": _FUNCTION[op.opcode],
             "a_dims": dims4(a.shape), "b_dims": dims4(b.shape), "out_dims": dims4(y.shape),
-            "size": y.size, "a": _operand(ctx, op, 0), "b": _operand(ctx, op, 1),
-            "output": ctx.ptr(op.outputs[0])}
+            "size": y.size, "a": _operand(ctx, op, 0, act), "b": _operand(ctx, op, 1, act),
+            "output": ctx.ptr(op.outputs[0], act), "s16": s16}
 
 
 lowering("ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM")(_binary)

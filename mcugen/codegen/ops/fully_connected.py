@@ -36,10 +36,12 @@ def fully_connected(ctx: LoweringContext, op) -> dict:
         if fused_conv(ctx.graph, op):
             return {**params, "fused": 1, **fused_constants(ctx, op, p, w.data, k4)}
         return {**params, "fused": 0, **fast_constants(ctx, op, p, w.data, k4, x.size // depth)}
+    s16 = x.dtype == np.int16
+    act = "int16_t" if s16 else "int8_t"
     return {
         **ctx.weighted_constants(op, p),
         "kernel_sums": kernel_sums, "kernel_sums_bytes": kernel_sums_bytes,
         "p": p, "batches": x.size // depth, "depth": depth, "out_depth": out_depth,
-        "input": ctx.ptr(op.inputs[0]), "output": ctx.ptr(op.outputs[0]),
-        "scratch": ctx.scratch(op.index),
+        "input": ctx.ptr(op.inputs[0], act), "output": ctx.ptr(op.outputs[0], act),
+        "scratch": ctx.scratch(op.index), "s16": s16,
     }

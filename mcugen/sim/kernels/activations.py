@@ -1,9 +1,9 @@
 """Standalone activations: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
 
-QUANT kernels follow TFLM's int8 reference kernels (logistic_common.cc + reference_integer_ops
+QUANT kernels follow TFLM's int8 (and, for RELU, RELU6, LEAKY_RELU, int16) reference kernels (logistic_common.cc + reference_integer_ops
 logistic.h, tanh.cc + tanh.h, activations_common.cc, leaky_relu_common.cc + leaky_relu.h,
-hard_swish_common.cc + hard_swish.h). Each int8 activation maps one int8 to one int8, so the
-kernel evaluates TFLM's integer formula once on all 256 inputs (``lut_<op>``, cached per
+hard_swish_common.cc + hard_swish.h). Each activation maps one value to one value, so the
+kernel evaluates TFLM's integer formula once on all 256 (int16: 65536) inputs (``lut_<op>``, cached per
 operator) and then indexes that table: exact by construction, and fast. The code generator can
 emit the same table or the same constants (``prepare_<op>``)."""
 
@@ -23,16 +23,17 @@ from ...ops.activations import (
 from ..registry import FLOAT, QUANT, KernelCall, register
 
 
-def _lut_kernel(call: KernelCall, make_lut) -> list[np.ndarray]:
+def _lut_kernel(call: KernelCall, make_lut, wide: bool = False) -> list[np.ndarray]:
+    """``wide``: the operator also maps int16 -> int16 (a 65536-entry table)."""
     lut = call.cache.get("lut")
+    x, y = call.inputs[0], call.outputs[0]
     if lut is None:
-        x, y = call.inputs[0], call.outputs[0]
-        if x.dtype != np.int8 or y.dtype != np.int8:
+        if x.dtype != y.dtype or x.dtype not in ((np.int8, np.int16) if wide else (np.int8,)):
             raise UnsupportedOperatorError(call.op.opcode, call.op.index, call.graph.name,
                                            stage=f"simulator: {x.dtype} -> {y.dtype}; "
-                                                 "int8 -> int8 only")
+                                                 f"int8{' or int16' if wide else ''} only")
         lut = call.cache["lut"] = make_lut(call.graph, call.op)
-    return [lut[call.values[0].astype(np.int64) + 128]]
+    return [lut[call.values[0].astype(np.int64) - np.iinfo(x.dtype).min]]
 
 
 @register("LOGISTIC", QUANT)
@@ -47,17 +48,17 @@ def tanh(call: KernelCall) -> list[np.ndarray]:
 
 @register("RELU", QUANT)
 def relu(call: KernelCall) -> list[np.ndarray]:
-    return _lut_kernel(call, lut_relu)
+    return _lut_kernel(call, lut_relu, wide=True)
 
 
 @register("RELU6", QUANT)
 def relu6(call: KernelCall) -> list[np.ndarray]:
-    return _lut_kernel(call, lut_relu6)
+    return _lut_kernel(call, lut_relu6, wide=True)
 
 
 @register("LEAKY_RELU", QUANT)
 def leaky_relu(call: KernelCall) -> list[np.ndarray]:
-    return _lut_kernel(call, lut_leaky_relu)
+    return _lut_kernel(call, lut_leaky_relu, wide=True)
 
 
 @register("HARD_SWISH", QUANT)

@@ -1,5 +1,6 @@
 """CONV_2D and DEPTHWISE_CONV_2D (TFLM reference_integer_ops::ConvPerChannel /
-DepthwiseConvPerChannel, and the float reference kernels).
+DepthwiseConvPerChannel for int8 and for 16x8 (int16 activations, int8 weights), and the float
+reference kernels).
 
 The integer kernels accumulate sum(w * (x - zp_in)) exactly (float64 matmul of small integers is
 exact far beyond these sums), add the int32 bias, requantize per output channel with TFLM's double
@@ -9,18 +10,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...fixedpoint import multiply_by_quantized_multiplier
+from ...fixedpoint import (multiply_by_quantized_multiplier,
+                           multiply_by_quantized_multiplier_int64)
 from ...ops.conv import ConvParams, geometry, prepare_conv
 from ..common import apply_float_activation, windows
 from ..registry import FLOAT, QUANT, KernelCall, register
 
 
-def _requantize(acc: np.ndarray, p: ConvParams, bias: np.ndarray | None) -> np.ndarray:
+def _requantize(acc: np.ndarray, p: ConvParams, bias: np.ndarray | None, dtype) -> np.ndarray:
+    """int8: int32 accumulator, output zero point. int16 (zero points 0, accumulator bounds
+    checked by prepare): the int64 or the int32 MultiplyByQuantizedMultiplier, by bias type."""
     acc = acc.astype(np.int64)
     if bias is not None:
         acc = acc + bias.astype(np.int64)
-    out = multiply_by_quantized_multiplier(acc, p.multipliers, p.shifts) + p.output_zero_point
-    return np.clip(out, p.act_min, p.act_max).astype(np.int8)
+    requantize = multiply_by_quantized_multiplier_int64 if p.wide \
+        else multiply_by_quantized_multiplier
+    out = requantize(acc, p.multipliers, p.shifts) + p.output_zero_point
+    return np.clip(out, p.act_min, p.act_max).astype(dtype)
 
 
 def conv_weight_matrix(w: np.ndarray, groups: int = 1) -> list[np.ndarray]:
@@ -85,7 +91,7 @@ def conv_2d(call: KernelCall) -> list[np.ndarray]:
     xc = x.astype(np.float64) - p.input_zero_point
     geo = (p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left)
     acc = _conv_sums(xc, _conv_weights(call), w.shape[1:3], geo, call.outputs[0].shape)
-    return [_requantize(np.rint(acc), p, bias)]
+    return [_requantize(np.rint(acc), p, bias, call.outputs[0].dtype)]
 
 
 @register("DEPTHWISE_CONV_2D", QUANT)
@@ -98,7 +104,7 @@ def depthwise_conv_2d(call: KernelCall) -> list[np.ndarray]:
     xc = x.astype(np.float64) - p.input_zero_point
     geo = (p.stride_h, p.stride_w, p.dilation_h, p.dilation_w, p.pad_top, p.pad_left)
     acc = _depthwise_sums(xc, call.cache["w"], geo, call.outputs[0].shape, p.depth_multiplier)
-    return [_requantize(np.rint(acc), p, bias)]
+    return [_requantize(np.rint(acc), p, bias, call.outputs[0].dtype)]
 
 
 def _float_bias_act(acc: np.ndarray, bias: np.ndarray | None, activation: str) -> np.ndarray:
@@ -125,3 +131,43 @@ def depthwise_conv_2d_float(call: KernelCall) -> list[np.ndarray]:
                           call.outputs[0].shape[3] // call.inputs[0].shape[3])
     return [_float_bias_act(acc, bias, call.op.fused_activation)]
 
+
+
+@register("TRANSPOSE_CONV", QUANT)
+def transpose_conv(call: KernelCall) -> list[np.ndarray]:
+    """reference_integer_ops::TransposeConv: every input pixel scatters input x weights into the
+    output it touches (int32 scratch for int8 with the input offset, int64 for 16x8), then bias,
+    per-channel requantization, output offset (int8), clamp. The output_shape input, when it is
+    not a constant, must hold the declared output shape."""
+    from ...errors import InputError
+    from ...ops.conv import prepare_transpose_conv
+    p = call.cache.get("params") or call.cache.setdefault(
+        "params", prepare_transpose_conv(call.graph, call.op))
+    shape = tuple(int(v) for v in np.asarray(call.values[0]).ravel())
+    if shape != p.output_shape:
+        raise InputError(f"TRANSPOSE_CONV output_shape {list(shape)} is not the output's "
+                         f"declared shape {list(p.output_shape)}", f"operator {call.op.index}")
+    w, x = call.values[1], call.values[2]
+    bias = call.values[3] if len(call.values) > 3 else None
+    n, hi, wi, _ = x.shape
+    c_out, kh, kw, _ = w.shape
+    _, ho, wo, _ = p.output_shape
+    xc = x.astype(np.float64) - p.input_zero_point
+    full = np.zeros((n, (hi - 1) * p.stride_h + kh, (wi - 1) * p.stride_w + kw, c_out))
+    for fy in range(kh):
+        for fx in range(kw):
+            contrib = xc @ w[:, fy, fx, :].astype(np.float64).T
+            full[:, fy:fy + (hi - 1) * p.stride_h + 1:p.stride_h,
+                 fx:fx + (wi - 1) * p.stride_w + 1:p.stride_w, :] += contrib
+    acc = np.zeros((n, ho, wo, c_out))
+    y0, x0 = p.pad_top, p.pad_left
+    hh = max(0, min(ho, full.shape[1] - y0))
+    ww = max(0, min(wo, full.shape[2] - x0))
+    acc[:, :hh, :ww, :] = full[:, y0:y0 + hh, x0:x0 + ww, :]
+    acc = np.rint(acc).astype(np.int64)
+    if bias is not None:
+        acc = acc + bias.astype(np.int64)
+    requantize = multiply_by_quantized_multiplier_int64 if p.wide \
+        else multiply_by_quantized_multiplier
+    out = requantize(acc, p.multipliers, p.shifts) + p.output_zero_point
+    return [np.clip(out, p.act_min, p.act_max).astype(call.outputs[0].dtype)]

@@ -1,6 +1,7 @@
 """Binary elementwise operators: ADD, SUB, MUL, MAXIMUM, MINIMUM.
 
-QUANT kernels follow TFLM (add_common.cc, sub_common.cc, mul_common.cc, maximum_minimum.cc and
+QUANT kernels (int8, and int16 with zero points 0 and ADD/SUB's headroom shift 15) follow TFLM
+(add_common.cc, sub_common.cc, mul_common.cc, maximum_minimum.cc and
 the reference_integer_ops / reference_ops element functions). TFLM's BroadcastAdd6DSlow-style
 broadcast loops apply the same per-element function at broadcast index pairs, which numpy
 broadcasting reproduces exactly (TFLM requires broadcastable shapes, as numpy does).
@@ -21,11 +22,10 @@ def _params(call: KernelCall, prepare):
     p = call.cache.get("params")
     if p is None:
         dtypes = {str(t.dtype) for t in call.inputs + call.outputs}
-        if dtypes != {"int8"}:
-            # int16 ADD/SUB use another headroom shift and zero-point rules in TFLM
+        if dtypes not in ({"int8"}, {"int16"}):
             raise UnsupportedOperatorError(call.op.opcode, call.op.index, call.graph.name,
                                            stage=f"simulator: {'/'.join(sorted(dtypes))}; "
-                                                 "int8 only")
+                                                 "int8 or int16 throughout")
         p = call.cache["params"] = prepare(call.graph, call.op)
     return p
 

@@ -1,13 +1,15 @@
-"""FULLY_CONNECTED (TFLM reference_integer_ops::FullyConnected / FullyConnectedPerChannel and the
-float reference). The input is flattened to (batches, accum_depth) where accum_depth is the
-weights' second dimension; keep_num_dims only changes the output's shape, which the executor
-takes from the output tensor."""
+"""FULLY_CONNECTED (TFLM reference_integer_ops::FullyConnected / FullyConnectedPerChannel, int8
+and 16x8 with an int32 or int64 accumulator by bias type, and the float reference). The input is
+flattened to (batches, accum_depth) where accum_depth is the weights' second dimension;
+keep_num_dims only changes the output's shape, which the executor takes from the output
+tensor."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...fixedpoint import multiply_by_quantized_multiplier
+from ...fixedpoint import (multiply_by_quantized_multiplier,
+                           multiply_by_quantized_multiplier_int64)
 from ...ops.fully_connected import prepare_fully_connected
 from ..common import apply_float_activation
 from ..registry import FLOAT, QUANT, KernelCall, register
@@ -26,7 +28,9 @@ def fully_connected(call: KernelCall) -> list[np.ndarray]:
     acc = np.rint(xc @ call.cache["w"]).astype(np.int64)
     if bias is not None:
         acc = acc + bias.astype(np.int64)
-    out = multiply_by_quantized_multiplier(acc, p.multipliers, p.shifts) + p.output_zero_point
+    requantize = multiply_by_quantized_multiplier_int64 if p.wide \
+        else multiply_by_quantized_multiplier
+    out = requantize(acc, p.multipliers, p.shifts) + p.output_zero_point
     return [np.clip(out, p.act_min, p.act_max).astype(call.outputs[0].dtype)]
 
 

@@ -11,13 +11,14 @@ import numpy as np
 
 from ...fixedpoint import multiply_by_quantized_multiplier
 from ...ops.common import QMAX, QMIN, scale_of, zero_point_of
-from ...ops.quantize import prepare_requantize, quantize_float
+from ...ops.quantize import check_quantize_pair, prepare_requantize, quantize_float
 from ..registry import QUANT, KernelCall, register
 
 
 @register("QUANTIZE", QUANT)
 def quantize(call: KernelCall) -> list[np.ndarray]:
     x, y = call.inputs[0], call.outputs[0]
+    check_quantize_pair(call.graph, call.op)
     if x.dtype == np.float32:
         return [quantize_float(call.values[0], scale_of(y), zero_point_of(y), y.dtype)]
     p = call.cache.get("params") or call.cache.setdefault(

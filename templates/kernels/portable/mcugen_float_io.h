@@ -14,4 +14,10 @@ void mcugen_quantize_f32_s8(int32_t size, const float *in, float scale, int32_t 
 void mcugen_dequantize_s8_f32(int32_t size, const int8_t *in, double scale, int32_t zero_point,
                               float *out);
 
+/* 16x8 models with float I/O: float -> int16 and int16 -> float, the same arithmetic. */
+void mcugen_quantize_f32_s16(int32_t size, const float *in, float scale, int32_t zero_point,
+                             int16_t *out);
+void mcugen_dequantize_s16_f32(int32_t size, const int16_t *in, double scale, int32_t zero_point,
+                               float *out);
+
 #endif /* MCUGEN_FLOAT_IO_H */

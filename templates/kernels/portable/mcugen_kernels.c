@@ -518,3 +518,309 @@ void mcugen_softmax_s8(const mcugen_softmax_params_t *p, int32_t rows, int32_t d
         }
     }
 }
+
+/* ---- 16x8 ------------------------------------------------------------------------------------ */
+
+int32_t mcugen_requantize_s64(int64_t x, int32_t multiplier, int32_t shift)
+{
+    const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+    const int32_t total_shift = 15 - shift;
+    const int64_t rounded = x * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
+    return (int32_t)(rounded >> total_shift);
+}
+
+static int16_t clamp_s16(int32_t v, int32_t lo, int32_t hi)
+{
+    return (int16_t)MCUGEN_MIN(MCUGEN_MAX(v, lo), hi);
+}
+
+/* bias, requantization and clamp of one 16x8 output channel */
+static int16_t finish_s16(int64_t acc, const mcugen_bias16_t *bias, const mcugen_requant_t *q,
+                          int32_t ch, int32_t act_min, int32_t act_max)
+{
+    const int32_t qc = q->per_channel ? ch : 0;
+    int32_t v;
+    if (bias->wide) {
+        if (bias->bias64 != NULL) {
+            acc += bias->bias64[ch];
+        }
+        v = mcugen_requantize_s64(acc, q->multiplier[qc], q->shift[qc]);
+    } else {
+        int32_t acc32 = (int32_t)acc;
+        if (bias->bias32 != NULL) {
+            acc32 += bias->bias32[ch];
+        }
+        v = mcugen_requantize(acc32, q->multiplier[qc], q->shift[qc]);
+    }
+    return clamp_s16(v, act_min, act_max);
+}
+
+void mcugen_conv_s16(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                     const mcugen_bias16_t *bias, const mcugen_dims_t *in_dims,
+                     const int16_t *in, const mcugen_dims_t *filter_dims, const int8_t *filter,
+                     const mcugen_dims_t *out_dims, int16_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t kh = filter_dims->h, kw = filter_dims->w, f_c = filter_dims->c;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t per_group = out_c / (in_c / f_c);
+    for (int32_t b = 0; b < out_dims->n; ++b) {
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    const int32_t group = oc / per_group;
+                    int64_t acc = 0;
+                    for (int32_t fy = 0; fy < kh; ++fy) {
+                        const int32_t iy = y0 + fy * p->dilation_h;
+                        if (iy < 0 || iy >= in_h) {
+                            continue;
+                        }
+                        for (int32_t fx = 0; fx < kw; ++fx) {
+                            const int32_t ix = x0 + fx * p->dilation_w;
+                            if (ix < 0 || ix >= in_w) {
+                                continue;
+                            }
+                            const int16_t *src =
+                                &in[((b * in_h + iy) * in_w + ix) * in_c + group * f_c];
+                            const int8_t *w = &filter[((oc * kh + fy) * kw + fx) * f_c];
+                            for (int32_t ic = 0; ic < f_c; ++ic) {
+                                acc += (int32_t)w[ic] * (int32_t)src[ic];
+                            }
+                        }
+                    }
+                    out[((b * out_h + oy) * out_w + ox) * out_c + oc] =
+                        finish_s16(acc, bias, q, oc, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void mcugen_depthwise_conv_s16(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                               const mcugen_bias16_t *bias, const mcugen_dims_t *in_dims,
+                               const int16_t *in, const mcugen_dims_t *filter_dims,
+                               const int8_t *filter, const mcugen_dims_t *out_dims, int16_t *out)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t kh = filter_dims->h, kw = filter_dims->w;
+    const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+    const int32_t m = p->depth_multiplier;
+    for (int32_t b = 0; b < out_dims->n; ++b) {
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            for (int32_t ox = 0; ox < out_w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                for (int32_t oc = 0; oc < out_c; ++oc) {
+                    const int32_t ic = oc / m;
+                    int64_t acc = 0;
+                    for (int32_t fy = 0; fy < kh; ++fy) {
+                        const int32_t iy = y0 + fy * p->dilation_h;
+                        if (iy < 0 || iy >= in_h) {
+                            continue;
+                        }
+                        for (int32_t fx = 0; fx < kw; ++fx) {
+                            const int32_t ix = x0 + fx * p->dilation_w;
+                            if (ix < 0 || ix >= in_w) {
+                                continue;
+                            }
+                            acc += (int32_t)filter[(fy * kw + fx) * out_c + oc] *
+                                   (int32_t)in[((b * in_h + iy) * in_w + ix) * in_c + ic];
+                        }
+                    }
+                    out[((b * out_h + oy) * out_w + ox) * out_c + oc] =
+                        finish_s16(acc, bias, q, oc, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void mcugen_fully_connected_s16(int32_t batches, int32_t depth, int32_t out_depth,
+                                const int16_t *in, const int8_t *filter, int32_t filter_offset,
+                                const mcugen_bias16_t *bias, const mcugen_requant_t *q,
+                                int32_t act_min, int32_t act_max, int16_t *out)
+{
+    for (int32_t b = 0; b < batches; ++b) {
+        const int16_t *row = &in[b * depth];
+        for (int32_t oc = 0; oc < out_depth; ++oc) {
+            const int8_t *w = &filter[oc * depth];
+            int64_t acc = 0;
+            for (int32_t d = 0; d < depth; ++d) {
+                acc += ((int32_t)w[d] + filter_offset) * (int32_t)row[d];
+            }
+            out[b * out_depth + oc] = finish_s16(acc, bias, q, oc, act_min, act_max);
+        }
+    }
+}
+
+static void pool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                     const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out, int average)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, depth = in_dims->c;
+    for (int32_t b = 0; b < out_dims->n; ++b) {
+        for (int32_t oy = 0; oy < out_dims->h; ++oy) {
+            const int32_t y0 = oy * p->stride_h - p->pad_h;
+            const int32_t fy0 = MCUGEN_MAX(0, -y0);
+            const int32_t fy1 = MCUGEN_MIN(p->filter_h, in_h - y0);
+            for (int32_t ox = 0; ox < out_dims->w; ++ox) {
+                const int32_t x0 = ox * p->stride_w - p->pad_w;
+                const int32_t fx0 = MCUGEN_MAX(0, -x0);
+                const int32_t fx1 = MCUGEN_MIN(p->filter_w, in_w - x0);
+                for (int32_t c = 0; c < depth; ++c) {
+                    int32_t acc = average ? 0 : -32768;
+                    int32_t count = 0;
+                    for (int32_t fy = fy0; fy < fy1; ++fy) {
+                        for (int32_t fx = fx0; fx < fx1; ++fx) {
+                            const int32_t v =
+                                in[((b * in_h + y0 + fy) * in_w + x0 + fx) * depth + c];
+                            if (average) {
+                                acc += v;
+                            } else {
+                                acc = MCUGEN_MAX(acc, v);
+                            }
+                            ++count;
+                        }
+                    }
+                    if (average && count > 0) {
+                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    }
+                    out[((b * out_dims->h + oy) * out_dims->w + ox) * depth + c] =
+                        clamp_s16(acc, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void mcugen_avgpool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                        const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out)
+{
+    pool_s16(p, in_dims, in, out_dims, out, 1);
+}
+
+void mcugen_maxpool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                        const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out)
+{
+    pool_s16(p, in_dims, in, out_dims, out, 0);
+}
+
+static void broadcast_binary_s16(int32_t kind, const void *params, const mcugen_dims_t *a_dims,
+                                 const int16_t *a, const mcugen_dims_t *b_dims, const int16_t *b,
+                                 const mcugen_dims_t *out_dims, int16_t *out)
+{
+    int32_t i = 0;
+    for (int32_t n = 0; n < out_dims->n; ++n) {
+        for (int32_t y = 0; y < out_dims->h; ++y) {
+            for (int32_t x = 0; x < out_dims->w; ++x) {
+                for (int32_t c = 0; c < out_dims->c; ++c, ++i) {
+                    const int32_t va = a[broadcast_index(a_dims, n, y, x, c)];
+                    const int32_t vb = b[broadcast_index(b_dims, n, y, x, c)];
+                    const int32_t v = kind == BINARY_MUL
+                        ? mul_value((const mcugen_mul_params_t *)params, va, vb)
+                        : add_sub_value((const mcugen_add_params_t *)params, va, vb,
+                                        kind == BINARY_ADD ? 1 : -1);
+                    out[i] = (int16_t)v;
+                }
+            }
+        }
+    }
+}
+
+void mcugen_add_s16(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out)
+{
+    broadcast_binary_s16(BINARY_ADD, p, a_dims, a, b_dims, b, out_dims, out);
+}
+
+void mcugen_sub_s16(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out)
+{
+    broadcast_binary_s16(BINARY_SUB, p, a_dims, a, b_dims, b, out_dims, out);
+}
+
+void mcugen_mul_s16(const mcugen_mul_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out)
+{
+    broadcast_binary_s16(BINARY_MUL, p, a_dims, a, b_dims, b, out_dims, out);
+}
+
+void mcugen_requantize_s16(int32_t size, const void *in, int32_t in_bits, int32_t input_offset,
+                           int32_t multiplier, int32_t shift, int32_t output_offset,
+                           int32_t out_bits, void *out)
+{
+    const int32_t lo = out_bits == 16 ? -32768 : -128, hi = out_bits == 16 ? 32767 : 127;
+    for (int32_t i = 0; i < size; ++i) {
+        const int32_t x = in_bits == 16 ? ((const int16_t *)in)[i] : ((const int8_t *)in)[i];
+        const int32_t v = mcugen_requantize(x + input_offset, multiplier, shift) + output_offset;
+        const int32_t clamped = MCUGEN_MIN(MCUGEN_MAX(v, lo), hi);
+        if (out_bits == 16) {
+            ((int16_t *)out)[i] = (int16_t)clamped;
+        } else {
+            ((int8_t *)out)[i] = (int8_t)clamped;
+        }
+    }
+}
+
+/* LUTLookup: the entry at the top 9 bits, interpolated by the low 7 (int16 narrowing as C). */
+static int16_t lut_lookup_s16(int16_t value, const int16_t *lut)
+{
+    const int32_t index = 256 + ((int32_t)value >> 7);
+    const int32_t offset = value & 0x7f;
+    const int16_t base = lut[index];
+    const int16_t slope = (int16_t)(lut[index + 1] - lut[index]);
+    const int32_t delta = ((int32_t)slope * offset + 64) >> 7;
+    return (int16_t)(base + delta);
+}
+
+static int32_t count_leading_zeros_u32(uint32_t x)
+{
+    int32_t n = 0;
+    if (x == 0) {
+        return 32;
+    }
+    while ((x & 0x80000000u) == 0) {
+        x <<= 1;
+        ++n;
+    }
+    return n;
+}
+
+void mcugen_softmax_s16(const mcugen_softmax16_params_t *p, int32_t rows, int32_t depth,
+                        const int16_t *in, int16_t *out)
+{
+    for (int32_t r = 0; r < rows; ++r) {
+        const int16_t *x = &in[r * depth];
+        int16_t *y = &out[r * depth];
+        int16_t max_in_row = -32768;
+        for (int32_t c = 0; c < depth; ++c) {
+            max_in_row = MCUGEN_MAX(max_in_row, x[c]);
+        }
+        /* the exp values go to the output first (read before written: safe in place) */
+        int32_t sum_of_exps = 0;
+        for (int32_t c = 0; c < depth; ++c) {
+            const int32_t diff = (int32_t)x[c] - max_in_row;
+            const int32_t scaled = mcugen_requantize(diff, p->input_multiplier,
+                                                     p->input_left_shift);
+            const int32_t sym = MCUGEN_MIN(MCUGEN_MAX(scaled + 32767, -32768), 32767);
+            y[c] = lut_lookup_s16((int16_t)sym, p->exp_lut);
+            sum_of_exps += y[c];
+        }
+        const int32_t headroom_plus_one = count_leading_zeros_u32((uint32_t)sum_of_exps);
+        const int32_t shifted_sum =
+            (int32_t)((((int64_t)sum_of_exps << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+        const int32_t sym_sum = MCUGEN_MIN(MCUGEN_MAX(shifted_sum - ((1 << 15) + (1 << 16)),
+                                                      -32768), 32767);
+        const int16_t reciprocal = lut_lookup_s16((int16_t)sym_sum, p->one_over_one_plus_x_lut);
+        const int32_t right_shift = 31 - headroom_plus_one;
+        const int64_t round = (int64_t)1 << (right_shift - 1);
+        for (int32_t c = 0; c < depth; ++c) {
+            const int32_t v = (int32_t)(((int64_t)y[c] * reciprocal + round) >> right_shift);
+            y[c] = (int16_t)MCUGEN_MIN(MCUGEN_MAX(v, 0), 32767);
+        }
+    }
+}

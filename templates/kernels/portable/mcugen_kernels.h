@@ -131,6 +131,71 @@ void mcugen_mean_s8(const mcugen_dims_t *in_dims, const int8_t *in, const int32_
                     int32_t input_zero_point, int32_t multiplier, int32_t shift,
                     int32_t output_zero_point, int8_t *out);
 
+/* ---- 16x8: int16 activations (zero point 0), int8 weights ---------------------------------
+ * TFLM accumulates a 16x8 conv / depthwise / fully connected layer in int64 and requantizes it
+ * with its int64 MultiplyByQuantizedMultiplier (a 15-bit multiplier, one rounding shift) when
+ * the bias is int64 or absent (``wide``), in int32 with mcugen_requantize when the bias is
+ * int32; the two round differently. The code generator checked the accumulator bounds. */
+typedef struct {
+    const int64_t *bias64;           /* wide: int64 bias (or NULL) */
+    const int32_t *bias32;           /* not wide: int32 bias (or NULL) */
+    int32_t wide;
+} mcugen_bias16_t;
+
+typedef struct {
+    int32_t input_multiplier, input_left_shift;
+    const int16_t *exp_lut;          /* 513 entries: exp on [-10, 0] */
+    const int16_t *one_over_one_plus_x_lut;   /* 513 entries: 1 / (1 + x) on [0, 1] */
+} mcugen_softmax16_params_t;
+
+/* TFLM's MultiplyByQuantizedMultiplier(int64_t x, ...): |x| < 2^47, shift < 8. */
+int32_t mcugen_requantize_s64(int64_t x, int32_t multiplier, int32_t shift);
+
+void mcugen_conv_s16(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                     const mcugen_bias16_t *bias, const mcugen_dims_t *in_dims,
+                     const int16_t *in, const mcugen_dims_t *filter_dims, const int8_t *filter,
+                     const mcugen_dims_t *out_dims, int16_t *out);
+
+void mcugen_depthwise_conv_s16(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                               const mcugen_bias16_t *bias, const mcugen_dims_t *in_dims,
+                               const int16_t *in, const mcugen_dims_t *filter_dims,
+                               const int8_t *filter, const mcugen_dims_t *out_dims, int16_t *out);
+
+/* filter_offset = -weights zero point (per-tensor weights; 0 per channel). */
+void mcugen_fully_connected_s16(int32_t batches, int32_t depth, int32_t out_depth,
+                                const int16_t *in, const int8_t *filter, int32_t filter_offset,
+                                const mcugen_bias16_t *bias, const mcugen_requant_t *q,
+                                int32_t act_min, int32_t act_max, int16_t *out);
+
+void mcugen_avgpool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                        const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out);
+
+void mcugen_maxpool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
+                        const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out);
+
+/* ADD, SUB, MUL of int16 tensors (zero points 0; ADD/SUB with left_shift 15), broadcasting as
+ * the int8 kernels. Safe in place when the shapes are equal. */
+void mcugen_add_s16(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out);
+void mcugen_sub_s16(const mcugen_add_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out);
+void mcugen_mul_s16(const mcugen_mul_params_t *p, const mcugen_dims_t *a_dims, const int16_t *a,
+                    const mcugen_dims_t *b_dims, const int16_t *b,
+                    const mcugen_dims_t *out_dims, int16_t *out);
+
+/* Requantization with int16 on either side (QUANTIZE int8 <-> int16, int16 -> int16): TFLM's
+ * Requantize. in_bits / out_bits are 8 or 16. Not in place when the sizes differ. */
+void mcugen_requantize_s16(int32_t size, const void *in, int32_t in_bits, int32_t input_offset,
+                           int32_t multiplier, int32_t shift, int32_t output_offset,
+                           int32_t out_bits, void *out);
+
+/* Softmax over rows of `depth` values, int16 -> int16 (scale 1/32768, zero point 0), TFLM's
+ * SoftmaxInt16 with its two interpolated tables. Safe in place. */
+void mcugen_softmax_s16(const mcugen_softmax16_params_t *p, int32_t rows, int32_t depth,
+                        const int16_t *in, int16_t *out);
+
 #ifdef __cplusplus
 }
 #endif

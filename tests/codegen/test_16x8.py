@@ -1,0 +1,190 @@
+"""16x8 models through code generation: mcugen's portable int16 kernels, bit-exact with the
+simulator and TFLM on the host (also under ASan/UBSan) and on mps2-an386 (QEMU), with int16 and
+float I/O through the model ABI and the firmware protocol. mcugen's own kernels and CMSIS-NN
+refuse int16 layers (their per-instance checks), which then fall to the portable kernels."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from mcugen.codegen import render_model
+from mcugen.model import load_model, parse_model, serialize_model
+from mcugen.quantize import quantize_model
+from mcugen.sim import Simulator
+from tests.oracle import SHARED_MODELS, Tflm
+from tests.sim.compare import random_inputs
+
+DSCNN = SHARED_MODELS / "real_data" / "digits_dscnn"
+TF_MODELS = ["tf_16x8", "tf_16x8_floatio"]
+
+
+@functools.lru_cache(maxsize=None)
+def _mcugen_16x8(io: str) -> bytes:
+    calib = [[s[None].astype(np.float32)] for s in np.load(DSCNN / "calib.npy")]
+    return serialize_model(quantize_model(load_model(DSCNN / "float.tflite"), calib, io=io,
+                                          activations="int16").graph)
+
+
+def _graph(name: str):
+    if name.startswith("mcugen_"):
+        return parse_model(_mcugen_16x8(name.split("_", 1)[1]))
+    return load_model(DSCNN / f"{name}.tflite")
+
+
+def _samples(graph, count: int) -> list[list[np.ndarray]]:
+    """Real test digits in the model's input type, then random inputs."""
+    t = graph.tensors[graph.inputs[0]]
+    x = np.load(DSCNN / "test.npz")["x"][:count].astype(np.float32)
+    if t.dtype == np.float32:
+        real = [[s.reshape(t.shape)] for s in x]
+    else:
+        info, s = np.iinfo(t.dtype), float(t.quant.scale[0])
+        z = int(t.quant.zero_point[0])
+        real = [[np.clip(np.round(v / s) + z, info.min, info.max).astype(t.dtype)
+                 .reshape(t.shape)] for v in x]
+    rng = np.random.default_rng(5)
+    return real + [random_inputs(graph, rng) for _ in range(count)]
+
+
+@pytest.mark.parametrize("sanitize", [False, True], ids=["O2", "asan-ubsan"])
+@pytest.mark.parametrize("name", TF_MODELS + ["mcugen_int16", "mcugen_int8", "mcugen_float"])
+def test_host_build_is_bit_exact(name, sanitize, host_build):
+    graph = _graph(name)
+    model = host_build(graph, "portable", sanitize)
+    assert set(model.rendered.plan.backends.values()) == {"portable"}
+    inputs = _samples(graph, 6)
+    sim, tflm = Simulator(graph), Tflm(serialize_model(graph), preserve_all=False)
+    for x, got in zip(inputs, model.run(inputs)):
+        for g, e, o in zip(got, sim.run(x).outputs, tflm.run(x)):
+            assert g.tobytes() == e.tobytes() == o.tobytes()
+
+
+@pytest.mark.parametrize("kernels", ["mcugen", "cmsis-nn"])
+def test_other_backends_leave_int16_layers_to_portable(kernels, tmp_path):
+    """Their per-instance checks refuse int16 layers (CMSIS-NN's s16 kernels are not proven
+    bit-exact here yet); with a CMSIS-NN tree given, still every layer is portable."""
+    import os
+    tree = os.environ.get("MCUGEN_CMSIS_NN")
+    if kernels == "cmsis-nn" and not tree:
+        pytest.skip("set MCUGEN_CMSIS_NN to a CMSIS-NN source tree")
+    graph = _graph("tf_16x8")
+    rendered = render_model(graph, tmp_path, kernels=kernels, cmsis_nn=tree)
+    assert set(rendered.plan.backends.values()) == {"portable"}
+
+
+def test_int16_io_model_runs_no_float(tmp_path):
+    r = render_model(_graph("tf_16x8"), tmp_path)
+    for path in r.sources:
+        text = path.read_text()
+        for word in ("malloc", "float", "double"):
+            assert word not in text, f"{word} in {path.name}"
+    assert "int16_t" in (tmp_path / f"{r.name}_model.h").read_text()
+
+
+@pytest.mark.qemu
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("name", TF_MODELS + ["mcugen_int8"])
+def test_bit_exact_on_mps2_an386(name, tmp_path):
+    from mcugen.boards import load_board
+    from mcugen.device.runner import open_device
+    from mcugen.device.verify import verify_on_device
+    from mcugen.firmware.build import build_firmware
+    from tests.device.conftest import need_tools
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    graph = _graph(name)
+    fw = build_firmware(graph, load_board("mps2-an386"), tmp_path, kernels="portable")
+    with open_device(fw) as device:
+        result = verify_on_device(device, graph, _samples(graph, 3))
+    assert result.bit_exact, result.mismatches
+
+
+# -- single int16 operators through the C path (ASan/UBSan host build) vs simulator and TFLM -----
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mcugen.model.builder import GraphBuilder  # noqa: E402
+from tests.sim.single_op import unary_graph  # noqa: E402
+from tests.sim.test_int16_props import bias_kinds, conv16_graph, fc16_graph, int16_scales  # noqa: E402,E501
+from tests.sim.test_elementwise_props import _int16, binary_graph  # noqa: E402
+from tests.strategies import (add_sub_case, conv_case, examples, fc_case, mul_case,  # noqa: E402
+                              pool_case)
+
+C_EXAMPLES = 3
+
+
+def _check(graph, host_build):
+    model = host_build(graph, "portable", True)
+    rng = np.random.default_rng(0)
+    inputs = [random_inputs(graph, rng) for _ in range(3)]
+    sim, tflm = Simulator(graph), Tflm(serialize_model(graph), preserve_all=False)
+    for x, got in zip(inputs, model.run(inputs)):
+        for g, e, o in zip(got, sim.run(x).outputs, tflm.run(x)):
+            assert g.tobytes() == e.tobytes() == o.tobytes()
+
+
+@examples(C_EXAMPLES)
+@given(data=st.data(), depthwise=st.booleans())
+def test_conv_16x8_in_c(host_build, data, depthwise):
+    c = data.draw(conv_case(depthwise), label="case")
+    c.update(s_in=data.draw(int16_scales), s_out=data.draw(int16_scales))
+    bias = "int64" if depthwise else data.draw(bias_kinds, label="bias")
+    _check(conv16_graph(c, depthwise, bias), host_build)
+
+
+@examples(C_EXAMPLES)
+@given(data=st.data())
+def test_fully_connected_16x8_in_c(host_build, data):
+    c = data.draw(fc_case(), label="case")
+    if len(c["batch_dims"]) > 2:
+        c["batch_dims"] = c["batch_dims"][:2]
+    c.update(s_in=data.draw(int16_scales), s_out=data.draw(int16_scales))
+    _check(fc16_graph(c, data.draw(bias_kinds, label="bias")), host_build)
+
+
+@examples(C_EXAMPLES)
+@given(data=st.data(), opcode=st.sampled_from(["AVERAGE_POOL_2D", "MAX_POOL_2D"]))
+def test_pool_int16_in_c(host_build, data, opcode):
+    c = data.draw(pool_case(), label="case")
+    scale = data.draw(int16_scales)
+    b = GraphBuilder(opcode.lower() + "_int16_c")
+    x = b.input("x", (c["batch"], *c["hw"], c["c"]), np.int16, scale=scale, zero_point=0)
+    y = b.tensor("y", (c["batch"], *c["out"], c["c"]), np.int16, scale=scale, zero_point=0)
+    b.op(opcode, [x], [y], "Pool2DOptions", padding=c["padding"], stride_h=c["s"][0],
+         stride_w=c["s"][1], filter_height=c["f"][0], filter_width=c["f"][1],
+         fused_activation_function=c["act"])
+    b.output(y)
+    _check(b.build(), host_build)
+
+
+@examples(C_EXAMPLES)
+@given(shape=st.lists(st.integers(1, 12), min_size=1, max_size=3).map(tuple),
+       scale=st.floats(-14.0, -4.0).map(lambda e: float(np.float32(2.0 ** e))),
+       beta=st.sampled_from([1.0, 0.5, 2.0]))
+def test_softmax_int16_in_c(host_build, shape, scale, beta):
+    graph = unary_graph("SOFTMAX", shape, np.int16, np.int16, (scale, 0), (1.0 / 32768, 0),
+                        "SoftmaxOptions", beta=beta)
+    graph.name = "softmax_int16_c"
+    _check(graph, host_build)
+
+
+@pytest.mark.parametrize("pair", [("int16", "int16"), ("int16", "int8"), ("int8", "int16"),
+                                  ("float32", "int16"), ("int16", "float32")])
+def test_int16_adapters_in_c(host_build, pair):
+    src, dst = (np.dtype(d) for d in pair)
+    q = lambda d, s: None if d == np.float32 else (s, 0 if d == np.int16 else 3)  # noqa: E731
+    opcode = "DEQUANTIZE" if dst == np.float32 else "QUANTIZE"
+    graph = unary_graph(opcode, (64,), src, dst, q(src, 0.0123), q(dst, 0.00071), version=2)
+    graph.name = f"{opcode.lower()}_{src.name}_{dst.name}_c"
+    _check(graph, host_build)
+
+
+@examples(C_EXAMPLES)
+@given(data=st.data(), opcode=st.sampled_from(["ADD", "SUB", "MUL"]))
+def test_binary_int16_in_c(host_build, data, opcode):
+    case = data.draw(mul_case() if opcode == "MUL" else add_sub_case(), label="case")
+    graph = binary_graph(opcode, *_int16(case), dtype=np.int16)
+    graph.name = f"{opcode.lower()}_int16_c"
+    _check(graph, host_build)
