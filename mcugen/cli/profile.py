@@ -21,6 +21,7 @@ from rich.table import Table
 from ..errors import InfrastructureError
 from ..model.graph import Graph
 from ..model.summary import op_macs
+from ..ops.variants import kernel_variant
 from ._deploy import add_deploy_arguments, build, connected, load_deployable, scratch_dir
 from ._output import console, fmt_int, print_json
 
@@ -85,7 +86,8 @@ def profile_layers(graph: Graph, firmware, info, inference, profile) -> dict:
                "inputs": [list(graph.tensors[i].shape) for i in op.inputs
                           if i >= 0 and not graph.tensors[i].is_constant],
                "outputs": [list(graph.tensors[i].shape) for i in op.outputs],
-               "backend": plan.backends.get(op.index), "macs": macs}
+               "backend": plan.backends.get(op.index),
+               "variant": kernel_variant(graph, op, plan.backends.get(op.index)), "macs": macs}
         if unit:
             # a tick can be several instructions (3.2 on the MPS2 timers under -icount): an
             # empty layer may measure a tick below zero; it is shown as 0
@@ -145,7 +147,10 @@ def _print(data: dict) -> None:
         origin = r.get("original_operators", [r["op"]])
         op_cell = str(r["op"]) if origin == [r["op"]] else \
             f"{r['op']} (model {','.join(map(str, origin))})"
-        cells = [str(r["layer"]), op_cell, r["operator"], shapes, r["backend"] or "",
+        backend = r["backend"] or ""
+        if r.get("variant"):
+            backend += f" ({r['variant']})"
+        cells = [str(r["layer"]), op_cell, r["operator"], shapes, backend,
                  fmt_int(r["macs"]) if r["macs"] else ""]
         if unit:
             cells += [fmt_int(r[unit]),

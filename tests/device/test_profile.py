@@ -85,3 +85,18 @@ def test_profile_kws_matches_the_unprofiled_count(capsys, tmp_path):
     # once per 3.2 instructions, and the phase of the first tick depends on how long the board
     # idled waiting for the upload, so two runs can differ by a tick or two).
     assert abs(default["instructions_per_inference"] - data["instructions_per_inference"]) <= 8
+
+
+@pytest.mark.qemu
+@pytest.mark.timeout(300)
+def test_profile_names_mcugen_kernel_variants(capsys):
+    """On mcugen's kernels the profile names the variant each layer runs (the fused tiles where
+    the generator proved them exact) and the layers still sum to the whole."""
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    data = _profile(capsys, KWS, "--board", "mps2-an386", "--kernels", "mcugen")
+    _check_sum(data, load_model(KWS))
+    variants = {(r["operator"], r["backend"], r["variant"]) for r in data["layers"]}
+    assert ("CONV_2D", "mcugen", "fused 2x2 tile") in variants
+    assert ("DEPTHWISE_CONV_2D", "mcugen", "fused depthwise 3x3") in variants
+    assert ("AVERAGE_POOL_2D", "mcugen", "4 channels per word") in variants
+    assert ("SOFTMAX", "portable", "") in variants
