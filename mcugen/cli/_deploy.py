@@ -31,6 +31,9 @@ def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
                    "they are (scale 1, zero point 0); without this flag it is refused")
     p.add_argument("--no-optimize", action="store_true",
                    help="skip the graph optimiser (mcugen/optimize/): plan the model as read")
+    p.add_argument("--wide-weights", action="store_true",
+                   help="mcugen kernels: store conv/FC weights pre-widened to int16 (about "
+                   "twice their flash) so the fused tiles skip the widening (faster)")
 
 
 def load_deployable(args: argparse.Namespace) -> Graph:
@@ -61,7 +64,8 @@ def build(args: argparse.Namespace, out_dir: str | Path, debug_keep_all: bool = 
     board = load_board(args.board)
     firmware = build_firmware(graph, board, Path(out_dir), kernels=choose_kernels(args),
                               cmsis_nn=args.cmsis_nn, debug_keep_all=debug_keep_all,
-                              profile=profile)
+                              profile=profile,
+                              wide_weights=getattr(args, "wide_weights", False))
     return graph, firmware
 
 

@@ -26,6 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="target core: picks CMSIS-NN scratch sizes and alignment")
     p.add_argument("--no-optimize", action="store_true",
                    help="skip the graph optimiser (mcugen/optimize/): plan the model as read")
+    p.add_argument("--wide-weights", action="store_true",
+                   help="mcugen kernels: store conv/FC weights pre-widened to int16 (about "
+                   "twice their flash) so the fused tiles skip the widening (faster)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +36,8 @@ def run(args: argparse.Namespace) -> int:
     graph = optimize_graph(load_model(args.model), enabled=not args.no_optimize)
     kernels = preferred_backend(args.kernels, args.cmsis_nn)
     rendered = render_model(graph, args.output, name=args.name, kernels=kernels,
-                            cpu=args.cpu, cmsis_nn=args.cmsis_nn)
+                            cpu=args.cpu, cmsis_nn=args.cmsis_nn,
+                            wide_weights=args.wide_weights)
     console.print(f"wrote {len(rendered.sources) + len(rendered.headers)} files to "
                   f"{rendered.out_dir} ({rendered.kernels} kernels, arena "
                   f"{fmt_int(rendered.arena_bytes)} bytes); call "

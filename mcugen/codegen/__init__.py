@@ -26,7 +26,7 @@ _FLOAT_IO_RUNTIME = ["kernels/portable/mcugen_float_io.h", "kernels/portable/mcu
 
 def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
                  kernels: str = "portable", cpu: str = "cortex-m4", cmsis_nn=None, plan=None,
-                 debug_keep_all: bool = False) -> RenderedModel:
+                 debug_keep_all: bool = False, wide_weights: bool = False) -> RenderedModel:
     """Write ``<name>_model.{h,c}``, ``<name>_weights.{h,c}`` and the runtime files to out_dir."""
     from ..plan import plan_memory, validate_plan
 
@@ -65,12 +65,14 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
         headers = headers + ["mcugen_fast.h"]
         runtime_files += _FAST_RUNTIME
         text += " + mcugen generated-layout kernels"
+        if wide_weights:
+            text += " (int16 weights)"
         version = "mcugen" if version == "portable" else f"mcugen + {version}"
     float_io = any(graph.tensors[i].dtype == np.float32 for i in graph.inputs + graph.outputs)
     if float_io:
         headers = headers + ["mcugen_float_io.h"]
         runtime_files += _FLOAT_IO_RUNTIME
-    files = render_sources(graph, plan, kernels, cpu, name, headers, text)
+    files = render_sources(graph, plan, kernels, cpu, name, headers, text, wide_weights)
     paths = write_files(files, out_dir)
     runtime = copy_runtime(out_dir, runtime_files)
     all_paths = paths + runtime

@@ -31,6 +31,7 @@ class LoweringContext:
     cpu: str
     prefix: str                   # C identifier prefix (the model name)
     backend: str = "portable"     # the backend of the layer being lowered
+    wide_weights: bool = False    # mcugen's fused tiles read pre-widened int16 weights
     constants: list[ConstArray] = field(default_factory=list)
     generated: dict[str, str] = field(default_factory=dict)   # kernel function name -> C
     _by_content: dict = field(default_factory=dict)
@@ -195,7 +196,11 @@ def fused_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> d
     stream: list[np.ndarray] = []
     for c0, c1 in zip(live[0::2], live[1::2]):
         stream.append(np.array([2 * folded[c0], 2 * folded[c1]] * 2, np.int64))
-        stream.append(np.stack([words[c0], words[c1]], axis=1).ravel().astype(np.int64))
+        if ctx.wide_weights:
+            # per 4 inputs the int16 pairs SXTB16 would make: c0 even, c0 odd, c1 even, c1 odd
+            stream.append(np.stack([_widened(words[c0]), _widened(words[c1])], axis=1).ravel())
+        else:
+            stream.append(np.stack([words[c0], words[c1]], axis=1).ravel().astype(np.int64))
         for c in (c0, c1):
             stream.append(np.array(fused_requantization_row(
                 int(mult[c]), int(shift[c]), p.output_zero_point), np.int64))
@@ -209,8 +214,10 @@ def fused_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> d
     clamp = p.act_min > -128 or p.act_max < 127
     words = k4 // 4
     blocks = words // 4 if words > 16 else 0
-    tile = ctx.kernel(f"pairs_w{words}{'_clamp' if clamp else ''}", "ops/mcugen/_pairs_tile.c.j2",
-                      words=words, blocks=blocks, rest=words - 4 * blocks, clamp=clamp)
+    wide = "_wide" if ctx.wide_weights else ""
+    tile = ctx.kernel(f"pairs_w{words}{wide}{'_clamp' if clamp else ''}",
+                      "ops/mcugen/_pairs_tile.c.j2", words=words, blocks=blocks,
+                      rest=words - 4 * blocks, clamp=clamp, wide=ctx.wide_weights)
     return {
         "stream": name, "stream_end": f"{name} + {values.size}" if stream else "NULL",
         "tile": tile,
@@ -219,6 +226,12 @@ def fused_constants(ctx: LoweringContext, op, p, rows: np.ndarray, k4: int) -> d
                                   comment="(channel << 8) | output of channels without weights")
         if dead else "NULL",
     }
+
+
+def _widened(words: np.ndarray) -> np.ndarray:
+    """int8 weight words [x0 x1 x2 x3] -> the int16 pair words [x0, x2], [x1, x3] (int64)."""
+    b = words.astype(np.uint32).view(np.int8).reshape(-1, 4).astype(np.int64) & 0xFFFF
+    return np.stack([b[:, 0] | (b[:, 2] << 16), b[:, 1] | (b[:, 3] << 16)], axis=1)
 
 
 def requantization_table(ctx: LoweringContext, op, multipliers, shifts, channels: int,

@@ -85,11 +85,12 @@ def check_abi_limits(graph: Graph) -> None:
 
 
 def render_sources(graph: Graph, plan, kernels: str, cpu: str, name: str,
-                   kernel_headers: list[str], kernels_text: str) -> dict[str, str]:
+                   kernel_headers: list[str], kernels_text: str,
+                   wide_weights: bool = False) -> dict[str, str]:
     """File name -> text of the generated model sources (deterministic)."""
     check_abi_limits(graph)
     env = environment()
-    ctx = LoweringContext(graph, plan, kernels, cpu, name)
+    ctx = LoweringContext(graph, plan, kernels, cpu, name, wide_weights=wide_weights)
     layers = []
     for op_index in plan.order:
         op = graph.operators[op_index]

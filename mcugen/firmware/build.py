@@ -45,14 +45,14 @@ def toolchain(board: Board) -> str:
 
 
 def build_firmware(graph: Graph, board: Board, out_dir: str | Path, *, kernels: str = "portable",
-                   cmsis_nn=None, debug_keep_all: bool = False, profile: bool = False
-                   ) -> Firmware:
+                   cmsis_nn=None, debug_keep_all: bool = False, profile: bool = False,
+                   wide_weights: bool = False) -> Firmware:
     """Render ``graph`` for ``board`` and build it into firmware with mcugen's harness
     (``profile``: with the per-layer counter stamps, MCUGEN_PROFILE)."""
     out_dir = Path(out_dir)
     rendered = render_model(graph, out_dir / "model", kernels=kernels,
                             cpu="host" if board.is_host else board.cpu, cmsis_nn=cmsis_nn,
-                            debug_keep_all=debug_keep_all)
+                            debug_keep_all=debug_keep_all, wide_weights=wide_weights)
     if profile:
         rendered.defines = [*rendered.defines, PROFILE_DEFINE]
     try:

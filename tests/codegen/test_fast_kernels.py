@@ -213,3 +213,27 @@ def test_fast_layers_on_cortex_m4(tmp_path):
     with open_device(fw) as device:
         assert verify_on_device(device, fc, [random_inputs(fc, np.random.default_rng(9))
                                              for _ in range(2)]).bit_exact
+
+
+@pytest.mark.qemu
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("board", ["host", "mps2-an386"])
+def test_wide_weights(tmp_path, board):
+    """--wide-weights: the fused tiles read pre-widened int16 weights (the C twin on the host,
+    the generated assembly on the M4), bit-exact, clamping variant included."""
+    from mcugen.device.runner import open_device
+    from mcugen.device.verify import verify_on_device
+    from mcugen.firmware.build import build_firmware
+    from tests.device.conftest import need_tools
+    if board != "host":
+        need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    for i, name in enumerate(["1x1 odd channels", "first layer, 1 channel", "1x1 RELU6 clamp"]):
+        graph = _conv(**EDGES[name])
+        fw = build_firmware(graph, load_board(board), tmp_path / str(i), kernels="mcugen",
+                            wide_weights=True)
+        source = (tmp_path / str(i) / "model" / "fast_model.c").read_text()
+        assert "_wide" in source, name
+        rng = np.random.default_rng(i)
+        with open_device(fw) as device:
+            assert verify_on_device(device, graph, [random_inputs(graph, rng)
+                                                    for _ in range(2)]).bit_exact, name

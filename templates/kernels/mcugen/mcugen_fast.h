@@ -99,6 +99,10 @@ typedef struct {
 
 void mcugen_fast_pairs_s8(const mcugen_fast_pairs_run_t *r);
 void mcugen_fast_pairs_clamp_s8(const mcugen_fast_pairs_run_t *r);
+/* the C twins of the tiles generated for --wide-weights (defined without DSP only: DSP cores run
+ * the tiles generated per layer) */
+void mcugen_fast_pairs_wide_s8(const mcugen_fast_pairs_run_t *r);
+void mcugen_fast_pairs_wide_clamp_s8(const mcugen_fast_pairs_run_t *r);
 
 /* One output pixel of the fused depthwise 3x3 (mcugen_fused.c): per group of 4 channels the
  * stream holds the 4 doubled biases, per tap the doubled int16 weight pairs [c0,c2],[c1,c3], then

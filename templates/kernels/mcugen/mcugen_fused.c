@@ -138,7 +138,9 @@ static int32_t pairs_requantize(int32_t acc2, const uint32_t *q, int32_t lo, int
     return v > hi ? hi : v;
 }
 
-static void pairs_run(const mcugen_fast_pairs_run_t *r, int clamp)
+/* `wide`: the stream holds the weights pre-widened (per 4 inputs 4 words: the int16 pairs of c0
+ * and of c1), as --wide-weights lays them out */
+static void pairs_run(const mcugen_fast_pairs_run_t *r, int clamp, int wide)
 {
     const int32_t lo = clamp ? r->act_min : -128, hi = clamp ? r->act_max : 127;
     const uint32_t *w = r->stream;
@@ -146,9 +148,11 @@ static void pairs_run(const mcugen_fast_pairs_run_t *r, int clamp)
         int32_t a00 = (int32_t)w[0], a01 = (int32_t)w[1], a10 = (int32_t)w[2], a11 = (int32_t)w[3];
         w += 4;
         const uint32_t *x = r->x;
-        for (int32_t j = 0; j < r->words; ++j, w += 2, x += 4) {
-            const uint32_t we = mcugen_sxtb16(w[0]), wo = mcugen_sxtb16_ror8(w[0]);
-            const uint32_t ve = mcugen_sxtb16(w[1]), vo = mcugen_sxtb16_ror8(w[1]);
+        for (int32_t j = 0; j < r->words; ++j, w += wide ? 4 : 2, x += 4) {
+            const uint32_t we = wide ? w[0] : mcugen_sxtb16(w[0]);
+            const uint32_t wo = wide ? w[1] : mcugen_sxtb16_ror8(w[0]);
+            const uint32_t ve = wide ? w[2] : mcugen_sxtb16(w[1]);
+            const uint32_t vo = wide ? w[3] : mcugen_sxtb16_ror8(w[1]);
             a00 = mcugen_smlad(x[1], wo, mcugen_smlad(x[0], we, a00));
             a01 = mcugen_smlad(x[1], vo, mcugen_smlad(x[0], ve, a01));
             a10 = mcugen_smlad(x[3], wo, mcugen_smlad(x[2], we, a10));
@@ -162,8 +166,10 @@ static void pairs_run(const mcugen_fast_pairs_run_t *r, int clamp)
     }
 }
 
-void mcugen_fast_pairs_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r, 0); }
-void mcugen_fast_pairs_clamp_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r, 1); }
+void mcugen_fast_pairs_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r, 0, 0); }
+void mcugen_fast_pairs_clamp_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r, 1, 0); }
+void mcugen_fast_pairs_wide_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r, 0, 1); }
+void mcugen_fast_pairs_wide_clamp_s8(const mcugen_fast_pairs_run_t *r) { pairs_run(r, 1, 1); }
 
 #endif
 
