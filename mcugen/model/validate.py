@@ -249,6 +249,12 @@ def _check_semantics(graph: Graph, op: Operator, r, limit: int) -> None:
         if t.dtype in _QRANGE and t.quant is None:
             raise InputError(f"{t.dtype} {_t(graph, t.index)} has no quantization parameters",
                              _o(op))
+    if op.opcode == "QUANTIZE" and outs[0].dtype not in _QRANGE and outs[0].dtype != np.int32:
+        raise InputError(f"QUANTIZE output {_t(graph, outs[0].index)} is {outs[0].dtype}, not "
+                         "an integer type", _o(op))
+    if op.opcode == "DEQUANTIZE" and ins[0].dtype not in _QRANGE:
+        raise InputError(f"DEQUANTIZE input {_t(graph, ins[0].index)} is {ins[0].dtype}, not "
+                         "an integer type", _o(op))
     if op.opcode not in _SAME_DTYPE_EXEMPT:
         x = ins[0]
         for y in outs:

@@ -219,3 +219,26 @@ def test_shared_buffer_read_once():
     assert len(copies) == 200
     assert all(np.shares_memory(t.data, graph.tensors[18].data) for t in copies)
     assert math.prod(copies[0].shape) == 4096
+
+
+@pytest.mark.parametrize("opcode", ["QUANTIZE", "DEQUANTIZE"])
+def test_float_to_float_quantize_refused(tmp_path, capsys, opcode):
+    """Found by the long fuzz run: an opcode changed to QUANTIZE in a float model (float32 in and
+    out, no quantization parameters) crashed `simulate`."""
+    from mcugen.model import serialize_model
+    from mcugen.model.builder import GraphBuilder
+    b = GraphBuilder("q")
+    x = b.input("x", (1, 4), np.float32)
+    y = b.tensor("y", (1, 4), np.float32)
+    b.op(opcode, [x], [y])
+    b.output(y)
+    path = tmp_path / "q.tflite"
+    path.write_bytes(serialize_model(b.build()))
+    data = tmp_path / "x.npy"
+    np.save(data, np.zeros((1, 4), np.float32))
+    for command in (["simulate", str(path), "--input", str(data)], ["plan", str(path)],
+                    ["inspect", str(path)]):
+        capsys.readouterr()
+        assert main(command) == 2, command
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "not an integer type" in err[0], err
