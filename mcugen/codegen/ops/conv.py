@@ -77,9 +77,12 @@ def _fast_depthwise(ctx: LoweringContext, op, p) -> dict:
         step = p.stride_w * c
         row = "NULL"
         if max(taps) <= 4095 and step <= 65535:    # LDR's immediate offset, MOVW's immediate
+            groups = c // 4
+            # up to 16 groups unrolled (no loop test, channel offsets in the immediates)
+            unrolled = groups <= 16 and max(taps) + 4 * (groups - 1) <= 4095
             row = ctx.kernel(f"dw3x3_row_{line}_{c}_{step}{'_clamp' if clamp else ''}",
                              "ops/mcugen/_dw3x3_row.c.j2", taps=taps, step=step, channels=c,
-                             clamp=clamp)
+                             clamp=clamp, groups=groups, unrolled=unrolled)
         return {**common, "fused": 1, "stream": name, "stream_end": f"{name} + {stream.size}",
                 "clamp": int(clamp), "row": row}
     return {
