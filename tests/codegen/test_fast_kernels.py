@@ -75,6 +75,14 @@ def test_average_pool_c_path(host_build, c, channels):
     assume(backends[0] == "mcugen")
 
 
+@pytest.mark.parametrize("hw", [(5, 5), (25, 5), (4, 6)])
+def test_global_average_pool_c_path(host_build, hw):
+    """A window as wide as the image (kws' global pool): one run of taps, odd and even counts."""
+    c = dict(f=hw, s=(1, 1), padding="VALID", hw=hw, c=8, batch=1, out=(1, 1),
+             q=(0.05, -3), act="NONE", seed=4)
+    assert _check_host(host_build, pool_graph("AVERAGE_POOL_2D", c))[0] == "mcugen"
+
+
 @pytest.mark.parametrize("opcode", ["ADD", "SUB"])
 @examples(8)
 @given(case=add_sub_case())

@@ -88,7 +88,28 @@ static inline __attribute__((always_inline)) uint32_t *widen_words(const int8_t 
                      : "cc", "memory")
 #define WIDEN_DOUBLE "sadd16 %[e], %[e], %[e]\n\tsadd16 %[o], %[o], %[o]\n\t"
     if (doubled) {
-        if (stride == 4) {
+        if (stride == 4 && words % 2 == 0 && ((uintptr_t)src & 3u) == 0) {
+            /* the fused kernels' rows, two words per LDRD: 13 instructions per 8 inputs */
+            uint32_t y;
+            __asm__ volatile("1:\n\t"
+                             "ldrd   %[x], %[y], [%[s]], #8\n\t"
+                             "sxtb16 %[e], %[x]\n\t"
+                             "sxtb16 %[o], %[x], ror #8\n\t"
+                             "sadd16 %[e], %[e], %[e]\n\t"
+                             "sadd16 %[o], %[o], %[o]\n\t"
+                             "strd   %[e], %[o], [%[d]], #16\n\t"
+                             "sxtb16 %[e], %[y]\n\t"
+                             "sxtb16 %[o], %[y], ror #8\n\t"
+                             "sadd16 %[e], %[e], %[e]\n\t"
+                             "sadd16 %[o], %[o], %[o]\n\t"
+                             "cmp    %[s], %[end]\n\t"
+                             "strd   %[e], %[o], [%[d]], #16\n\t"
+                             "bne    1b\n\t"
+                             : [s] "+r"(src), [d] "+r"(wide), [x] "=&r"(x), [y] "=&r"(y),
+                               [e] "=&r"(e), [o] "=&r"(o)
+                             : [end] "r"(end)
+                             : "cc", "memory");
+        } else if (stride == 4) {
             WIDEN_LOOP(16, WIDEN_DOUBLE);
         } else {
             WIDEN_LOOP(8, WIDEN_DOUBLE);
@@ -746,10 +767,25 @@ void mcugen_fast_avgpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *
                                        + (size_t)(x0 + kx0) * (size_t)c;
                 int32_t ch = 0;
                 if (c % 4 == 0 && count <= 255) {
+                    /* a window as wide as the image is one run of taps, c bytes apart */
+                    const int flat = kx0 == 0 && x0 == 0 && kx1 == in_dims->w;
                     for (; ch < c; ch += 4) {
                         uint32_t even = 0, odd = 0;     /* channels 0, 2 | 1, 3 as int16 halves */
                         const int8_t *src = window + ch;
-                        for (int32_t ky = ky0; ky < ky1; ++ky, src += row) {
+                        if (flat) {
+                            int32_t t = 0;
+                            for (; t + 1 < count; t += 2, src += 2 * c) {
+                                const uint32_t x = mcugen_read32(src), y = mcugen_read32(src + c);
+                                even = mcugen_sxtab16(mcugen_sxtab16(even, x), y);
+                                odd = mcugen_sxtab16_ror8(mcugen_sxtab16_ror8(odd, x), y);
+                            }
+                            if (t < count) {
+                                const uint32_t x = mcugen_read32(src);
+                                even = mcugen_sxtab16(even, x);
+                                odd = mcugen_sxtab16_ror8(odd, x);
+                            }
+                        }
+                        for (int32_t ky = flat ? ky1 : ky0; ky < ky1; ++ky, src += row) {
                             const int8_t *tap = src;
                             for (int32_t kx = kx0; kx < kx1; ++kx, tap += c) {
                                 const uint32_t x = mcugen_read32(tap);
