@@ -81,3 +81,42 @@ def lstm_graph(dtype=np.int8, batch: int = 1, steps: int = 5, n_input: int = 6,
          diagonal_recurrent_tensors=False)
     b.output(y)
     return b.build()
+
+
+def svdf_graph(dtype=np.int8, state_dtype=np.int16, batch: int = 1, n_input: int = 6,
+               n_unit: int = 3, rank: int = 2, memory: int = 4, bias: bool = True,
+               activation: str = "NONE", seed: int = 0, input_q=(0.05, -3),
+               feature_scale: float = 0.01, state_q=(0.02, 0), time_scale: float = 0.01,
+               output_q=(0.05, 5)):
+    """A one-operator SVDF as TFLM reads it: input [batch, n_input], feature weights
+    [units*rank, n_input], time weights [units*rank, memory], bias [units], the activation state
+    [batch, memory*units*rank] as a variable tensor; int8 with an int8 or int16 state (time
+    weights of the same type) or float32."""
+    rng = np.random.default_rng(seed)
+    fl = np.dtype(dtype) == np.float32
+    b = GraphBuilder(f"svdf_{np.dtype(dtype).name}")
+    q = (lambda s, zp: {}) if fl else (lambda s, zp: {"scale": s, "zero_point": zp})
+    n_filter = n_unit * rank
+    x = b.input("x", (batch, n_input), dtype, **q(*input_q))
+    if fl:
+        wf = b.const("wf", rng.normal(0, 0.5, (n_filter, n_input)).astype(np.float32))
+        wt = b.const("wt", rng.normal(0, 0.5, (n_filter, memory)).astype(np.float32))
+        bb = b.const("b", rng.normal(0, 0.5, n_unit).astype(np.float32)) if bias else -1
+        st = b.tensor("state", (batch, memory * n_filter), np.float32)
+    else:
+        wf = b.const("wf", rng.integers(-127, 128, (n_filter, n_input)).astype(np.int8),
+                     scale=feature_scale, zero_point=0)
+        info = np.iinfo(state_dtype)
+        wt = b.const("wt", rng.integers(-info.max, info.max + 1, (n_filter, memory))
+                     .astype(state_dtype), scale=time_scale, zero_point=0)
+        s_b = float(np.float32(state_q[0]) * np.float32(time_scale))
+        bb = b.const("b", rng.integers(-20000, 20000, n_unit).astype(np.int32), scale=s_b,
+                     zero_point=0) if bias else -1
+        st = b.tensor("state", (batch, memory * n_filter), state_dtype,
+                      scale=state_q[0], zero_point=state_q[1])
+    b.tensors[st].is_variable = True
+    y = b.tensor("y", (batch, n_unit), dtype, **q(*output_q))
+    b.op("SVDF", [x, wf, wt, bb, st], [y], "SVDFOptions", rank=rank,
+         fused_activation_function=activation, asymmetric_quantize_inputs=False)
+    b.output(y)
+    return b.build()
