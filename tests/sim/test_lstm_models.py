@@ -102,3 +102,20 @@ def test_unsupported_variants_refused_with_one_line(index, feature):
     message = str(err.value)
     assert feature in message and "UNIDIRECTIONAL_SEQUENCE_LSTM" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("command", ["generate", "build", "verify"])
+def test_deploying_commands_refuse_recurrent_operators_in_one_line(command, tmp_path, capsys):
+    """No code generation for LSTM/SVDF yet: refused by name before anything is built."""
+    from mcugen.cli import main
+    from mcugen.model import save_model
+    from tests.sim.single_op import svdf_graph
+    svdf = tmp_path / "svdf.tflite"
+    save_model(svdf_graph(np.int8), svdf)
+    for model, opcode in ((shared_model(MODELS[0]), "UNIDIRECTIONAL_SEQUENCE_LSTM"),
+                          (svdf, "SVDF")):
+        args = [command, str(model)] + (["-o", str(tmp_path / "out")] if command != "verify"
+                                        else [])
+        assert main(args) == 2
+        err = capsys.readouterr().err.strip()
+        assert f"unsupported operator {opcode} at index 0" in err and "\n" not in err
