@@ -145,9 +145,15 @@ def prepare_lstm(graph: Graph, op: Operator) -> LstmParams:
             if tuple(t[op.inputs[i]].shape) != (n_state, cols):
                 raise _refuse(graph, op, f"weights at input {i} have shape "
                                          f"{list(t[op.inputs[i]].shape)}")
+        if tuple(t[op.inputs[BIASES[gate]]].shape) != (n_state,):
+            raise _refuse(graph, op, f"bias at input {BIASES[gate]} has shape "
+                                     f"{list(t[op.inputs[BIASES[gate]]].shape)}; TFLM takes "
+                                     f"[{n_state}]")
     clip = float(op.options.get("cell_clip", 0.0) or 0.0)
     if x.dtype == np.float32:
-        if any(u.dtype != np.float32 for u in (hidden, cell, y)):
+        params = [t[op.inputs[i]] for g in GATES
+                  for i in (INPUT_WEIGHTS[g], RECURRENT_WEIGHTS[g], BIASES[g])]
+        if any(u.dtype != np.float32 for u in [hidden, cell, y] + params):
             raise _refuse(graph, op, "mixed float and integer tensors")
         return LstmParams(time_major, batch, steps, n_input, n_state, False, False, {}, {},
                           None, None, None, clip, 0, 0)
@@ -155,13 +161,15 @@ def prepare_lstm(graph: Graph, op: Operator) -> LstmParams:
         raise _refuse(graph, op, f"{x.dtype.name} input, {hidden.dtype.name} hidden state and "
                                  f"{y.dtype.name} output: TFLM's LSTM takes int8 or int16 "
                                  "throughout, or float32")
+    for u in (x, hidden, cell, y):
+        if u.quant is None or u.quant.scale.size != 1:
+            raise _refuse(graph, op, f"tensor '{u.name}' is not quantized per tensor")
     wide = x.dtype == np.int16
     bias_dtype = np.int64 if wide else np.int32
     if cell.dtype != np.int16:
         raise _refuse(graph, op, f"cell state is {cell.dtype.name}; TFLM's integer LSTM takes "
                                  "int16")
-    if y.quant is None or hidden.quant is None or \
-            (scale_of(y), zero_point_of(y)) != (scale_of(hidden), zero_point_of(hidden)):
+    if (scale_of(y), zero_point_of(y)) != (scale_of(hidden), zero_point_of(hidden)):
         raise _refuse(graph, op, "output quantization differs from the hidden state's (TFLM "
                                  "copies the hidden state into the output)")
     cell_scale = scale_of(cell)
@@ -185,6 +193,8 @@ def prepare_lstm(graph: Graph, op: Operator) -> LstmParams:
         if b.dtype != bias_dtype:
             raise _refuse(graph, op, f"{b.dtype.name} bias at input {BIASES[gate]}; "
                                      f"{x.dtype.name} activations take {np.dtype(bias_dtype).name}")
+    if not clip > 0:                # TFLM clips only when cell_clip > 0 (NaN: never)
+        clip = 0.0
     quantized_clip = int(np.clip(np.float64(np.float32(clip)) / np.float64(np.float32(cell_scale)),
                                  -32768.0, 32767.0))
     return LstmParams(

@@ -70,7 +70,7 @@ def prepare_svdf(graph: Graph, op: Operator) -> SvdfParams:
     n_unit = n_filter // rank
     if wf.shape[1] != n_input or wt.shape[0] != n_filter or tuple(st.shape) != \
             (batch, memory * n_filter) or tuple(y.shape) != (batch, n_unit) or \
-            (bias is not None and bias.shape[0] != n_unit):
+            (bias is not None and tuple(bias.shape) != (n_unit,)):
         raise _refuse(graph, op, "tensor shapes do not agree (TFLM's Prepare checks)")
     if not st.is_variable:
         raise _refuse(graph, op, "the activation state is not a variable tensor")
@@ -89,10 +89,10 @@ def prepare_svdf(graph: Graph, op: Operator) -> SvdfParams:
                                  "TFLM takes int8 or int16 for both")
     if bias.dtype != np.int32:
         raise _refuse(graph, op, f"{bias.dtype.name} bias; TFLM's integer SVDF takes int32")
-    if activation != "NONE" and not (activation == "RELU" and zero_point_of(y) == -128):
-        raise _refuse(graph, op, f"fused {activation}: TFLM's integer SVDF does not apply it")
     if any(u.quant is None or u.quant.scale.size != 1 for u in (x, wf, wt, st, y, bias)):
         raise _refuse(graph, op, "per-channel or missing quantization; TFLM takes per tensor")
+    if activation != "NONE" and not (activation == "RELU" and zero_point_of(y) == -128):
+        raise _refuse(graph, op, f"fused {activation}: TFLM's integer SVDF does not apply it")
     f32 = np.float32
     s_in, s_wf, s_wt, s_st, s_out, s_b = (f32(scale_of(u)) for u in (x, wf, wt, st, y, bias))
     if abs(float(s_b) - float(s_st * s_wt)) >= 1e-5:

@@ -119,3 +119,13 @@ def test_deploying_commands_refuse_recurrent_operators_in_one_line(command, tmp_
         assert main(args) == 2
         err = capsys.readouterr().err.strip()
         assert f"unsupported operator {opcode} at index 0" in err and "\n" not in err
+
+
+def test_bias_of_another_shape_is_refused():
+    """Regression (fuzzer): a [20, 1] gate bias crashed the float kernel; TFLM takes [20]."""
+    graph = copy.deepcopy(load_model(shared_model("tflm/mnist_lstm_float.tflite")))
+    bias = graph.tensors[graph.operators[0].inputs[15]]
+    bias.shape = (bias.shape[0], 1)
+    with pytest.raises(UnsupportedOperatorError) as err:
+        Simulator(graph).run(random_inputs(graph, np.random.default_rng(0)))
+    assert "bias at input 15 has shape [20, 1]" in str(err.value)
