@@ -173,10 +173,10 @@ def prepare_lstm(graph: Graph, op: Operator) -> LstmParams:
         raise _refuse(graph, op, "output quantization differs from the hidden state's (TFLM "
                                  "copies the hidden state into the output)")
     cell_scale = scale_of(cell)
-    power = math.log2(cell_scale) if cell_scale > 0 else 0.5
+    power = math.log2(cell_scale) if 0 < cell_scale < math.inf else 0.5
     if power != round(power):
         raise _refuse(graph, op, f"cell state scale {cell_scale} is not a power of two")
-    power = int(round(power))
+    power = round(power)
     input_fc, recurrent_fc = {}, {}
     for gate in GATES:
         for i, table, src in ((INPUT_WEIGHTS[gate], input_fc, x),

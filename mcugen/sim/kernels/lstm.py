@@ -22,8 +22,18 @@ from __future__ import annotations
 import numpy as np
 
 from ... import fixedpoint as fx
-from ...ops.lstm import (BIASES, CELL_STATE, GATES, HIDDEN_STATE, INPUT_WEIGHTS,
-                         RECURRENT_WEIGHTS, FcParams, LstmParams, MulParams, prepare_lstm)
+from ...ops.lstm import (
+    BIASES,
+    CELL_STATE,
+    GATES,
+    HIDDEN_STATE,
+    INPUT_WEIGHTS,
+    RECURRENT_WEIGHTS,
+    FcParams,
+    LstmParams,
+    MulParams,
+    prepare_lstm,
+)
 from ..registry import FLOAT, QUANT, KernelCall, register
 
 

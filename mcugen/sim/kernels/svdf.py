@@ -20,7 +20,15 @@ from __future__ import annotations
 import numpy as np
 
 from ... import fixedpoint as fx
-from ...ops.svdf import BIAS, INPUT, STATE, WEIGHTS_FEATURE, WEIGHTS_TIME, SvdfParams, prepare_svdf
+from ...ops.svdf import (
+    BIAS,
+    INPUT,
+    STATE,
+    WEIGHTS_FEATURE,
+    WEIGHTS_TIME,
+    SvdfParams,
+    prepare_svdf,
+)
 from ..common import apply_float_activation
 from ..registry import FLOAT, QUANT, KernelCall, register
 
