@@ -1,5 +1,9 @@
 """``mcugen simulate MODEL --input X.npy [--output Y.npy] [--dump DIR] [--json]``: run a model
-through mcugen's own simulator (TFLM reference semantics), the host side of every verification."""
+through mcugen's own simulator (TFLM reference semantics), the host side of every verification.
+
+``--sequence S.npy`` instead of ``--input`` runs a stateful (recurrent, streaming) model over a
+sequence: the leading axis of each array is time, the steps run in order on one state that
+starts from a reset (as TFLM's), and the outputs stack one result per step on a leading axis."""
 
 from __future__ import annotations
 
@@ -26,14 +30,20 @@ SHOWN_VALUES = 16
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help=".tflite file")
-    p.add_argument("--input", required=True, metavar="X",
-                   help=".npy (one-input models) or .npz with one array per input, named by "
-                        "input tensor name or arr_0, arr_1, ... in input order")
+    given = p.add_mutually_exclusive_group(required=True)
+    given.add_argument("--input", metavar="X",
+                       help=".npy (one-input models) or .npz with one array per input, named by "
+                            "input tensor name or arr_0, arr_1, ... in input order")
+    given.add_argument("--sequence", metavar="S",
+                       help="like --input, with a leading time axis: the steps run in order on "
+                            "one model state (variable tensors, e.g. an LSTM's), starting from a "
+                            "reset; --output then holds one output per step")
     p.add_argument("--output", metavar="Y",
                    help="write the outputs: .npy (one-output models) or .npz (by tensor name)")
     p.add_argument("--dump", metavar="DIR",
                    help="write every tensor computed (inputs and each operator's outputs) as "
-                        "DIR/<index>_<name>.npy, with DIR/tensors.json describing them")
+                        "DIR/<index>_<name>.npy, with DIR/tensors.json describing them "
+                        "(with --sequence: DIR/<step>/..., variable tensors after the step)")
     p.add_argument("--json", action="store_true", help="print the outputs as JSON")
     p.add_argument("--no-optimize", action="store_true",
                    help="simulate the model as read, without the graph optimiser (as every "
@@ -68,6 +78,56 @@ def load_inputs(path: str, graph: Graph) -> list[np.ndarray]:
                              f"got {list(a.shape)} ({a.size} values)", path)
         result.append(a.reshape(t.shape))
     return result
+
+
+def load_sequence(path: str, graph: Graph) -> list[list[np.ndarray]]:
+    """The steps of a --sequence file: per input an array (T, ...) whose every step holds that
+    input's values; the same T for every input, T >= 1."""
+    data = open_data(path, "sequence")
+    tensors = [graph.tensors[i] for i in graph.inputs]
+    if isinstance(data, NpzArchive):
+        with data:
+            arrays = []
+            for n, t in enumerate(tensors):
+                key = t.name if t.name in data.files else f"arr_{n}"
+                if key not in data.files:
+                    raise InputError(f"no array named '{t.name}' or 'arr_{n}' in the .npz "
+                                     f"(it has {', '.join(data.files) or 'none'})", path)
+                arrays.append(data[key])
+    else:
+        if len(tensors) != 1:
+            raise InputError(f"the model takes {len(tensors)} inputs: give an .npz with one "
+                             "array per input", path)
+        arrays = [data]
+    steps = None
+    for t, a in zip(tensors, arrays):
+        if a.dtype != t.dtype:
+            raise InputError(f"sequence of input '{t.name}' is {a.dtype}, the input is "
+                             f"{t.dtype}", path)
+        if a.ndim < 1 or a.shape[0] < 1 or a[0].size != t.size:
+            raise InputError(f"sequence of input '{t.name}' has shape {list(a.shape)}; expected "
+                             f"[steps, {', '.join(str(d) for d in t.shape)}] (time first, then "
+                             f"{t.size} values per step)", path)
+        if steps is not None and a.shape[0] != steps:
+            raise InputError(f"sequences differ in length: {steps} and {a.shape[0]} steps "
+                             f"(input '{t.name}')", path)
+        steps = a.shape[0]
+    return [[a[k].reshape(t.shape) for t, a in zip(tensors, arrays)] for k in range(steps)]
+
+
+def simulate_sequence(graph: Graph, steps: list[list[np.ndarray]], dump: str | None = None
+                      ) -> tuple[list[np.ndarray], int]:
+    """Run the steps in order on one simulator state (fresh, i.e. reset); per output the
+    results stacked on a leading time axis, and how many tensors were dumped."""
+    sim = Simulator(graph)
+    per_step, dumped = [], 0
+    for k, inputs in enumerate(steps):
+        result = sim.run(inputs, keep_all=bool(dump))
+        per_step.append([o.copy() for o in result.outputs])
+        if dump:
+            dumped += dump_tensors(graph, result.tensors, str(Path(dump) / f"{k:04d}"))
+    outputs = [np.stack([s[j] for s in per_step]) for j in range(len(graph.outputs))]
+    return outputs, dumped
 
 
 def _file_name(index: int, name: str) -> str:
@@ -119,21 +179,27 @@ def write_outputs(graph: Graph, outputs: list[np.ndarray], path: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..optimize import optimize_graph
     graph = optimize_graph(load_model(args.model), enabled=not args.no_optimize)
-    inputs = load_inputs(args.input, graph)
-    result = Simulator(graph).run(inputs, keep_all=bool(args.dump))
+    if args.sequence:
+        outputs, dumped = simulate_sequence(graph, load_sequence(args.sequence, graph),
+                                            args.dump)
+    else:
+        result = Simulator(graph).run(load_inputs(args.input, graph), keep_all=bool(args.dump))
+        outputs = result.outputs
+        dumped = dump_tensors(graph, result.tensors, args.dump) if args.dump else 0
     if args.output:
-        write_outputs(graph, result.outputs, args.output)
-    dumped = dump_tensors(graph, result.tensors, args.dump) if args.dump else 0
+        write_outputs(graph, outputs, args.output)
     if args.json:
         print_json({"outputs": [{"name": graph.tensors[i].name, "shape": list(o.shape),
                                  "dtype": str(o.dtype), "values": o.ravel().tolist()}
-                                for i, o in zip(graph.outputs, result.outputs)],
+                                for i, o in zip(graph.outputs, outputs)],
                     "dumped_tensors": dumped})
         return 0
     table = Table(title=f"{graph.name}: simulated outputs", title_justify="left")
     for col in ("output", "shape", "values", "argmax"):
         table.add_column(col)
-    for i, o in zip(graph.outputs, result.outputs):
+    for i, o in zip(graph.outputs, outputs):
+        if args.sequence:       # the table shows the last step; --output / --json hold all
+            o = o[-1]
         flat = o.ravel()
         values = " ".join(f"{v:.6g}" if o.dtype.kind == "f" else str(v)
                           for v in flat[:SHOWN_VALUES].tolist())
@@ -142,6 +208,9 @@ def run(args: argparse.Namespace) -> int:
         table.add_row(graph.tensors[i].name, f"{o.dtype}{list(o.shape)}", values,
                       str(int(np.argmax(flat))) if flat.size else "-")
     console.print(table)
+    if args.sequence:
+        console.print(f"{len(outputs[0])} steps on one state from a reset; the table shows the "
+                      "last step")
     if args.output:
         console.print(f"outputs written to {args.output}")
     if args.dump:

@@ -59,7 +59,8 @@ def op_macs(graph: Graph, op: Operator) -> int:
 
 def classify(graph: Graph) -> tuple[str, str]:
     """(kind, verdict line) for the model's quantization scheme."""
-    acts = [t for t in graph.activations()]
+    # variable tensors are state, not activations: an int8 LSTM keeps an int16 cell state
+    acts = [t for t in graph.activations() if not t.is_variable]
     act_types = {t.dtype for t in acts}
     io_types = {graph.tensors[i].dtype for i in graph.inputs + graph.outputs}
     const_types = {t.dtype for t in graph.tensors if t.is_constant}

@@ -123,10 +123,11 @@ def names(predicate: Callable[[OpRecord], bool] = lambda r: True) -> frozenset[s
 # -- dtypes ---------------------------------------------------------------------------------------
 def op_dtypes(graph: Graph, op: Operator) -> list[str]:
     """The activation dtypes an operator touches: its outputs and non-constant inputs (int32
-    parameter inputs such as a RESHAPE's shape are not activations)."""
+    parameter inputs such as a RESHAPE's shape are not activations, nor is state kept in
+    variable tensors, e.g. an int8 LSTM's int16 cell state: the kernel checks those)."""
     seen = []
     for t in graph.op_inputs(op):
-        if t is not None and not t.is_constant and t.dtype != np.int32:
+        if t is not None and not t.is_constant and not t.is_variable and t.dtype != np.int32:
             seen.append(t.dtype.name)
     seen += [t.dtype.name for t in graph.op_outputs(op)]
     return list(dict.fromkeys(seen))

@@ -20,7 +20,12 @@ class SimResult:
 
 
 class Simulator:
-    """Prepared once per graph; :meth:`run` may be called many times (each run is independent)."""
+    """Prepared once per graph; :meth:`run` may be called many times.
+
+    Runs are independent except through the graph's variable tensors (recurrent state such as an
+    LSTM's hidden and cell state): they persist from one run to the next, as in TFLM, until
+    :meth:`reset` sets them back to their initial values (done once on construction).
+    """
 
     def __init__(self, graph: Graph):
         self.graph = graph
@@ -33,6 +38,13 @@ class Simulator:
                 raise UnsupportedOperatorError(op.opcode, op.index, graph.name,
                                                stage=f"no {arithmetic} simulator kernel")
             self._steps.append((op, kernel, {}))
+        self.state: dict[int, np.ndarray] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """TFLM's ResetVariableTensors: every variable tensor memset to its int8 zero point (an
+        int8 tensor with quantization), else to 0 (int16, int32, float alike)."""
+        self.state = {t.index: initial_state(t) for t in self.graph.tensors if t.is_variable}
 
     def run(self, inputs: list[np.ndarray], keep_all: bool = False) -> SimResult:
         g = self.graph
@@ -51,6 +63,8 @@ class Simulator:
         remaining = _last_uses(g) if not keep_all else None
         with single_threaded_blas():
             self._run_steps(values, remaining)
+        if keep_all:
+            values.update((i, a.copy()) for i, a in self.state.items())
         return SimResult(outputs=[values[i] for i in g.outputs],
                          tensors=values if keep_all else {})
 
@@ -59,8 +73,9 @@ class Simulator:
         g = self.graph
         for step, (op, kernel, cache) in enumerate(self._steps):
             args = [None if i < 0 else (g.tensors[i].data if g.tensors[i].is_constant
+                                        else self.state[i] if i in self.state
                                         else values[i]) for i in op.inputs]
-            call = KernelCall(g, op, g.op_inputs(op), g.op_outputs(op), args, cache)
+            call = KernelCall(g, op, g.op_inputs(op), g.op_outputs(op), args, cache, self.state)
             results = kernel(call)
             for index, array in zip(op.outputs, results):
                 t = g.tensors[index]
@@ -68,6 +83,14 @@ class Simulator:
             if remaining is not None:
                 for index in remaining.get(step, ()):
                     values.pop(index, None)
+
+
+def initial_state(t) -> np.ndarray:
+    """A variable tensor's value after a reset (TFLM's ResetTensorData: a byte memset)."""
+    value = 0
+    if t.dtype == np.int8 and t.quant is not None and len(t.quant.zero_point):
+        value = int(t.quant.zero_point[0])
+    return np.full(t.shape, value, dtype=t.dtype)
 
 
 def _last_uses(graph: Graph) -> dict[int, list[int]]:

@@ -10,6 +10,9 @@ else QUANT (QUANTIZE and DEQUANTIZE are QUANT: they touch integers).
 
 ``call.cache`` persists across invocations of the same operator: the Prepare half of a kernel
 (requantization constants, reshaped weights) goes there, the Eval half runs every time.
+``call.state`` is the simulator's store of variable tensors (an LSTM's hidden and cell state):
+a stateful kernel reads their current values from ``call.values`` like any input and writes the
+new ones into ``call.state[tensor index]``; they persist until :meth:`Simulator.reset`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class KernelCall:
     outputs: list[Tensor]
     values: list[np.ndarray | None]    # input values, constants included
     cache: dict[str, Any] = field(default_factory=dict)
+    state: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 def register(opcode: str, arithmetic: str) -> Callable[[Kernel], Kernel]:

@@ -26,6 +26,12 @@ def _bias_dtype(dtype):
 
 def single_op(opcode: str, dtype=np.int8, broadcast: bool = False):
     """A valid model of ``opcode`` whose activations are ``dtype`` (weights stay int8)."""
+    if opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+        from tests.sim.single_op import lstm_graph
+        return lstm_graph(dtype, seed=7)
+    if opcode == "SVDF":
+        from tests.sim.single_op import svdf_graph
+        return svdf_graph(dtype, seed=7)
     rng = np.random.default_rng(7)
     b = GraphBuilder(f"{opcode.lower()}_{np.dtype(dtype).name}")
     x = b.input("x", (1, 6, 6, 4), dtype, **_q(dtype, Q_IN))

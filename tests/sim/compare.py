@@ -27,12 +27,14 @@ def random_inputs(graph: Graph, rng: np.random.Generator) -> list[np.ndarray]:
 
 def first_mismatch(graph: Graph, tflm: Tflm, sim: Simulator,
                    inputs: list[np.ndarray]) -> str | None:
-    """None when every non-constant tensor matches; else a description of the first difference
-    in schedule order (the layer where the simulator diverges)."""
+    """None when every non-constant tensor matches (operator outputs, then the variable tensors'
+    state after the run); else a description of the first difference in schedule order (the
+    layer where the simulator diverges)."""
     tflm.run(inputs)
     result = sim.run(inputs, keep_all=True)
-    for op in graph.operators:
-        for index in op.outputs:
+    variables = [t.index for t in graph.tensors if t.is_variable]   # the state after the run
+    for op in graph.operators + [None]:
+        for index in (op.outputs if op is not None else variables):
             t = graph.tensors[index]
             ours = np.ascontiguousarray(result.tensors[index]).ravel()
             theirs = tflm.tensor(index).ravel()
@@ -40,15 +42,19 @@ def first_mismatch(graph: Graph, tflm: Tflm, sim: Simulator,
                 # float path: exactness is not the claim (summation order differs)
                 scale = max(float(np.max(np.abs(theirs))), 1e-30)
                 if theirs.shape != ours.shape or np.max(np.abs(ours - theirs)) > 1e-3 * scale:
-                    return f"op {op.index} {op.opcode} tensor {index} '{t.name}' (float)"
+                    return f"{_where(op)} tensor {index} '{t.name}' (float)"
                 continue
             if ours.tobytes() != theirs.astype(t.dtype).tobytes():
                 diff = np.flatnonzero(ours != theirs.astype(t.dtype))
                 at = int(diff[0]) if diff.size else -1
-                return (f"op {op.index} {op.opcode} tensor {index} '{t.name}': {diff.size} of "
+                return (f"{_where(op)} tensor {index} '{t.name}': {diff.size} of "
                         f"{ours.size} elements differ, first at {at}: ours "
                         f"{ours[at] if at >= 0 else '?'} tflm {theirs[at] if at >= 0 else '?'}")
     return None
+
+
+def _where(op) -> str:
+    return "variable" if op is None else f"op {op.index} {op.opcode}"
 
 
 def assert_matches_tflm(graph: Graph, inputs_list: list[list[np.ndarray]]) -> None:

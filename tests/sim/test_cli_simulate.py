@@ -106,10 +106,14 @@ def test_bad_inputs_give_one_line(tmp_path, capsys, problem, expected):
 
 
 def test_unsupported_operator_named_with_index(tmp_path):
-    """In a subprocess: the real command line, exit code 2, one line, no traceback."""
-    model = shared_model("tflm/mnist_lstm_int8.tflite")
-    graph = load_model(model)
-    bad = next(op for op in graph.operators if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM")
+    """In a subprocess: the real command line, exit code 2, one line, no traceback (an LSTM
+    variant TFLM refuses too: peephole)."""
+    from tests.sim.single_op import lstm_graph
+    graph = lstm_graph(np.int8)
+    op = graph.operators[0]
+    op.inputs[9] = op.inputs[12]                    # a peephole weight
+    model = tmp_path / "peephole.tflite"
+    save_model(graph, model)
     t = graph.tensors[graph.inputs[0]]
     x = tmp_path / "x.npy"
     np.save(x, np.zeros(t.shape, t.dtype))
@@ -117,5 +121,54 @@ def test_unsupported_operator_named_with_index(tmp_path):
                            str(x)], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
-    assert f"unsupported operator UNIDIRECTIONAL_SEQUENCE_LSTM at index {bad.index}" \
-        in proc.stderr
+    assert f"unsupported operator UNIDIRECTIONAL_SEQUENCE_LSTM at index {op.index}" \
+        in proc.stderr and "peephole" in proc.stderr
+
+
+# -- --sequence: stateful models over time --------------------------------------------------------
+LSTM = "tflm/mnist_lstm_int8.tflite"
+
+
+def test_sequence_outputs_match_tflm_over_one_state(tmp_path):
+    """12 steps on one state from a reset: each step's output is TFLM's for the same step."""
+    model = shared_model(LSTM)
+    graph = load_model(model)
+    t = graph.tensors[graph.inputs[0]]
+    seq = np.random.default_rng(5).integers(-128, 128, (12, *t.shape)).astype(np.int8)
+    np.save(tmp_path / "seq.npy", seq)
+    out = tmp_path / "y.npy"
+    assert main(["simulate", str(model), "--sequence", str(tmp_path / "seq.npy"), "--output",
+                 str(out)]) == 0
+    ours = np.load(out)
+    tflm = Tflm(model, preserve_all=False)
+    expected = np.stack([tflm.run([step])[0] for step in seq])
+    assert ours.shape == (12, *graph.tensors[graph.outputs[0]].shape)
+    np.testing.assert_array_equal(ours, expected)
+    # a second command starts from a reset again: the same outputs
+    assert main(["simulate", str(model), "--sequence", str(tmp_path / "seq.npy"), "--output",
+                 str(tmp_path / "again.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "again.npy"), ours)
+
+
+@pytest.mark.parametrize("shape, expected", [
+    ((12, 28, 27), "expected [steps, 1, 28, 28]"),
+    ((0, 1, 28, 28), "has shape [0, 1, 28, 28]"),
+    ((), "has shape []"),
+])
+def test_bad_sequence_shape_is_one_line(tmp_path, capsys, shape, expected):
+    np.save(tmp_path / "s.npy", np.zeros(shape, np.int8))
+    assert main(["simulate", str(shared_model(LSTM)), "--sequence",
+                 str(tmp_path / "s.npy")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("mcugen: error: ") and expected in err and "\n" not in err
+
+
+def test_sequence_dtype_and_input_exclusive(tmp_path, capsys):
+    np.save(tmp_path / "s.npy", np.zeros((3, 1, 28, 28), np.float32))
+    assert main(["simulate", str(shared_model(LSTM)), "--sequence", str(tmp_path / "s.npy")]) == 2
+    assert "is float32, the input is int8" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:      # argparse's usage error
+        main(["simulate", str(shared_model(LSTM)), "--sequence", str(tmp_path / "s.npy"),
+              "--input", str(tmp_path / "s.npy")])
+    assert info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
