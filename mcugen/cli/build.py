@@ -22,6 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
     if args.platformio:  # the PlatformIO route: a project, built and flashed by `pio run`
+        if args.wide_weights:
+            from ..errors import InputError
+            raise InputError("--wide-weights is not available with --platformio yet: build "
+                             "without it, or with mcugen's own build")
         from ..platformio import write_platformio_project
         from ._deploy import choose_kernels, load_deployable
         project = write_platformio_project(load_deployable(args), args.board, args.platformio,
