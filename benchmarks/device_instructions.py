@@ -2,11 +2,13 @@
 beside TFLM + CMSIS-NN measured the same way (QEMU -icount, a board timer around the invoke call).
 
     python benchmarks/device_instructions.py [--board mps2-an386] [--inputs 2] [--models kws,vww]
-        [--kernels cmsis-nn,mcugen,portable]
+        [--kernels cmsis-nn,mcugen,portable] [--per-layer]
 
 Ratios: mcugen's kernels against TFLM + CMSIS-NN (the peer, ../shared/benchmarks) and against
 mcugen + CMSIS-NN on the same board. The compiler and QEMU versions are printed with the table.
-Per layer: benchmarks/layer_instructions.py.
+--per-layer prints, per model, each backend's `mcugen profile` (the firmware's counter around every
+layer, with mcugen's kernel variant) side by side; benchmarks/layer_instructions.py instead cuts
+every layer out as a model of its own.
 
 The CMSIS-NN column needs MCUGEN_CMSIS_NN (or --cmsis-nn DIR). Counts are instructions, not
 cycles: QEMU does not model cycles.
@@ -53,8 +55,13 @@ def main() -> None:
     ap.add_argument("--cmsis-nn", default=os.environ.get("MCUGEN_CMSIS_NN"))
     ap.add_argument("--models", help="comma-separated substrings of the model names")
     ap.add_argument("--kernels", default="cmsis-nn,mcugen,portable")
+    ap.add_argument("--per-layer", action="store_true",
+                    help="per model, the profile of each backend side by side, layer by layer")
     args = ap.parse_args()
     board = load_board(args.board)
+    if args.per_layer:
+        per_layer(args, board)
+        return
     backends = [k for k in args.kernels.split(",") if k != "cmsis-nn" or args.cmsis_nn]
     # mcugen + CMSIS-NN first: the other rows' "vs mcugen+CMSIS-NN" needs its count
     backends.sort(key=lambda k: k != "cmsis-nn")
@@ -95,6 +102,63 @@ def main() -> None:
     console.print(table)
     console.print("* TFLM's arena_used_bytes also holds its runtime structures. ** flash minus the "
                   "model's constant data (weights, biases, requantization tables).")
+
+
+def profile_backend(graph, board, kernels, cmsis_nn) -> dict:
+    """`mcugen profile`'s report for one backend, on the peer's input."""
+    from mcugen.cli.profile import peer_input, profile_layers
+    from mcugen.device.verify import run_on_device
+    with tempfile.TemporaryDirectory() as tmp:
+        fw = build_firmware(graph, board, Path(tmp), kernels=kernels, cmsis_nn=cmsis_nn,
+                            profile=True)
+        with open_device(fw) as device:
+            info = device.hello()
+            _, inference = run_on_device(device, graph, peer_input(graph))
+            profile = device.profile()
+        return profile_layers(graph, fw, info, inference, profile)
+
+
+def per_layer(args, board) -> None:
+    """--per-layer: mcugen's kernels and the others requested (CMSIS-NN first), layer by layer."""
+    backends = [k for k in args.kernels.split(",") if k != "cmsis-nn" or args.cmsis_nn]
+    backends.sort(key=lambda k: (k != "mcugen", k != "cmsis-nn"))
+    print(_versions())
+    console = Console(width=200)
+    for rel in MODELS:
+        path = model_path(rel)
+        if not path.exists() or (args.models and not any(m in rel for m in
+                                                         args.models.split(","))):
+            continue
+        graph = load_model(path)
+        reports = {k: profile_backend(graph, board, k, args.cmsis_nn) for k in backends}
+        unit = reports[backends[0]]["unit"] or "instructions"
+        table = Table(title=f"{graph.name} on {board.name}: {unit} per layer (profile)",
+                      title_justify="left")
+        for col in ["#", "operator", "MACs"] + [f"{k} (variant)" for k in backends] + \
+                [f"{k} {unit}" for k in backends] + [f"{k} /MAC" for k in backends] + \
+                ([f"{backends[0]} / {backends[1]}"] if len(backends) > 1 else []):
+            table.add_column(col, justify="left" if col in ("operator",) or "variant" in col
+                             else "right")
+        rows = {k: reports[k]["layers"] for k in backends}
+        for n, first in enumerate(rows[backends[0]]):
+            cells = [str(n), first["operator"], f"{first['macs']:,}" if first["macs"] else ""]
+            layer = {k: rows[k][n] for k in backends}
+            cells += [f"{layer[k]['backend']}" + (f" ({layer[k]['variant']})"
+                                                   if layer[k].get("variant") else "")
+                      for k in backends]
+            cells += [f"{layer[k].get(unit, 0):,}" for k in backends]
+            cells += [f"{layer[k].get(f'{unit}_per_mac'):.2f}"
+                      if layer[k].get(f"{unit}_per_mac") is not None else "" for k in backends]
+            if len(backends) > 1:
+                a, b = layer[backends[0]].get(unit), layer[backends[1]].get(unit)
+                cells.append(f"{a / b:.3f}" if a and b else "")
+            table.add_row(*cells)
+        totals = [reports[k].get(f"{unit}_per_inference") for k in backends]
+        table.add_row("", "whole inference", "", *[""] * len(backends),
+                      *[f"{t:,}" if t else "" for t in totals], *[""] * len(backends),
+                      *([f"{totals[0] / totals[1]:.3f}"] if len(backends) > 1 and all(totals)
+                        else []))
+        console.print(table)
 
 
 def _versions() -> str:
