@@ -68,3 +68,26 @@ def test_verify_onnx_with_calib_on_mps2_an386_bit_exact():
     proc = _cli("verify", str(folder / "float.onnx"), "--calib", str(folder / "calib.npy"),
                 "--kernels", "portable", "--inputs", "3")
     assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.parametrize("calib", [False, True], ids=["float", "int8"])
+def test_export_tflite_runs_in_tflm_like_the_simulator(tmp_path, calib):
+    from tests.oracle import Tflm
+    folder = _folder("pt_digits_misc")
+    out = tmp_path / "m.tflite"
+    proc = _cli("export", str(folder / "float.onnx"), "--tflite", str(out),
+                *(["--calib", str(folder / "calib.npy")] if calib else []))
+    assert proc.returncode == 0, proc.stderr
+    graph = load_model(out)
+    t = graph.tensors[graph.inputs[0]]
+    tflm, sim = Tflm(out), Simulator(graph)
+    for x in np.load(folder / "test.npz")["x"][:5]:
+        x = x.reshape(t.shape).astype(np.float32)
+        if calib:
+            x = np.clip(np.round(x / t.quant.scale[0]) + t.quant.zero_point[0], -128,
+                        127).astype(np.int8)
+        a, b = tflm.run([x])[0], sim.run([x]).outputs[0]
+        if calib:
+            assert np.array_equal(a, b)
+        else:   # float: the simulator's documented float agreement
+            assert np.abs(a - b).max() <= 1e-4 * max(np.abs(a).max(), 1.0)
