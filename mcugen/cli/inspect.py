@@ -18,7 +18,7 @@ HELP = "show a model's operators, shapes, MACs, quantization and deployability"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help=".tflite file")
+    p.add_argument("model", help=".tflite or .onnx file")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree (the backend choice "
                    "follows build's: CMSIS-NN when a tree is found)")

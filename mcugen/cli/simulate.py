@@ -25,7 +25,7 @@ SHOWN_VALUES = 16
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help=".tflite file")
+    p.add_argument("model", help=".tflite or .onnx file")
     p.add_argument("--input", required=True, metavar="X",
                    help=".npy (one-input models) or .npz with one array per input, named by "
                         "input tensor name or arr_0, arr_1, ... in input order")
