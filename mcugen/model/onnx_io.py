@@ -67,7 +67,14 @@ def parse_onnx(data: bytes, where: str = "<bytes>", name: str = "model") -> Grap
     if not model.HasField("graph") or not model.graph.node:
         raise InputError("not an ONNX model (no graph or no nodes)", where)
     try:
-        graph = _Importer(model, name).run()
+        from . import onnx_qdq
+        onnx_qdq.refuse_other_formats(model)
+        if onnx_qdq.is_qdq(model):
+            model, notes = onnx_qdq.to_float(model)
+            importer = _Importer(model, name)
+            graph = onnx_qdq.to_int8(importer.run(), importer.vals, notes)
+        else:
+            graph = _Importer(model, name).run()
         from .validate import validate_graph
         validate_graph(graph)
         return graph
