@@ -137,6 +137,7 @@ def to_float(model: Any) -> tuple[Any, Annotations]:
                                               name=f"{n.name}_qdq"))
             continue
         new_nodes.append(n)
+    new_nodes = _hard_swish(new_nodes, helper)
     del g.node[:]
     g.node.extend(new_nodes)
     # initializers only the Q/DQ nodes read are dropped with them; keep the rest
@@ -145,6 +146,48 @@ def to_float(model: Any) -> tuple[Any, Annotations]:
     del g.initializer[:]
     g.initializer.extend(kept + new_inits)
     return m, notes
+
+
+def _hard_swish(nodes: list, helper) -> list:
+    """HardSigmoid(x; 1/6, 1/2) -> [Q/DQ] -> Mul(x, .): onnxruntime's QDQ form of HardSwish
+    (its function body) is TFLite's HARD_SWISH from x's to the Mul's parameters."""
+    alias = {n.output[0]: n.input[0] for n in nodes if n.op_type == "Identity"}
+
+    def source(name: str) -> str:
+        while name in alias:
+            name = alias[name]
+        return name
+
+    drop: set[int] = set()
+    replace: dict[int, Any] = {}
+    for k, n in enumerate(nodes):
+        if n.op_type != "Mul" or len(n.input) != 2:
+            continue
+        a, b = (source(x) for x in n.input)
+        for x, h in ((a, b), (b, a)):
+            hs = next((j for j, m in enumerate(nodes) if m.op_type == "HardSigmoid"
+                       and m.output[0] == h and source(m.input[0]) == x), None)
+            if hs is None:
+                continue
+            attrs = {at.name: at.f for at in nodes[hs].attribute}
+            if abs(attrs.get("alpha", 0.2) - 1 / 6) > 1e-6 or attrs.get("beta", 0.5) != 0.5:
+                continue
+            drop.add(hs)
+            replace[k] = helper.make_node("HardSwish", [n.input[0] if source(n.input[0]) == x
+                                                        else n.input[1]], [n.output[0]],
+                                          name=n.name or nodes[hs].name)
+            break
+    gone = {nodes[k].output[0] for k in drop}
+    for k, n in enumerate(nodes):      # the HardSigmoid's own Q/DQ pair goes with it
+        if n.op_type == "Identity" and n.input[0] in gone:
+            drop.add(k)
+            gone.add(n.output[0])
+    out = []
+    for k, n in enumerate(nodes):
+        if k in drop:
+            continue
+        out.append(replace.get(k, n))
+    return out
 
 
 def to_int8(graph: Graph, vals: dict[str, Any], notes: Annotations) -> Graph:
@@ -213,13 +256,20 @@ def to_int8(graph: Graph, vals: dict[str, Any], notes: Annotations) -> Graph:
             first = next(g.tensors[i] for k, i in enumerate(op.inputs)
                          if i >= 0 and (which is None or k in which))
             want = (first.quant.scale[0], int(first.quant.zero_point[0]))
-            if which is None:      # concat: every input must agree too
+            if which is None:      # concat: each input is requantized to the output's
+                want = None
                 for k, i in enumerate(op.inputs):
                     t = g.tensors[i]
-                    if (t.quant.scale[0], int(t.quant.zero_point[0])) != want:
-                        raise InputError(f"inputs of {op.opcode} have different QDQ parameters "
-                                         f"('{first.name}', '{t.name}')",
-                                         f"operator {op.index}")
+                    if _params(t) != _params(out):
+                        mid = Tensor(index=len(g.tensors), name=f"{t.name}_requantized",
+                                     shape=t.shape, dtype=np.dtype(np.int8),
+                                     quant=_q(*_params(out)))
+                        g.tensors.append(mid)
+                        ops.append(Operator(index=0, opcode="QUANTIZE", inputs=[i],
+                                            outputs=[mid.index], options={},
+                                            options_type="QuantizeOptions",
+                                            version=INT8_VERSIONS["QUANTIZE"]))
+                        op.inputs[k] = mid.index
         op.version = INT8_VERSIONS.get(op.opcode, op.version)
         if want is not None and (out.quant.scale[0], int(out.quant.zero_point[0])) != want:
             mid = Tensor(index=len(g.tensors), name=f"{out.name}_tflite", shape=out.shape,
@@ -237,6 +287,10 @@ def to_int8(graph: Graph, vals: dict[str, Any], notes: Annotations) -> Graph:
         op.index = n
     g.operators = ops
     return g
+
+
+def _params(t: Tensor) -> tuple:
+    return (t.quant.scale[0], int(t.quant.zero_point[0]))
 
 
 def _q(s, z) -> Quantization:
