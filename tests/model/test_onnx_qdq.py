@@ -125,3 +125,22 @@ def test_qoperator_and_dynamic_models_refused_by_name():
         with pytest.raises(InputError) as info:
             parse_onnx(data, where="q")
         assert say in str(info.value) and op in str(info.value) and "'n0'" in str(info.value)
+
+
+def test_qdq_export_tflite_runs_in_tflm_like_the_simulator(tmp_path):
+    from tests.oracle import Tflm
+    folder = ONNX_DIR / "pt_digits_resnet"
+    if not folder.exists():
+        pytest.skip("shared ONNX models not present")
+    out = tmp_path / "q.tflite"
+    proc = subprocess.run([sys.executable, "-m", "mcugen", "export",
+                           str(folder / "qdq_int8.onnx"), "--tflite", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    g = load_model(out)
+    t = g.tensors[g.inputs[0]]
+    tflm, sim = Tflm(out), Simulator(g)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = rng.integers(-128, 128, t.shape).astype(np.int8)
+        assert np.array_equal(tflm.run([x])[0], sim.run([x]).outputs[0])
