@@ -24,6 +24,7 @@ never an approximation.
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -67,14 +68,17 @@ def parse_onnx(data: bytes, where: str = "<bytes>", name: str = "model") -> Grap
     if not model.HasField("graph") or not model.graph.node:
         raise InputError("not an ONNX model (no graph or no nodes)", where)
     try:
-        from . import onnx_qdq
-        onnx_qdq.refuse_other_formats(model)
-        if onnx_qdq.is_qdq(model):
-            model, notes = onnx_qdq.to_float(model)
-            importer = _Importer(model, name)
-            graph = onnx_qdq.to_int8(importer.run(), importer.vals, notes)
-        else:
-            graph = _Importer(model, name).run()
+        # a corrupted file must not print numpy/onnx warnings: the error contract is one line
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from . import onnx_qdq
+            onnx_qdq.refuse_other_formats(model)
+            if onnx_qdq.is_qdq(model):
+                model, notes = onnx_qdq.to_float(model)
+                importer = _Importer(model, name)
+                graph = onnx_qdq.to_int8(importer.run(), importer.vals, notes)
+            else:
+                graph = _Importer(model, name).run()
         from .validate import validate_graph
         validate_graph(graph)
         return graph
@@ -333,8 +337,17 @@ class _Importer:
 
     def _fold(self, node) -> None:
         from onnx.reference import ReferenceEvaluator
+        from .validate import max_tensor_bytes
         helper = self.onnx.helper
         feeds = {x: self.consts[x] for x in node.input if x}
+        # operators whose output size a (corrupted) constant decides: bound it before evaluating
+        sizes = {"ConstantOfShape": 0, "Expand": 1}
+        if node.op_type in sizes and len(node.input) > sizes[node.op_type]:
+            shape = np.asarray(feeds.get(node.input[sizes[node.op_type]], [])).reshape(-1)
+            if (shape < 0).any() or math.prod(int(d) for d in shape) * 8 > max_tensor_bytes():
+                self.refuse(f"constant of shape {shape.tolist()[:8]} is too large")
+        if node.op_type in ("Tile", "Range", "Resize", "Upsample"):
+            self.refuse(f"constant {node.op_type} is not evaluated at import")
         inputs = [helper.make_tensor_value_info(
             x, helper.np_dtype_to_tensor_dtype(feeds[x].dtype), feeds[x].shape) for x in feeds]
         outputs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]

@@ -297,3 +297,22 @@ def test_content_decides_not_the_extension(tmp_path):
     path = tmp_path / "model.bin"
     path.write_bytes((folder / "float.onnx").read_bytes())
     assert load_model(path).opcodes() == ["FULLY_CONNECTED", "RELU"]
+
+
+def test_tf2onnx_transpose_pairs_cost_nothing():
+    """tf2onnx writes Keras' NHWC convs as Transpose -> Conv (NCHW) -> Transpose: the tracked
+    layout absorbs both transposes (no TRANSPOSE operator), and the input stays NHWC."""
+    conv, inits = _conv(x="t", y="c", pads=[1, 1, 1, 1])
+    data = _model([helper.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]), conv,
+                   helper.make_node("Transpose", ["c"], ["u"], perm=[0, 2, 3, 1]),
+                   helper.make_node("Relu", ["u"], ["y"])], {"x": [1, 8, 8, 3]}, ["y"], inits)
+    graph = parse_onnx(data, where="tf2onnx")
+    assert graph.opcodes() == ["CONV_2D", "RELU"]
+    x = RNG.standard_normal((1, 8, 8, 3)).astype(np.float32)
+    assert _close(_simulate(graph, [x])[0], _ort(data, {"x": x})[0]) <= RTOL
+
+
+def test_opset_outside_13_to_21_refused():
+    data = _model([helper.make_node("Relu", ["x"], ["y"])], X4, ["y"], opset=11)
+    with pytest.raises(InputError, match="opset 11 is not supported"):
+        parse_onnx(data, where="old")
