@@ -145,29 +145,28 @@ class _Importer:
         if self.opset and self.opset not in OPSETS:
             raise InputError(f"ONNX opset {self.opset} is not supported (opsets "
                              f"{OPSETS.start}-{OPSETS.stop - 1})", "model")
-        used_domains = {n.domain for n in self.g.node} - {"", "ai.onnx"}
-        if used_domains:
-            n = next(n for n in self.g.node if n.domain not in ("", "ai.onnx"))
-            i = list(self.g.node).index(n)
-            raise InputError(f"unsupported ONNX operator {n.domain}.{n.op_type}",
-                             f"node {i} '{n.name}'")
+        outputs, live = self._live()
+        for i, n in live:
+            if n.domain not in ("", "ai.onnx"):
+                raise InputError(f"unsupported ONNX operator {n.domain}.{n.op_type}",
+                                 f"node {i} '{n.name}' ({n.op_type})")
         for init in self.g.initializer:
             self.consts[init.name] = self.nh.to_array(init)
-        for node in self.g.node:
+        for _, node in live:
             for x in node.input:
                 if x:
                     self.uses[x] = self.uses.get(x, 0) + 1
-        for o in self.g.output:
+        for o in outputs:
             self.uses[o.name] = self.uses.get(o.name, 0) + 1
         for inp in self.g.input:
             if inp.name in self.consts:
                 continue
             self._graph_input(inp)
-        for i, node in enumerate(self.g.node):
+        for i, node in live:
             self.node, self.node_index = node, i
             self._convert(node)
         self.node = None
-        for out in self.g.output:
+        for out in outputs:
             if out.name in self.consts:
                 raise InputError("graph output is a constant", f"output '{out.name}'")
             v = self.vals[out.name]
@@ -181,7 +180,36 @@ class _Importer:
         graph = self.b.build()
         graph.description = f"imported from ONNX ({self.model.producer_name} " \
                             f"{self.model.producer_version}, opset {self.opset})".strip()
+        if self.dropped:
+            graph.description += f"; dropped non-float outputs {', '.join(self.dropped)}"
         return graph
+
+    def _live(self):
+        """The outputs mcugen computes and the nodes they need (with their model indices).
+
+        A classifier's label branch (skl2onnx: ArgMax -> ArrayFeatureExtractor -> Cast, an
+        int64 or string 'label' output; ZipMap's sequence of maps) is dropped when a float
+        output remains, which then comes first; the description records what was dropped."""
+        float_t = self.onnx.TensorProto.FLOAT
+        outputs = list(self.g.output)
+        kept = [o for o in outputs if not o.type.HasField("tensor_type")
+                and not o.type.HasField("sequence_type") and not o.type.HasField("map_type")
+                or (o.type.HasField("tensor_type")
+                    and o.type.tensor_type.elem_type in (float_t, 0))]
+        self.dropped = [o.name for o in outputs if o not in kept]
+        if not kept:
+            raise InputError("the model has no float tensor output (a classifier's probabilities "
+                             "as a ZipMap? skl2onnx: export with options {'zipmap': False})",
+                             "model")
+        needed = {o.name for o in kept}
+        live = []
+        for i in range(len(self.g.node) - 1, -1, -1):
+            n = self.g.node[i]
+            if any(o in needed for o in n.output):
+                live.append((i, n))
+                needed.update(x for x in n.input if x)
+        live.reverse()
+        return kept, live
 
     def _graph_input(self, inp) -> None:
         tt = inp.type.tensor_type

@@ -316,3 +316,45 @@ def test_opset_outside_13_to_21_refused():
     data = _model([helper.make_node("Relu", ["x"], ["y"])], X4, ["y"], opset=11)
     with pytest.raises(InputError, match="opset 11 is not supported"):
         parse_onnx(data, where="old")
+
+
+def _skl2onnx_like(zipmap: bool) -> bytes:
+    """What skl2onnx writes for a classifier: 'label' (int64, through ArgMax ->
+    ArrayFeatureExtractor of the classes) first, the probabilities second (ZipMap'd by default)."""
+    nodes = [helper.make_node("MatMul", ["x", "w"], ["m"]),
+             helper.make_node("Add", ["m", "b"], ["z"]),
+             helper.make_node("Softmax", ["z"], ["probabilities"], axis=1),
+             helper.make_node("ArgMax", ["probabilities"], ["idx"], axis=1),
+             helper.make_node("ArrayFeatureExtractor", ["classes", "idx"], ["label"],
+                              domain="ai.onnx.ml")]
+    outputs = [helper.make_tensor_value_info("label", TensorProto.INT64, [1, 1])]
+    if zipmap:
+        nodes.append(helper.make_node("ZipMap", ["probabilities"], ["output_probability"],
+                                      domain="ai.onnx.ml", classlabels_int64s=[0, 1, 2]))
+        outputs.append(helper.make_value_info("output_probability", helper.make_sequence_type_proto(
+            helper.make_map_type_proto(TensorProto.INT64, helper.make_tensor_type_proto(
+                TensorProto.FLOAT, [])))))
+    else:
+        outputs.append(helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, 3]))
+    graph = helper.make_graph(nodes, "skl", [helper.make_tensor_value_info(
+        "x", TensorProto.FLOAT, ["N", 4])], outputs, [
+        numpy_helper.from_array(_w(4, 3), "w"), numpy_helper.from_array(_w(3), "b"),
+        numpy_helper.from_array(np.array([0, 1, 2], np.int64), "classes")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17),
+                                                    helper.make_opsetid("ai.onnx.ml", 3)])
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def test_classifier_label_branch_dropped_probabilities_kept():
+    data = _skl2onnx_like(zipmap=False)
+    graph = parse_onnx(data, where="skl")
+    assert [graph.tensors[i].name for i in graph.outputs] == ["probabilities"]
+    assert "dropped non-float outputs label" in graph.description
+    x = RNG.standard_normal((1, 4)).astype(np.float32)
+    assert _close(_simulate(graph, [x])[0], _ort(data, {"x": x})[1]) <= RTOL
+
+
+def test_zipmap_probabilities_refused_with_the_export_option():
+    with pytest.raises(InputError, match="zipmap"):
+        parse_onnx(_skl2onnx_like(zipmap=True), where="skl")
