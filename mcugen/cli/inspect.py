@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     except UnsupportedOperatorError as exc:   # a dtype mcugen does not implement: listed below
         extra["plan"] = {"arena_bytes": None, "line": f"arena: not planned ({exc.message})"}
     extra["optimized"] = optimized.to_json()
+    extra["description"] = original.description   # e.g. what the ONNX importer dropped
     if args.json:
         data = asdict(summary)
         data["unsupported"] = [{"index": i, "opcode": op, "original_operators": src}
@@ -100,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"{label} '{f['name']}': {f['dtype']}{f['shape']}, {_quant(f)}")
     if "plan" in extra:
         console.print(extra["plan"]["line"])
+    if original.description:
+        console.print(f"description: {original.description}")
     if summary.unsupported:
         listed = ", ".join(f"{op} at {i}" if [i] == src or args.optimized else
                            f"{op} at {','.join(map(str, src))}"
