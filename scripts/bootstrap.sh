@@ -32,8 +32,8 @@ if [ -z "${VIRTUAL_ENV:-}" ] && python3 -c 'import sys,sysconfig,os; sys.exit(0 
 fi
 install=0
 [ -e "$repo/.bootstrap-stamp" ] && [ "$repo/.bootstrap-stamp" -nt "$repo/pyproject.toml" ] || install=1
-(cd / && "$py" -c "import mcugen") 2>/dev/null || install=1
-if [ -n "$extra" ] && ! "$py" -c "import pytest, hypothesis, pytest_timeout" 2>/dev/null; then install=1; fi
+(cd / && "$py" -c "import mcugen, onnx") 2>/dev/null || install=1
+if [ -n "$extra" ] && ! "$py" -c "import pytest, hypothesis, pytest_timeout, onnxruntime" 2>/dev/null; then install=1; fi
 if [ "$install" = 1 ]; then
   echo "bootstrap: pip install -e .$extra" >&2
   "$py" -m pip install -q --disable-pip-version-check -e "$repo$extra" >&2

@@ -18,7 +18,7 @@ from ..ops.registry import refuse_unimplemented_dtypes
 
 
 def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help=".tflite file: full int8 or 16x8, or float with --calib")
+    p.add_argument("model", help=".tflite or .onnx file: full int8 or 16x8, or float with --calib")
     p.add_argument("--board", default=DEFAULT_BOARD, help=f"board (default {DEFAULT_BOARD}; "
                    "see `mcugen boards`)")
     p.add_argument("--kernels", choices=KERNELS, default=None,

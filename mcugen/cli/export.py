@@ -4,6 +4,8 @@ PlatformIO platform.
     mcugen export MODEL --platformio-lib DIR   PlatformIO library (library.json): copy to lib/
     mcugen export MODEL --c-lib DIR            plain C library with a CMakeLists.txt
     mcugen export --platformio-platform DIR    mcugen's QEMU development platform for PlatformIO
+    mcugen export MODEL --tflite OUT.tflite    the model as read (e.g. an imported .onnx) as a
+                                               .tflite for TFLM: float, or int8 with --calib
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help=".tflite file (full int8 or 16x8, or float with --calib)")
     p.add_argument("--platformio-lib", metavar="DIR", help="write a PlatformIO library here")
     p.add_argument("--c-lib", metavar="DIR", help="write a plain C library with CMakeLists.txt")
+    p.add_argument("--tflite", metavar="OUT",
+                   help="write the model as read (an imported .onnx too) as a .tflite file TFLM "
+                   "runs: float as float, int8 when quantized with --calib")
     p.add_argument("--platformio-platform", metavar="DIR",
                    help="write mcugen's local PlatformIO platform for the emulated boards")
     p.add_argument("--name", help="C identifier of the model (default: from the file name)")
@@ -45,9 +50,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not (args.platformio_lib or args.c_lib or args.platformio_platform):
-        raise InputError("nothing to export: give --platformio-lib, --c-lib or "
+    if not (args.platformio_lib or args.c_lib or args.platformio_platform or args.tflite):
+        raise InputError("nothing to export: give --platformio-lib, --c-lib, --tflite or "
                          "--platformio-platform", "export")
+    if args.tflite:
+        if not args.model:
+            raise InputError("a model is needed for --tflite", "export")
+        _export_tflite(args)
     if args.platformio_platform:
         from ..platformio import write_local_platform
         path = write_local_platform(args.platformio_platform)
@@ -60,18 +69,34 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export_model(args) -> None:
-    from ..boards import DEFAULT_BOARD
+def _load(args):
     from ..model import load_model
-    from ..platformio import export_library, pio_board
-    from ..platformio.project import render_for
-
     graph = load_model(args.model)
     if args.calib:  # a float model becomes full int8 first, exactly as `mcugen quantize` does it
         from ..quantize import quantize_model
         from ..quantize.data import load_samples
         graph = quantize_model(graph, load_samples(
             args.calib, graph, integers_as_float=args.calib_as_float)).graph
+    return graph
+
+
+def _export_tflite(args) -> None:
+    """The graph as read (and quantized), before the optimiser: standard TFLite operators only."""
+    from ..model import save_model
+    from ..npdata import writable_file
+    writable_file(args.tflite)
+    graph = _load(args)
+    save_model(graph, args.tflite)
+    kind = "int8" if args.calib or graph.tensors[graph.inputs[0]].quant is not None else "float"
+    console.print(f"{args.model} -> {args.tflite}: {len(graph.operators)} operators ({kind})")
+
+
+def _export_model(args) -> None:
+    from ..boards import DEFAULT_BOARD
+    from ..platformio import export_library, pio_board
+    from ..platformio.project import render_for
+
+    graph = _load(args)
     from ..optimize import optimize_graph
     graph = optimize_graph(graph, enabled=not args.no_optimize)
     board = pio_board(args.board or DEFAULT_BOARD)  # a Cortex-M board: its core

@@ -18,7 +18,7 @@ HELP = "show a model's operators, shapes, MACs, quantization and deployability"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help=".tflite file")
+    p.add_argument("model", help=".tflite or .onnx file")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree (the backend choice "
                    "follows build's: CMSIS-NN when a tree is found)")
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     except UnsupportedOperatorError as exc:   # a dtype mcugen does not implement: listed below
         extra["plan"] = {"arena_bytes": None, "line": f"arena: not planned ({exc.message})"}
     extra["optimized"] = optimized.to_json()
+    extra["description"] = original.description   # e.g. what the ONNX importer dropped
     if args.json:
         data = asdict(summary)
         data["unsupported"] = [{"index": i, "opcode": op, "original_operators": src}
@@ -100,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
             console.print(f"{label} '{f['name']}': {f['dtype']}{f['shape']}, {_quant(f)}")
     if "plan" in extra:
         console.print(extra["plan"]["line"])
+    if original.description:
+        console.print(f"description: {original.description}")
     if summary.unsupported:
         listed = ", ".join(f"{op} at {i}" if [i] == src or args.optimized else
                            f"{op} at {','.join(map(str, src))}"

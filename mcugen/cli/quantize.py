@@ -22,7 +22,7 @@ HELP = ("post-training full-integer quantization (int8, or 16x8 with --activatio
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="float32 or dynamic-range (hybrid) .tflite")
+    p.add_argument("model", help="float32 or dynamic-range (hybrid) .tflite, or a float .onnx")
     p.add_argument("--calib", required=True, metavar="DATA",
                    help="calibration samples: .npy (N x input shape), .npz (one array per input "
                         "name), a directory of .npy files, module:function returning an "

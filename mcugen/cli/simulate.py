@@ -29,7 +29,7 @@ SHOWN_VALUES = 16
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help=".tflite file")
+    p.add_argument("model", help=".tflite or .onnx file")
     given = p.add_mutually_exclusive_group(required=True)
     given.add_argument("--input", metavar="X",
                        help=".npy (one-input models) or .npz with one array per input, named by "

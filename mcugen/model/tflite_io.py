@@ -41,7 +41,7 @@ def _camel(name: str) -> str:
 # -- reading --------------------------------------------------------------------------------------
 
 def load_model(path: str | Path) -> Graph:
-    """Read a .tflite file. Raises InputError with a one-line reason for anything unusable."""
+    """Read a .tflite (or .onnx: :mod:`.onnx_io`) file. Raises InputError with a one-line reason for anything unusable."""
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", str(path))
@@ -51,6 +51,9 @@ def load_model(path: str | Path) -> Graph:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", str(path)) from None
+    from .onnx_io import is_onnx, parse_onnx
+    if is_onnx(data, path):      # the content decides (see is_onnx), not only the extension
+        return parse_onnx(data, where=str(path), name=path.stem)
     return parse_model(data, where=str(path), name=path.stem)
 
 

@@ -14,7 +14,7 @@ from .. import fixedpoint as fx
 from ..errors import InputError
 from ..model.graph import Graph, Operator
 from .common import QMAX, QMIN, scale_of, zero_point_of
-from .registry import PORTABLE, FixedOutput, FreeOutput, record
+from .registry import PORTABLE, FixedOutput, FreeOutput, SameParams, record
 
 ALL_INT8 = np.arange(-128, 128, dtype=np.int64)
 
@@ -238,7 +238,8 @@ RECORDS = (
            quant=FixedOutput(1.0 / 256, -128), **_UNARY),
     record("TANH", "activations", prepare=lut_tanh, quant=FixedOutput(1.0 / 128, 0), **_UNARY),
     record("RELU", "activations", prepare=lut_relu, quant=FreeOutput(), **_UNARY16),
-    record("RELU6", "activations", prepare=lut_relu6, quant=FreeOutput(), **_UNARY16),
+    # TFLM clamps RELU6 in the input's domain (Relu6Prepare): the output shares its parameters
+    record("RELU6", "activations", prepare=lut_relu6, quant=SameParams((0,)), **_UNARY16),
     record("LEAKY_RELU", "activations", prepare=lut_leaky_relu, quant=FreeOutput(),
            **_UNARY16),
     record("HARD_SWISH", "activations", prepare=lut_hard_swish, quant=FreeOutput(),
