@@ -72,12 +72,7 @@ def main() -> None:
                 "vs mcugen+CMSIS-NN", "arena", "TFLM arena*", "stack", "flash", "code flash**",
                 "TFLM flash w/o model", "code ratio", "bit-exact"):
         table.add_column(col, justify="left" if col in ("model", "kernels") else "right")
-    for rel in MODELS:
-        path = model_path(rel)
-        if not path.exists() or (args.models and not any(m in rel for m in
-                                                         args.models.split(","))):
-            continue
-        graph = load_model(path)
+    for rel, graph in selected_models(args):
         p = peer(rel, board.name)
         counts = {}
         for kernels in backends:
@@ -104,6 +99,14 @@ def main() -> None:
                   "model's constant data (weights, biases, requantization tables).")
 
 
+def selected_models(args):
+    """(name, graph) of the shared models present here that --models names (all by default)."""
+    for rel in MODELS:
+        path = model_path(rel)
+        if path.exists() and (not args.models or any(m in rel for m in args.models.split(","))):
+            yield rel, load_model(path)
+
+
 def profile_backend(graph, board, kernels, cmsis_nn) -> dict:
     """`mcugen profile`'s report for one backend, on the peer's input."""
     from mcugen.cli.profile import peer_input, profile_layers
@@ -124,12 +127,7 @@ def per_layer(args, board) -> None:
     backends.sort(key=lambda k: (k != "mcugen", k != "cmsis-nn"))
     print(_versions())
     console = Console(width=200)
-    for rel in MODELS:
-        path = model_path(rel)
-        if not path.exists() or (args.models and not any(m in rel for m in
-                                                         args.models.split(","))):
-            continue
-        graph = load_model(path)
+    for rel, graph in selected_models(args):
         reports = {k: profile_backend(graph, board, k, args.cmsis_nn) for k in backends}
         unit = reports[backends[0]]["unit"] or "instructions"
         table = Table(title=f"{graph.name} on {board.name}: {unit} per layer (profile)",

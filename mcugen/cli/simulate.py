@@ -50,24 +50,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "deploying command runs it by default)")
 
 
-def load_inputs(path: str, graph: Graph) -> list[np.ndarray]:
-    """The model's inputs from .npy/.npz, checked against the input tensors' dtype and size."""
-    data = open_data(path, "input")
+def _per_input(data, graph: Graph, path: str) -> tuple[list, list[np.ndarray]]:
+    """(input tensors, one array per input) from an opened .npy or .npz: .npz members named by
+    the input tensor's name or arr_0, arr_1, ... in input order."""
     tensors = [graph.tensors[i] for i in graph.inputs]
-    if isinstance(data, NpzArchive):
-        with data:
-            arrays = []
-            for n, t in enumerate(tensors):
-                key = t.name if t.name in data.files else f"arr_{n}"
-                if key not in data.files:
-                    raise InputError(f"no array named '{t.name}' or 'arr_{n}' in the .npz "
-                                     f"(it has {', '.join(data.files) or 'none'})", path)
-                arrays.append(data[key])
-    else:
+    if not isinstance(data, NpzArchive):
         if len(tensors) != 1:
             raise InputError(f"the model takes {len(tensors)} inputs: give an .npz with one "
                              "array per input", path)
-        arrays = [data]
+        return tensors, [data]
+    with data:
+        arrays = []
+        for n, t in enumerate(tensors):
+            key = t.name if t.name in data.files else f"arr_{n}"
+            if key not in data.files:
+                raise InputError(f"no array named '{t.name}' or 'arr_{n}' in the .npz "
+                                 f"(it has {', '.join(data.files) or 'none'})", path)
+            arrays.append(data[key])
+    return tensors, arrays
+
+
+def load_inputs(path: str, graph: Graph) -> list[np.ndarray]:
+    """The model's inputs from .npy/.npz, checked against the input tensors' dtype and size."""
+    tensors, arrays = _per_input(open_data(path, "input"), graph, path)
     result = []
     for t, a in zip(tensors, arrays):
         if a.dtype != t.dtype:
@@ -83,22 +88,7 @@ def load_inputs(path: str, graph: Graph) -> list[np.ndarray]:
 def load_sequence(path: str, graph: Graph) -> list[list[np.ndarray]]:
     """The steps of a --sequence file: per input an array (T, ...) whose every step holds that
     input's values; the same T for every input, T >= 1."""
-    data = open_data(path, "sequence")
-    tensors = [graph.tensors[i] for i in graph.inputs]
-    if isinstance(data, NpzArchive):
-        with data:
-            arrays = []
-            for n, t in enumerate(tensors):
-                key = t.name if t.name in data.files else f"arr_{n}"
-                if key not in data.files:
-                    raise InputError(f"no array named '{t.name}' or 'arr_{n}' in the .npz "
-                                     f"(it has {', '.join(data.files) or 'none'})", path)
-                arrays.append(data[key])
-    else:
-        if len(tensors) != 1:
-            raise InputError(f"the model takes {len(tensors)} inputs: give an .npz with one "
-                             "array per input", path)
-        arrays = [data]
+    tensors, arrays = _per_input(open_data(path, "sequence"), graph, path)
     steps = None
     for t, a in zip(tensors, arrays):
         if a.dtype != t.dtype:
