@@ -177,6 +177,8 @@ def prepare_lstm(graph: Graph, op: Operator) -> LstmParams:
     if power != round(power):
         raise _refuse(graph, op, f"cell state scale {cell_scale} is not a power of two")
     power = round(power)
+    if not -42 <= power <= 18:     # the tanh input shift 12 + power must stay within int64 math
+        raise _refuse(graph, op, f"cell state scale 2^{power} is out of range (2^-42 .. 2^18)")
     input_fc, recurrent_fc = {}, {}
     for gate in GATES:
         for i, table, src in ((INPUT_WEIGHTS[gate], input_fc, x),

@@ -129,3 +129,17 @@ def test_bias_of_another_shape_is_refused():
     with pytest.raises(UnsupportedOperatorError) as err:
         Simulator(graph).run(random_inputs(graph, np.random.default_rng(0)))
     assert "bias at input 15 has shape [20, 1]" in str(err.value)
+
+
+@pytest.mark.parametrize("power", [-149, 40])
+def test_cell_scale_out_of_range_is_refused(power):
+    """Found by the long fuzz run: a cell state scale of 2^-149 overflowed the tanh input
+    shift (OverflowError); refused in one line instead."""
+    from mcugen.model.graph import Quantization
+    from mcugen.ops.lstm import CELL_STATE
+    graph = copy.deepcopy(load_model(shared_model(MODELS[1])))
+    cell = graph.tensors[graph.operators[0].inputs[CELL_STATE]]
+    cell.quant = Quantization(np.array([2.0 ** power], np.float32), cell.quant.zero_point)
+    with pytest.raises(UnsupportedOperatorError) as err:
+        Simulator(graph).run(random_inputs(graph, np.random.default_rng(0)))
+    assert "out of range" in str(err.value) and "\n" not in str(err.value)
