@@ -471,16 +471,21 @@ def _int16_sigmoid_input(x: np.ndarray, input_multiplier: int, input_left_shift:
     return (np.asarray(x, dtype=np.int64) * input_multiplier + rnd) >> input_left_shift
 
 
+def _sigmoid_table_lookup(a: np.ndarray, frac_bits: int, beyond: int) -> np.ndarray:
+    """The table interpolation both int16 activations share: entry a >> frac_bits and the next,
+    weighted by the low frac_bits; ``beyond`` past the last entry."""
+    uh = a >> frac_bits
+    inside = uh < 255
+    idx = np.where(inside, uh, 0)
+    ua, ub = SIGMOID_TABLE_UINT16[idx], SIGMOID_TABLE_UINT16[idx + 1]
+    return np.where(inside, (ua << frac_bits) + (a & ((1 << frac_bits) - 1)) * (ub - ua), beyond)
+
+
 def logistic_int16(x: np.ndarray, input_multiplier: int = 0,
                    input_left_shift: int = 0) -> np.ndarray:
     """reference_integer_ops::Logistic(int16): table interpolation on |x|, 9 fractional bits."""
     v = _int16_sigmoid_input(x, input_multiplier, input_left_shift)
-    a = np.abs(v)
-    uh = a >> 9
-    inside = uh < 255
-    idx = np.where(inside, uh, 0)
-    ua, ub = SIGMOID_TABLE_UINT16[idx], SIGMOID_TABLE_UINT16[idx + 1]
-    result = np.where(inside, (ua << 9) + (a & 0x1FF) * (ub - ua), 0x7FFF << 10)
+    result = _sigmoid_table_lookup(np.abs(v), 9, 0x7FFF << 10)
     result = np.where(v >= 0, result + (1 << 9), (1 << 25) - result + (1 << 9) - 1)
     return wrap_int16(result >> 10).astype(np.int16)   # uint32 >> 10, stored as int16
 
@@ -489,12 +494,7 @@ def tanh_int16(x: np.ndarray, input_multiplier: int = 0, input_left_shift: int =
     """reference_integer_ops::Tanh(int16): tanh(x) = 2 sigmoid(2x) - 1 on the same table, 8
     fractional bits."""
     v = _int16_sigmoid_input(x, input_multiplier, input_left_shift)
-    a = np.abs(v)
-    uh = a >> 8
-    inside = uh < 255
-    idx = np.where(inside, uh, 0)
-    ua, ub = SIGMOID_TABLE_UINT16[idx], SIGMOID_TABLE_UINT16[idx + 1]
-    result = np.where(inside, (ua << 8) + (a & 0xFF) * (ub - ua), 0xFFFF << 8)
+    result = _sigmoid_table_lookup(np.abs(v), 8, 0xFFFF << 8)
     result = np.where(v >= 0, result - (1 << 23) + (1 << 7), -result + (1 << 23) + (1 << 7) - 1)
     # int32 result, arithmetic shift, then the int16 store of C
     return wrap_int16(result >> 8).astype(np.int16)
