@@ -10,6 +10,7 @@ not .npy, pickled objects (never loaded), complex numbers and structured records
 
 from __future__ import annotations
 
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -24,6 +25,10 @@ from .model.validate import max_tensor_bytes
 NUMERIC_KINDS = "biuf"
 _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError,
                 RuntimeError, NotImplementedError, OverflowError)
+# numpy parses the .npy header's dict literal with Python's own tokenizer and ast: a garbled
+# header raises their errors too (found by benchmarks/fuzz_models.py --kind data)
+_HEADER_ERRORS = (*_READ_ERRORS, SyntaxError, tokenize.TokenError, TypeError, AttributeError,
+                  RecursionError, UnicodeError)
 
 
 def _header(f: BinaryIO, where: str,
@@ -37,7 +42,7 @@ def _header(f: BinaryIO, where: str,
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
         else:
             raise ValueError(f"unsupported .npy version {version}")
-    except _READ_ERRORS as exc:
+    except _HEADER_ERRORS as exc:
         raise InputError(f"cannot read {what} as .npy/.npz: not a .npy array ({_reason(exc)})",
                          where) from None
     header_len = f.tell() if hasattr(f, "tell") else 0

@@ -31,7 +31,8 @@ def compile_host(rendered, exe: Path, sanitize: bool = False, opt: str = "-O2") 
     """
     exe = Path(exe)
     includes = [f"-I{d}" for d in rendered.include_dirs]
-    recipe = host_check_recipe(opt, sanitize, rendered.defines)
+    recipe = host_check_recipe(opt, sanitize,
+                               [*rendered.defines, f"MCUGEN_MODEL={rendered.name}_model"])
     objects = []
     if rendered.library_sources:
         lib_dir = exe.parent / f"{exe.name}-lib"
@@ -57,14 +58,15 @@ def _run(cmd: list[str], where) -> None:
 
 
 def run_host(exe: Path, inputs: list[list[np.ndarray]], output_sizes: list[int],
-             output_dtypes: list[np.dtype]) -> list[list[np.ndarray]]:
-    """Run N inferences (each a list of input arrays) in one process; returns N output lists."""
+             output_dtypes: list[np.dtype], sequence: bool = False) -> list[list[np.ndarray]]:
+    """Run N inferences (each a list of input arrays) in one process; returns N output lists.
+    Each runs after a reset of the model's state, or (``sequence``) all in order on one state."""
     with tempfile.TemporaryDirectory() as tmp:
         fin, fout = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
         fin.write_bytes(b"".join(np.ascontiguousarray(x).tobytes()
                                  for sample in inputs for x in sample))
-        proc = subprocess.run([str(exe), str(fin), str(fout)], capture_output=True, text=True,
-                              timeout=600)
+        proc = subprocess.run([str(exe), str(fin), str(fout)] + (["--sequence"] if sequence else []),
+                              capture_output=True, text=True, timeout=600)
         if proc.returncode != 0:
             raise InfrastructureError(f"host program failed (exit {proc.returncode}): "
                                       f"{proc.stderr.strip()[:300]}", str(exe))
