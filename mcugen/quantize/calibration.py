@@ -111,8 +111,13 @@ def calibrate(graph: Graph, samples: Iterable[list[np.ndarray]], methods: Iterab
     acts = [t.index for t in graph.tensors if not t.is_constant]
     observer = RangeObserver(acts, keep_values=any(m in ("percentile", "mse") for m in methods))
     if runner is None:
-        sim = Simulator(graph)
-        runner = lambda xs: sim.run(xs, keep_all=True).tensors  # noqa: E731
+        # each sample from a reset state (samples are independent), and a recurrent state's
+        # range over every time step, not only its last value
+        sim = Simulator(graph, record_state=True)
+
+        def runner(xs: list[np.ndarray]) -> dict[int, np.ndarray]:
+            sim.reset()
+            return sim.run(xs, keep_all=True).tensors
     for n, xs in enumerate(_progress(samples, total, "calibrating", progress)):
         try:
             observer.observe(runner(xs))
