@@ -173,6 +173,22 @@ def open_data(path: str | Path, what: str = "data") -> np.ndarray | NpzArchive:
     return load_npy(p, what)
 
 
+def as_input_shape(a: np.ndarray, shape, what: str, where: str) -> np.ndarray:
+    """``a`` as an array of the input's ``shape``: it must hold the same values in the same
+    order, so its shape may differ from the input's only by axes of size 1 (a batch axis left
+    out, a channel axis of 1). Anything else — a flat vector for an image, or channels-last data
+    for a channels-first (ONNX) input — would be a silent re-interpretation: refused."""
+    shape = tuple(int(d) for d in shape)
+    if tuple(a.shape) == shape:
+        return a
+    if a.size == int(np.prod(shape, dtype=np.int64)) and \
+            [d for d in a.shape if d != 1] == [d for d in shape if d != 1]:
+        return a.reshape(shape)
+    raise InputError(f"{what} has shape {list(a.shape)}; the input is {list(shape)} (only axes "
+                     "of size 1 may differ: data in another layout or flattened is not "
+                     "reinterpreted)", where)
+
+
 def writable_file(path: str | Path, what: str = "output") -> Path:
     """``path`` as a file to write: its directory must exist and it must not be a directory."""
     p = Path(path)

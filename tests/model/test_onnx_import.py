@@ -358,3 +358,21 @@ def test_classifier_label_branch_dropped_probabilities_kept():
 def test_zipmap_probabilities_refused_with_the_export_option():
     with pytest.raises(InputError, match="zipmap"):
         parse_onnx(_skl2onnx_like(zipmap=True), where="skl")
+
+
+def test_data_in_neither_layout_is_refused(tmp_path, capsys):
+    """A 3-channel ONNX input takes data in its own layout (NCHW, the batch axis optional);
+    channels-last or flattened data is refused in one line, never reinterpreted."""
+    from mcugen.cli import main
+    path = tmp_path / "m.onnx"
+    path.write_bytes(_case(_after_conv(_single("Relu"))))
+    x = RNG.standard_normal((1, 3, 8, 8)).astype(np.float32)
+    for name, data, ok in (("nchw", x, True), ("no_batch", x[0], True),
+                           ("nhwc", np.ascontiguousarray(x.transpose(0, 2, 3, 1)), False),
+                           ("flat", x.reshape(1, -1), False)):
+        np.save(tmp_path / f"{name}.npy", data)
+        code = main(["simulate", str(path), "--input", str(tmp_path / f"{name}.npy")])
+        err = capsys.readouterr().err
+        assert code == (0 if ok else 2), (name, err)
+        if not ok:
+            assert len(err.strip().splitlines()) == 1 and "[1, 3, 8, 8]" in err, err
