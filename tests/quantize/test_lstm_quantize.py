@@ -72,3 +72,13 @@ def test_cell_state_scale_is_the_covering_power_of_two():
     assert cell_state_scale(-9.5, 3.0) == np.float32(2.0 ** -11)     # 16 covers 9.5
     assert cell_state_scale(-1.0, 8.0) == np.float32(2.0 ** -12)     # 8 covers 8
     assert cell_state_scale(0.0, 8.01) == np.float32(2.0 ** -11)
+
+
+@pytest.mark.parametrize("rel", ["real_data/digits_lstm_cols/tf_int8.tflite",
+                                 "tflm/mnist_lstm_int8.tflite"])
+def test_tf_converter_lstm_models_pass_through(rel):
+    """The TF converter's integer LSTM models conform (quantize passes them through)."""
+    graph = load_model(shared_model(rel))
+    assert check(graph) == []
+    result = quantize_model(graph, [])
+    assert result.passthrough and result.graph is graph
