@@ -52,8 +52,12 @@ def refuse_for_16x8(graph: Graph) -> None:
 
 
 def is_float_model(graph: Graph) -> bool:
+    """Float I/O or a float activation that an operator reads or writes (an LSTM's converter
+    intermediates are float placeholders no kernel touches: they do not count)."""
+    used = {i for op in graph.operators for i in op.inputs + op.outputs if i >= 0}
     return any(graph.tensors[i].dtype == np.float32 for i in graph.inputs + graph.outputs) or \
-        any(t.dtype == np.float32 and not t.is_constant for t in graph.tensors)
+        any(t.dtype == np.float32 and not t.is_constant and t.index in used
+            for t in graph.tensors)
 
 
 def prepare_float(graph: Graph) -> Graph:
