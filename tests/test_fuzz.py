@@ -46,7 +46,7 @@ def test_bounded_fuzz_tier_data_files(tmp_path):
     """Mutated .npy/.npz files through simulate --input and quantize --calib."""
     from benchmarks.fuzz_models import data_seeds
     seeds = data_seeds(tmp_path / "seeds")
-    fig = run_fuzz(seeds, 32, seed=SEED, jobs=2, mem_bytes=1 << 30, timeout=30.0,
+    fig = run_fuzz(seeds, 24, seed=SEED, jobs=2, mem_bytes=1 << 30, timeout=30.0,
                    out=tmp_path / "out")
     bad = list(fig.problems)
     assert not bad, "\n".join(f"{c}: {s}: {w}: {m} [{f}]" for c, s, w, m, f in bad[:10])
@@ -58,7 +58,7 @@ def test_bounded_fuzz_tier_onnx(tmp_path):
     seeds = [p for p in default_seeds(kind="onnx") if p.stat().st_size < 200_000]
     if not seeds:
         pytest.skip(f"{SHARED} has no .onnx models (the ONNX seeds live in ../shared/models/onnx)")
-    fig = run_fuzz(seeds, 24, seed=SEED, jobs=2, mem_bytes=1 << 30, timeout=30.0,
+    fig = run_fuzz(seeds, 16, seed=SEED, jobs=2, mem_bytes=1 << 30, timeout=30.0,
                    out=tmp_path)
     bad = list(fig.problems)
     assert not bad, "\n".join(f"{c}: {s}: {w}: {m} [{f}]" for c, s, w, m, f in bad[:10])
