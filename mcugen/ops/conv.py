@@ -355,6 +355,14 @@ def depthwise_macs(graph: Graph, op: Operator) -> int:
     return graph.tensors[op.outputs[0]].size * w[1] * w[2]
 
 
+def transpose_conv_check(graph: Graph, op: Operator) -> str | None:
+    """mcugen's portable TRANSPOSE_CONV (int8, and 16x8) takes a constant output_shape: one the
+    graph feeds at run time is simulated (its values checked) but not generated."""
+    if graph.tensors[op.inputs[0]].data is None:
+        return "output_shape is not a constant"
+    return int8_or_16x8_tensors(graph, op)
+
+
 def transpose_conv_macs(graph: Graph, op: Operator) -> int:
     """inputs: output_shape, weights [Cout, KH, KW, Cin], input."""
     w = graph.tensors[op.inputs[1]].shape
@@ -374,7 +382,7 @@ RECORDS = (
                      "portable": int8_or_16x8_tensors},
            macs=depthwise_macs, scratch={"cmsis-nn": cmsis_nn_scratch.depthwise_conv_2d,
                                          "mcugen": fast_depthwise_scratch}),
-    # Simulated (int8 and 16x8); not quantized or generated yet.
+    # Simulated and generated (int8 and 16x8, portable kernels); not quantized yet.
     record("TRANSPOSE_CONV", "conv", dtypes=("int8", "int16"), prepare=prepare_transpose_conv,
-           macs=transpose_conv_macs),
+           backends={"portable": transpose_conv_check}, macs=transpose_conv_macs),
 )
