@@ -188,3 +188,103 @@ def test_binary_int16_in_c(host_build, data, opcode):
     graph = binary_graph(opcode, *_int16(case), dtype=np.int16)
     graph.name = f"{opcode.lower()}_int16_c"
     _check(graph, host_build)
+
+
+# -- the rest of the 16x8 operators in C: activations (every int16 value), data movement, MEAN,
+# -- TRANSPOSE_CONV (int8 too: the same gathered kernel) --------------------------------------
+from tests.sim import test_data_movement_props as dm  # noqa: E402
+from tests.sim.test_activation_props import ALL_INT16, sigmoid16_graph  # noqa: E402
+from tests.sim.test_int16_props import _deconv_case, transpose_conv_graph  # noqa: E402
+from tests.sim.test_mean_props import mean_graph  # noqa: E402
+from tests.strategies import (activation_case, concat_case, mean_case, pad_case,  # noqa: E402
+                              slice_case, transpose_case)
+
+INT16 = st.just(np.int16)
+
+
+def _check_values(graph, host_build, values):
+    """As _check, on the given input sets (e.g. every int16 value) besides random ones."""
+    model = host_build(graph, "portable", True)
+    rng = np.random.default_rng(0)
+    inputs = [random_inputs(graph, rng)] + values
+    sim, tflm = Simulator(graph), Tflm(serialize_model(graph), preserve_all=False)
+    for x, got in zip(inputs, model.run(inputs)):
+        for g, e, o in zip(got, sim.run(x).outputs, tflm.run(x)):
+            assert g.tobytes() == e.tobytes() == o.tobytes()
+
+
+@pytest.mark.parametrize("opcode", ["RELU", "RELU6", "LEAKY_RELU", "LOGISTIC", "TANH"])
+@examples(2)
+@given(data=st.data())
+def test_activation_int16_in_c(host_build, opcode, data):
+    """Every int16 input value through the C kernel (its constants are the simulator's)."""
+    if opcode in ("LOGISTIC", "TANH"):
+        s_in = data.draw(st.one_of(st.integers(-13, -10).map(lambda e: 2.0 ** e),
+                                   st.floats(-20.0, 2.0).map(lambda e: float(np.float32(2 ** e)))))
+        graph = sigmoid16_graph(opcode, s_in)
+    else:
+        _, (s_in, _), q_out, options_type, options = data.draw(activation_case(opcode))
+        s_in = s_in / 256.0
+        q_out = (s_in if opcode == "RELU6" else q_out[0] / 256.0, 0)
+        graph = unary_graph(opcode, (256, 256), np.int16, np.int16, (s_in, 0), q_out,
+                            options_type, **options)
+    graph.name = f"{opcode.lower()}_int16_c"
+    _check_values(graph, host_build, [[ALL_INT16]])
+
+
+DATA_MOVEMENT_16 = {
+    "PAD": (pad_case, dm.pad_graph),
+    "CONCATENATION": (concat_case, dm.concat_graph),
+    "TRANSPOSE": (transpose_case, dm.transpose_graph),
+    "STRIDED_SLICE": (slice_case, lambda c: dm.slice_graph(c, dm.selecting_slice_shape(c))),
+}
+
+
+@pytest.mark.parametrize("opcode", DATA_MOVEMENT_16)
+@examples(2)
+@given(data=st.data())
+def test_data_movement_int16_in_c(host_build, opcode, data):
+    case, graph_of = DATA_MOVEMENT_16[opcode]
+    c = data.draw(case(dtypes=INT16), label="case")
+    if opcode == "PAD":
+        c["v2"] = data.draw(st.booleans(), label="v2")     # PADV2's int16 pad value too
+    graph = graph_of(c)
+    graph.name = f"{opcode.lower()}_int16_c"
+    _check(graph, host_build)
+
+
+@examples(2)
+@given(case=mean_case())
+def test_mean_int16_in_c(host_build, case):
+    shape, axes, keep_dims, q_in, q_out, _ = case
+    graph = mean_graph(shape, axes, keep_dims, (q_in[0] / 256, 0), (q_out[0] / 256, 0),
+                       np.int16)
+    graph.name = "mean_int16_c"
+    _check(graph, host_build)
+
+
+@pytest.mark.parametrize("dtype", ["int16", "int8"])
+@examples(2)
+@given(data=st.data())
+def test_transpose_conv_in_c(host_build, dtype, data):
+    c = _deconv_case(data)
+    if dtype == "int16":
+        c.update(s_in=data.draw(int16_scales), s_out=data.draw(int16_scales))
+        bias = data.draw(st.sampled_from(["int64", "int16", "none"]), label="bias")
+    else:
+        bias = data.draw(st.sampled_from(["int32", "none"]), label="bias")
+    graph = transpose_conv_graph(c, np.dtype(dtype), bias)
+    graph.name = f"transpose_conv_{dtype}_c"
+    _check(graph, host_build)
+
+
+def test_transpose_conv_with_shape_input_is_not_generated(tmp_path):
+    """The output_shape fed at run time: simulated (values checked), not generated: one line
+    naming the operator, its dtype and index."""
+    from mcugen.errors import UnsupportedOperatorError
+    from tests.sim.test_int16_props import _fixed_deconv
+    graph = transpose_conv_graph(_fixed_deconv(), np.int16, "int64", shape_input=True)
+    with pytest.raises(UnsupportedOperatorError,
+                       match=r"TRANSPOSE_CONV \(int16\) at index 0.*output_shape is not a "
+                             r"constant"):
+        render_model(graph, tmp_path)
