@@ -288,3 +288,85 @@ def test_transpose_conv_with_shape_input_is_not_generated(tmp_path):
                        match=r"TRANSPOSE_CONV \(int16\) at index 0.*output_shape is not a "
                              r"constant"):
         render_model(graph, tmp_path)
+
+
+# -- one small 16x8 model through the operators above, on the host and on mps2-an386 ----------
+def mixed16_graph():
+    """x [1,4,4,3] -> TRANSPOSE_CONV (2x) -> LEAKY_RELU -> PAD -> STRIDED_SLICE; a RELU6 branch;
+    CONCATENATION -> TRANSPOSE -> RELU -> MEAN -> LOGISTIC and TANH outputs; a RESHAPE too.
+    int16 activations with zero point 0, int8 weights, int64 bias (as the TF converter writes
+    16x8), outputs at 2^-15."""
+    rng = np.random.default_rng(16)
+    b = GraphBuilder("mixed16")
+    q = lambda s: {"scale": s, "zero_point": 0}                       # noqa: E731
+    i32 = lambda name, v: b.const(name, np.asarray(v, np.int32))      # noqa: E731
+    x = b.input("x", (1, 4, 4, 3), np.int16, **q(2.0 ** -10))
+    w_scales = rng.uniform(0.005, 0.02, 4).astype(np.float32)
+    w = b.const("w", rng.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8), scale=w_scales,
+                zero_point=0, axis=0)
+    bias = b.const("b", rng.integers(-4000, 4000, 4).astype(np.int64),
+                   scale=(np.float32(2.0 ** -10) * w_scales).astype(np.float32), zero_point=0)
+    s1 = 0.0007
+    t = b.tensor("deconv", (1, 8, 8, 4), np.int16, **q(s1))
+    b.op("TRANSPOSE_CONV", [i32("output_shape", [1, 8, 8, 4]), w, x, bias], [t],
+         "TransposeConvOptions", padding="SAME", stride_h=2, stride_w=2,
+         fused_activation_function="NONE")
+    s2 = 0.0005
+    lr = b.tensor("leaky", (1, 8, 8, 4), np.int16, **q(s2))
+    b.op("LEAKY_RELU", [t], [lr], "LeakyReluOptions", alpha=0.1)
+    pd = b.tensor("pad", (1, 10, 9, 4), np.int16, **q(s2))
+    b.op("PAD", [lr, i32("paddings", [[0, 0], [1, 1], [0, 1], [0, 0]])], [pd], "PadOptions")
+    sl = b.tensor("slice", (1, 5, 9, 2), np.int16, **q(s2))
+    b.op("STRIDED_SLICE", [pd, i32("begin", [0, 0, 0, 1]), i32("end", [1, 10, 9, 4]),
+                           i32("strides", [1, 2, 1, 2])], [sl], "StridedSliceOptions",
+         begin_mask=0, end_mask=0, ellipsis_mask=0, new_axis_mask=0, shrink_axis_mask=0,
+         offset=False)
+    r6 = b.tensor("relu6", (1, 5, 9, 2), np.int16, **q(s2))
+    b.op("RELU6", [sl], [r6])
+    cat = b.tensor("concat", (1, 5, 9, 4), np.int16, **q(s2))
+    b.op("CONCATENATION", [sl, r6], [cat], "ConcatenationOptions", axis=3,
+         fused_activation_function="NONE")
+    tr = b.tensor("transpose", (1, 4, 5, 9), np.int16, **q(s2))
+    b.op("TRANSPOSE", [cat, i32("perm", [0, 3, 1, 2])], [tr], "TransposeOptions")
+    rl = b.tensor("relu", (1, 4, 5, 9), np.int16, **q(0.0004))
+    b.op("RELU", [tr], [rl])
+    mn = b.tensor("mean", (1, 4, 1, 1), np.int16, **q(0.0002))
+    b.op("MEAN", [rl, i32("axis", [2, 3])], [mn], "ReducerOptions", keep_dims=True)
+    rs = b.tensor("flat", (1, 4), np.int16, **q(0.0002))
+    b.op("RESHAPE", [mn, i32("shape", [1, 4])], [rs], "ReshapeOptions", new_shape=[1, 4])
+    lo = b.tensor("logistic", (1, 4), np.int16, **q(1.0 / 32768))
+    b.op("LOGISTIC", [rs], [lo])
+    th = b.tensor("tanh", (1, 5, 9, 4), np.int16, **q(1.0 / 32768))
+    b.op("TANH", [cat], [th])
+    b.output(lo)
+    b.output(th)
+    return b.build()
+
+
+def test_mixed16_model_on_the_host(host_build):
+    graph = mixed16_graph()
+    model = host_build(graph, "portable", True)
+    assert set(model.rendered.plan.backends.values()) == {"portable"}
+    rng = np.random.default_rng(1)
+    inputs = [random_inputs(graph, rng) for _ in range(4)]
+    sim, tflm = Simulator(graph), Tflm(serialize_model(graph), preserve_all=False)
+    for x, got in zip(inputs, model.run(inputs)):
+        for g, e, o in zip(got, sim.run(x).outputs, tflm.run(x)):
+            assert g.tobytes() == e.tobytes() == o.tobytes()
+
+
+@pytest.mark.qemu
+@pytest.mark.timeout(600)
+def test_mixed16_model_on_mps2_an386(tmp_path):
+    from mcugen.boards import load_board
+    from mcugen.device.runner import open_device
+    from mcugen.device.verify import verify_on_device
+    from mcugen.firmware.build import build_firmware
+    from tests.device.conftest import need_tools
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    graph = mixed16_graph()
+    fw = build_firmware(graph, load_board("mps2-an386"), tmp_path, kernels="portable")
+    rng = np.random.default_rng(2)
+    with open_device(fw) as device:
+        result = verify_on_device(device, graph, [random_inputs(graph, rng) for _ in range(3)])
+    assert result.bit_exact, result.mismatches
