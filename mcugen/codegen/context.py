@@ -88,6 +88,8 @@ class LoweringContext:
                 "bias16": "{ %s, %s, %d }" % (named if named and wide else "NULL",
                                               named if named and not wide else "NULL",
                                               int(p.wide)),
+                # CMSIS-NN's cmsis_nn_bias_data: the data and whether it is int32
+                "bias": named or "NULL", "bias_is_int32": int(not p.wide),
                 "multiplier": self.const(f"{tag}_multiplier", p.multipliers, "int32_t"),
                 "shift": self.const(f"{tag}_shift", p.shifts, "int32_t"),
             }
