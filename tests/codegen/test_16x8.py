@@ -62,17 +62,55 @@ def test_host_build_is_bit_exact(name, sanitize, host_build):
             assert g.tobytes() == e.tobytes() == o.tobytes()
 
 
-@pytest.mark.parametrize("kernels", ["mcugen", "cmsis-nn"])
-def test_other_backends_leave_int16_layers_to_portable(kernels, tmp_path):
-    """Their per-instance checks refuse int16 layers (CMSIS-NN's s16 kernels are not proven
-    bit-exact here yet); with a CMSIS-NN tree given, still every layer is portable."""
+def test_mcugen_kernels_leave_int16_layers_to_portable(tmp_path):
+    """mcugen's own kernels are int8: their per-instance checks refuse 16x8 layers (which then
+    go to CMSIS-NN when a tree is found, else to the portable kernels)."""
+    rendered = render_model(_graph("tf_16x8"), tmp_path, kernels="mcugen")
+    assert "mcugen" not in set(rendered.plan.backends.values())
+
+
+# -- CMSIS-NN's s16 convolutions, where the per-instance check proves them exact -------------------
+CMSIS_TREES = ["/work/cmsis-nn-v7.0.0", "/work/cmsis-nn-4ab83cc3"]
+
+
+def _tree(tree: str | None = None) -> str:
     import os
-    tree = os.environ.get("MCUGEN_CMSIS_NN")
-    if kernels == "cmsis-nn" and not tree:
+    tree = tree if tree and os.path.isdir(tree) else os.environ.get("MCUGEN_CMSIS_NN")
+    if not tree:
         pytest.skip("set MCUGEN_CMSIS_NN to a CMSIS-NN source tree")
+    return tree
+
+
+def _trees():
+    import os
+    found = [t for t in CMSIS_TREES if os.path.isdir(t)]
+    env = os.environ.get("MCUGEN_CMSIS_NN")
+    return found or ([env] if env else [None])
+
+
+@pytest.mark.cmsis_nn
+def test_cmsis_nn_takes_the_16x8_convolutions(tmp_path):
+    """DS-CNN 16x8 with a CMSIS-NN tree: its three CONV_2D and two DEPTHWISE_CONV_2D run
+    CMSIS-NN's s16 kernels; pool, reshape, FC and softmax stay portable."""
     graph = _graph("tf_16x8")
-    rendered = render_model(graph, tmp_path, kernels=kernels, cmsis_nn=tree)
-    assert set(rendered.plan.backends.values()) == {"portable"}
+    rendered = render_model(graph, tmp_path, kernels="cmsis-nn", cmsis_nn=_tree())
+    got = {op.index: rendered.plan.backends[op.index] for op in graph.operators}
+    assert got == {op.index: "cmsis-nn" if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D")
+                   else "portable" for op in graph.operators}
+
+
+@pytest.mark.cmsis_nn
+@pytest.mark.parametrize("tree", _trees())
+@pytest.mark.parametrize("name", TF_MODELS + ["mcugen_int16"])
+def test_cmsis_nn_16x8_host_build_is_bit_exact(name, tree, host_build):
+    graph = _graph(name)
+    model = host_build(graph, "cmsis-nn", True, cmsis_nn=_tree(tree))
+    assert "cmsis-nn" in set(model.rendered.plan.backends.values())
+    inputs = _samples(graph, 6)
+    sim, tflm = Simulator(graph), Tflm(serialize_model(graph), preserve_all=False)
+    for x, got in zip(inputs, model.run(inputs)):
+        for g, e, o in zip(got, sim.run(x).outputs, tflm.run(x)):
+            assert g.tobytes() == e.tobytes() == o.tobytes()
 
 
 def test_int16_io_model_runs_no_float(tmp_path):
@@ -370,3 +408,75 @@ def test_mixed16_model_on_mps2_an386(tmp_path):
     with open_device(fw) as device:
         result = verify_on_device(device, graph, [random_inputs(graph, rng) for _ in range(3)])
     assert result.bit_exact, result.mismatches
+
+
+@pytest.mark.cmsis_nn
+@examples(4)
+@given(data=st.data(), depthwise=st.booleans())
+def test_conv_16x8_on_cmsis_nn(host_build, data, depthwise):
+    """Single 16x8 conv layers with the CMSIS-NN tree: those the check takes run CMSIS-NN and
+    match the simulator and TFLM; the others fall to the portable kernels."""
+    from mcugen.ops.registry import why_not
+    c = data.draw(conv_case(depthwise), label="case")
+    c.update(s_in=data.draw(int16_scales), s_out=data.draw(int16_scales))
+    bias = "int64" if depthwise else data.draw(bias_kinds, label="bias")
+    graph = conv16_graph(c, depthwise, bias)
+    graph.name = "conv16_cmsis"
+    model = host_build(graph, "cmsis-nn", True, cmsis_nn=_tree())
+    op = graph.operators[0]
+    expected = "cmsis-nn" if why_not(graph, op, "cmsis-nn") is None else "portable"
+    assert model.rendered.plan.backends[op.index] == expected
+    rng = np.random.default_rng(0)
+    inputs = [random_inputs(graph, rng) for _ in range(3)]
+    sim, tflm = Simulator(graph), Tflm(serialize_model(graph), preserve_all=False)
+    for x, got in zip(inputs, model.run(inputs)):
+        for g, e, o in zip(got, sim.run(x).outputs, tflm.run(x)):
+            assert g.tobytes() == e.tobytes() == o.tobytes()
+
+
+def _overflowing_conv16():
+    """A 3x3 conv over 64 channels with weights +-127: sum |w| * 32768 = 576 * 127 * 32768 >=
+    2^31, so CMSIS-NN's int32 partial sums wrap where TFLM's int64 ones do not."""
+    b = GraphBuilder("conv16_overflow")
+    rng = np.random.default_rng(4)
+    x = b.input("x", (1, 3, 3, 64), np.int16, scale=2.0 ** -8, zero_point=0)
+    w = b.const("w", np.full((2, 3, 3, 64), 127, np.int8), scale=np.full(2, 0.01, np.float32),
+                zero_point=0, axis=0)
+    bias = b.const("b", rng.integers(-100, 100, 2).astype(np.int64),
+                   scale=np.full(2, 0.01 * 2.0 ** -8, np.float32), zero_point=0)
+    y = b.tensor("y", (1, 1, 1, 2), np.int16, scale=2.0 ** 4, zero_point=0)
+    b.op("CONV_2D", [x, w, bias], [y], "Conv2DOptions", padding="VALID", stride_h=1, stride_w=1,
+         dilation_hfactor=1, dilation_wfactor=1, fused_activation_function="NONE")
+    b.output(y)
+    return b.build()
+
+
+@pytest.mark.cmsis_nn
+def test_cmsis_nn_s16_where_not_exact(host_build, monkeypatch):
+    """Why the check refuses a layer: forced onto CMSIS-NN (the check bypassed), the
+    overflowing conv gives other values than TFLM on an all-32767 input; with the check, the
+    layer is portable and exact."""
+    from mcugen.ops import registry
+    from mcugen.ops.conv import cmsis_s16_check
+    graph = _overflowing_conv16()
+    reason = cmsis_s16_check(graph, graph.operators[0])
+    assert reason is not None and reason.startswith("int32 partial sums may overflow")
+    x = [np.full((1, 3, 3, 64), 32767, np.int16)]
+    expected = Tflm(serialize_model(graph), preserve_all=False).run(x)[0]
+    exact = host_build(graph, "cmsis-nn", True, cmsis_nn=_tree())
+    assert exact.rendered.plan.backends[0] == "portable"
+    assert exact.run([x])[0][0].tobytes() == expected.tobytes()
+    record = registry.lookup("CONV_2D")
+    forced = dict(record.backends)
+    forced["cmsis-nn"] = None
+    monkeypatch.setitem(registry._RECORDS, "CONV_2D",
+                        registry.OpRecord(**{**record.__dict__, "backends": forced}))
+    graph.name = "conv16_overflow_forced"
+    wrong = host_build(graph, "cmsis-nn", False, cmsis_nn=_tree())
+    assert wrong.rendered.plan.backends[0] == "cmsis-nn"
+    got = wrong.run([x])[0][0]
+    # TFLM: 576 * 127 * 32767 = 2.4e9 in int64 -> 5852 per channel; CMSIS-NN's int32 sum wraps
+    assert expected.ravel().tolist() == [5852, 5852]
+    assert got.tolist() != expected.ravel().tolist()
+    print("CMSIS-NN s16 forced on the overflowing conv:", got.tolist(), "TFLM:",
+          expected.ravel().tolist())
