@@ -480,3 +480,25 @@ def test_cmsis_nn_s16_where_not_exact(host_build, monkeypatch):
     assert got.tolist() != expected.ravel().tolist()
     print("CMSIS-NN s16 forced on the overflowing conv:", got.tolist(), "TFLM:",
           expected.ravel().tolist())
+
+
+@pytest.mark.qemu
+@pytest.mark.cmsis_nn
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("name, board", [(m, "mps2-an386") for m in TF_MODELS]
+                         + [("tf_16x8", "mps3-an547")])
+def test_cmsis_nn_16x8_on_mps2_an386(name, board, tmp_path):
+    """CMSIS-NN's s16 convolutions bit-exact in QEMU: the DSP path (Cortex-M4, mps2-an386) and
+    the Helium path (Cortex-M55, mps3-an547)."""
+    from mcugen.boards import load_board
+    from mcugen.device.runner import open_device
+    from mcugen.device.verify import verify_on_device
+    from mcugen.firmware.build import build_firmware
+    from tests.device.conftest import need_tools
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    graph = _graph(name)
+    fw = build_firmware(graph, load_board(board), tmp_path, kernels="cmsis-nn",
+                        cmsis_nn=_tree())
+    with open_device(fw) as device:
+        result = verify_on_device(device, graph, _samples(graph, 3))
+    assert result.bit_exact, result.mismatches
