@@ -232,5 +232,7 @@ def fully_connected(graph: Graph, op: Operator, variant: str) -> int:
 
 
 def average_pool_2d(graph: Graph, op: Operator, variant: str) -> int:
+    """arm_avgpool_s8_get_buffer_size*; arm_avgpool_s16_get_buffer_size* is the same formula
+    (one int32 per channel on DSP, none otherwise)."""
     _, o, _ = _shapes(graph, op)
     return avgpool_s8_get_buffer_size(variant, o.w, o.c)

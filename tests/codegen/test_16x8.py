@@ -90,13 +90,15 @@ def _trees():
 
 @pytest.mark.cmsis_nn
 def test_cmsis_nn_takes_the_16x8_convolutions(tmp_path):
-    """DS-CNN 16x8 with a CMSIS-NN tree: its three CONV_2D and two DEPTHWISE_CONV_2D run
-    CMSIS-NN's s16 kernels; pool, reshape, FC and softmax stay portable."""
+    """DS-CNN 16x8 with a CMSIS-NN tree: its three CONV_2D, two DEPTHWISE_CONV_2D and the
+    AVERAGE_POOL_2D run CMSIS-NN's s16 kernels; reshape, FC (per-channel: arm_fully_connected_s16
+    is per-tensor) and softmax stay portable."""
     graph = _graph("tf_16x8")
     rendered = render_model(graph, tmp_path, kernels="cmsis-nn", cmsis_nn=_tree())
     got = {op.index: rendered.plan.backends[op.index] for op in graph.operators}
-    assert got == {op.index: "cmsis-nn" if op.opcode in ("CONV_2D", "DEPTHWISE_CONV_2D")
-                   else "portable" for op in graph.operators}
+    on_cmsis = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D")
+    assert got == {op.index: "cmsis-nn" if op.opcode in on_cmsis else "portable"
+                   for op in graph.operators}
 
 
 @pytest.mark.cmsis_nn
@@ -502,3 +504,28 @@ def test_cmsis_nn_16x8_on_mps2_an386(name, board, tmp_path):
     with open_device(fw) as device:
         result = verify_on_device(device, graph, _samples(graph, 3))
     assert result.bit_exact, result.mismatches
+
+
+@pytest.mark.cmsis_nn
+@examples(3)
+@given(data=st.data(), opcode=st.sampled_from(["AVERAGE_POOL_2D", "MAX_POOL_2D"]))
+def test_pool_int16_on_cmsis_nn(host_build, data, opcode):
+    """arm_avgpool_s16 / arm_max_pool_s16 on single 16x8 pools: exact with TFLM."""
+    c = data.draw(pool_case(), label="case")
+    scale = data.draw(int16_scales)
+    b = GraphBuilder(opcode.lower() + "_int16_cmsis")
+    x = b.input("x", (c["batch"], *c["hw"], c["c"]), np.int16, scale=scale, zero_point=0)
+    y = b.tensor("y", (c["batch"], *c["out"], c["c"]), np.int16, scale=scale, zero_point=0)
+    b.op(opcode, [x], [y], "Pool2DOptions", padding=c["padding"], stride_h=c["s"][0],
+         stride_w=c["s"][1], filter_height=c["f"][0], filter_width=c["f"][1],
+         fused_activation_function=c["act"])
+    b.output(y)
+    graph = b.build()
+    model = host_build(graph, "cmsis-nn", True, cmsis_nn=_tree())
+    assert model.rendered.plan.backends[0] == "cmsis-nn"
+    rng = np.random.default_rng(0)
+    inputs = [random_inputs(graph, rng) for _ in range(3)]
+    sim, tflm = Simulator(graph), Tflm(serialize_model(graph), preserve_all=False)
+    for x, got in zip(inputs, model.run(inputs)):
+        for g, e, o in zip(got, sim.run(x).outputs, tflm.run(x)):
+            assert g.tobytes() == e.tobytes() == o.tobytes()

@@ -36,7 +36,7 @@ int main(void) {
     int kind;
     while (scanf("%d", &kind) == 1) {
         int v[16];
-        int count = kind == 2 ? 2 : kind == 3 ? 2 : 16;
+        int count = kind == 2 || kind == 3 || kind == 6 ? 2 : 16;
         for (int i = 0; i < count; i++) if (scanf("%d", &v[i]) != 1) return 2;
         if (kind == 4 || kind == 5) {        /* s16 conv / depthwise (16x8) */
             cmsis_nn_dims in = {v[0], v[1], v[2], v[3]};
@@ -81,6 +81,10 @@ int main(void) {
             printf("%ld %ld %ld\n", (long)arm_fully_connected_s8_get_buffer_size(&f),
                    (long)arm_fully_connected_s8_get_buffer_size_dsp(&f),
                    (long)arm_fully_connected_s8_get_buffer_size_mve(&f));
+        } else if (kind == 6) {
+            printf("%ld %ld %ld\n", (long)arm_avgpool_s16_get_buffer_size(v[0], v[1]),
+                   (long)arm_avgpool_s16_get_buffer_size_dsp(v[0], v[1]),
+                   (long)arm_avgpool_s16_get_buffer_size_mve(v[0], v[1]));
         } else {
             printf("%ld %ld %ld\n", (long)arm_avgpool_s8_get_buffer_size(v[0], v[1]),
                    (long)arm_avgpool_s8_get_buffer_size_dsp(v[0], v[1]),
@@ -96,7 +100,8 @@ _SOURCES = ["Source/ConvolutionFunctions/arm_convolve_get_buffer_sizes_s8.c",
             "Source/FullyConnectedFunctions/arm_fully_connected_get_buffer_sizes_s8.c",
             "Source/PoolingFunctions/arm_avgpool_get_buffer_sizes_s8.c",
             "Source/ConvolutionFunctions/arm_convolve_get_buffer_sizes_s16.c",
-            "Source/ConvolutionFunctions/arm_depthwise_conv_get_buffer_sizes_s16.c"]
+            "Source/ConvolutionFunctions/arm_depthwise_conv_get_buffer_sizes_s16.c",
+            "Source/PoolingFunctions/arm_avgpool_get_buffer_sizes_s16.c"]
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +181,7 @@ def _python(kind: int, v) -> tuple[int, ...]:
     if kind == 2:
         return tuple(fully_connected_s8_get_buffer_size(var, Dims(v[0], 1, 1, v[1]))
                      for var in VARIANTS)
-    return tuple(avgpool_s8_get_buffer_size(var, v[0], v[1]) for var in VARIANTS)
+    return tuple(avgpool_s8_get_buffer_size(var, v[0], v[1]) for var in VARIANTS)  # s8 and s16
 
 
 @pytest.mark.cmsis_nn
@@ -188,6 +193,7 @@ def test_formulas_match_real_cmsis_nn(real):
     requests += [(3, (int(rng.integers(1, 50)), int(rng.integers(1, 300)))) for _ in range(50)]
     requests += [(4, v) for v in _conv_cases(rng, 200, False)]
     requests += [(5, v) for v in _conv_cases(rng, 200, True)]
+    requests += [(6, (int(rng.integers(1, 50)), int(rng.integers(1, 300)))) for _ in range(50)]
     got = real([" ".join(map(str, (k, *v))) for k, v in requests])
     assert len(got) == len(requests)
     mismatches = [(k, v, c, _python(k, v)) for (k, v), c in zip(requests, got)
@@ -210,13 +216,12 @@ def test_model_scratch_matches_real_cmsis_nn(real, rel):
     lines, ops = [], []
     for op in graph.operators:
         s16 = graph.tensors[op.inputs[0]].dtype == np.int16
-        if op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D") + (() if s16 else
-                                                                 ("AVERAGE_POOL_2D",)):
+        if op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D"):
             continue
         x, y = graph.tensors[op.inputs[0]].shape, graph.tensors[op.outputs[0]].shape
         o = op.options
         if op.opcode == "AVERAGE_POOL_2D":
-            lines.append(f"3 {y[2]} {y[3]}")
+            lines.append(f"{6 if s16 else 3} {y[2]} {y[3]}")
         else:
             w = graph.tensors[op.inputs[1]].shape
             sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
