@@ -350,20 +350,34 @@ void mcugen_requantize_8(int32_t size, const void *in, int32_t in_unsigned, int3
 
 /* ---- data movement and reduction -------------------------------------------------------- */
 
-void mcugen_copy_4d_s8(const int8_t *in, const int32_t in_strides[4], const int32_t counts[4],
-                       int8_t *out, const int32_t out_strides[4])
+/* One body for int8 and int16 elements (``wide``): each public function passes a constant, so
+ * the compiler specialises it (and the int8 path keeps its byte loads). */
+static void copy_4d(const void *in, const int32_t in_strides[4], const int32_t counts[4],
+                    void *out, const int32_t out_strides[4], int32_t wide)
 {
     for (int32_t a = 0; a < counts[0]; ++a) {
         for (int32_t b = 0; b < counts[1]; ++b) {
             for (int32_t c = 0; c < counts[2]; ++c) {
-                const int8_t *src = in + a * in_strides[0] + b * in_strides[1] + c * in_strides[2];
-                int8_t *dst = out + a * out_strides[0] + b * out_strides[1] + c * out_strides[2];
+                const int32_t src = a * in_strides[0] + b * in_strides[1] + c * in_strides[2];
+                const int32_t dst = a * out_strides[0] + b * out_strides[1] + c * out_strides[2];
                 for (int32_t d = 0; d < counts[3]; ++d) {
-                    dst[d * out_strides[3]] = src[d * in_strides[3]];
+                    if (wide) {
+                        ((int16_t *)out)[dst + d * out_strides[3]] =
+                            ((const int16_t *)in)[src + d * in_strides[3]];
+                    } else {
+                        ((int8_t *)out)[dst + d * out_strides[3]] =
+                            ((const int8_t *)in)[src + d * in_strides[3]];
+                    }
                 }
             }
         }
     }
+}
+
+void mcugen_copy_4d_s8(const int8_t *in, const int32_t in_strides[4], const int32_t counts[4],
+                       int8_t *out, const int32_t out_strides[4])
+{
+    copy_4d(in, in_strides, counts, out, out_strides, 0);
 }
 
 void mcugen_fill_s8(int32_t size, int8_t value, int8_t *out)
@@ -373,12 +387,15 @@ void mcugen_fill_s8(int32_t size, int8_t value, int8_t *out)
     }
 }
 
-void mcugen_mean_s8(const mcugen_dims_t *in_dims, const int8_t *in, const int32_t reduce[4],
+/* QuantizedMeanOrSum over the flagged axes: the int32 sum (int16: the record bounds count *
+ * 32768 below 2^31) minus count * input zero point, requantized, clamped to [lo, hi]. */
+static void mean_4d(const mcugen_dims_t *in_dims, const void *in, const int32_t reduce[4],
                     int32_t input_zero_point, int32_t multiplier, int32_t shift,
-                    int32_t output_zero_point, int8_t *out)
+                    int32_t output_zero_point, void *out, int32_t wide)
 {
     const int32_t dims[4] = {in_dims->n, in_dims->h, in_dims->w, in_dims->c};
     const int32_t strides[4] = {dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1};
+    const int32_t lo = wide ? -32768 : -128, hi = wide ? 32767 : 127;
     int32_t outer[4], inner[4], count = 1;
     for (int32_t k = 0; k < 4; ++k) {
         outer[k] = reduce[k] ? 1 : dims[k];
@@ -390,26 +407,40 @@ void mcugen_mean_s8(const mcugen_dims_t *in_dims, const int8_t *in, const int32_
         for (int32_t a1 = 0; a1 < outer[1]; ++a1) {
             for (int32_t a2 = 0; a2 < outer[2]; ++a2) {
                 for (int32_t a3 = 0; a3 < outer[3]; ++a3) {
-                    const int8_t *base = in + a0 * strides[0] + a1 * strides[1]
+                    const int32_t base = a0 * strides[0] + a1 * strides[1]
                                          + a2 * strides[2] + a3 * strides[3];
                     int32_t sum = 0;
                     for (int32_t b0 = 0; b0 < inner[0]; ++b0) {
                         for (int32_t b1 = 0; b1 < inner[1]; ++b1) {
                             for (int32_t b2 = 0; b2 < inner[2]; ++b2) {
                                 for (int32_t b3 = 0; b3 < inner[3]; ++b3) {
-                                    sum += base[b0 * strides[0] + b1 * strides[1]
-                                                + b2 * strides[2] + b3 * strides[3]];
+                                    const int32_t at = base + b0 * strides[0] + b1 * strides[1]
+                                                       + b2 * strides[2] + b3 * strides[3];
+                                    sum += wide ? ((const int16_t *)in)[at]
+                                                : ((const int8_t *)in)[at];
                                 }
                             }
                         }
                     }
                     const int32_t v = mcugen_requantize(sum - input_zero_point * count,
                                                         multiplier, shift) + output_zero_point;
-                    out[o++] = clamp_s8(v, -128, 127);
+                    const int32_t clamped = MCUGEN_MIN(MCUGEN_MAX(v, lo), hi);
+                    if (wide) {
+                        ((int16_t *)out)[o++] = (int16_t)clamped;
+                    } else {
+                        ((int8_t *)out)[o++] = (int8_t)clamped;
+                    }
                 }
             }
         }
     }
+}
+
+void mcugen_mean_s8(const mcugen_dims_t *in_dims, const int8_t *in, const int32_t reduce[4],
+                    int32_t input_zero_point, int32_t multiplier, int32_t shift,
+                    int32_t output_zero_point, int8_t *out)
+{
+    mean_4d(in_dims, in, reduce, input_zero_point, multiplier, shift, output_zero_point, out, 0);
 }
 
 /* ---- softmax (gemmlowp fixed point: exp on F5 inputs, sums in F12) --------------------------- */
@@ -912,18 +943,7 @@ void mcugen_tanh_s16(int32_t size, const int16_t *in, int32_t input_multiplier,
 void mcugen_copy_4d_s16(const int16_t *in, const int32_t in_strides[4], const int32_t counts[4],
                         int16_t *out, const int32_t out_strides[4])
 {
-    for (int32_t a = 0; a < counts[0]; ++a) {
-        for (int32_t b = 0; b < counts[1]; ++b) {
-            for (int32_t c = 0; c < counts[2]; ++c) {
-                const int16_t *src =
-                    in + a * in_strides[0] + b * in_strides[1] + c * in_strides[2];
-                int16_t *dst = out + a * out_strides[0] + b * out_strides[1] + c * out_strides[2];
-                for (int32_t d = 0; d < counts[3]; ++d) {
-                    dst[d * out_strides[3]] = src[d * in_strides[3]];
-                }
-            }
-        }
-    }
+    copy_4d(in, in_strides, counts, out, out_strides, 1);
 }
 
 void mcugen_fill_s16(int32_t size, int16_t value, int16_t *out)
@@ -936,40 +956,11 @@ void mcugen_fill_s16(int32_t size, int16_t value, int16_t *out)
 void mcugen_mean_s16(const mcugen_dims_t *in_dims, const int16_t *in, const int32_t reduce[4],
                      int32_t multiplier, int32_t shift, int16_t *out)
 {
-    const int32_t dims[4] = {in_dims->n, in_dims->h, in_dims->w, in_dims->c};
-    const int32_t strides[4] = {dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1};
-    int32_t outer[4], inner[4];
-    for (int32_t k = 0; k < 4; ++k) {
-        outer[k] = reduce[k] ? 1 : dims[k];
-        inner[k] = reduce[k] ? dims[k] : 1;
-    }
-    int32_t o = 0;
-    for (int32_t a0 = 0; a0 < outer[0]; ++a0) {
-        for (int32_t a1 = 0; a1 < outer[1]; ++a1) {
-            for (int32_t a2 = 0; a2 < outer[2]; ++a2) {
-                for (int32_t a3 = 0; a3 < outer[3]; ++a3) {
-                    const int16_t *base = in + a0 * strides[0] + a1 * strides[1]
-                                          + a2 * strides[2] + a3 * strides[3];
-                    int32_t sum = 0;     /* the record bounds count * 32768 below 2^31 */
-                    for (int32_t b0 = 0; b0 < inner[0]; ++b0) {
-                        for (int32_t b1 = 0; b1 < inner[1]; ++b1) {
-                            for (int32_t b2 = 0; b2 < inner[2]; ++b2) {
-                                for (int32_t b3 = 0; b3 < inner[3]; ++b3) {
-                                    sum += base[b0 * strides[0] + b1 * strides[1]
-                                                + b2 * strides[2] + b3 * strides[3]];
-                                }
-                            }
-                        }
-                    }
-                    out[o++] = clamp_s16(mcugen_requantize(sum, multiplier, shift),
-                                         -32768, 32767);
-                }
-            }
-        }
-    }
+    mean_4d(in_dims, in, reduce, 0, multiplier, shift, 0, out, 1);
 }
 
-/* the first filter row ky0 >= 0 with (o + pad - ky0) divisible by stride, the input row of it */
+/* TRANSPOSE_CONV's sum for one output element: the filter taps ky = (oy + pad_h) mod stride_h,
+ * + stride_h, ... meet input rows iy = (oy + pad_h - ky) / stride_h (likewise for x). */
 static int64_t transpose_conv_sum(const mcugen_conv_params_t *p, const mcugen_dims_t *in_dims,
                                   const void *in, int32_t wide, const mcugen_dims_t *filter_dims,
                                   const int8_t *filter, int32_t b, int32_t oy, int32_t ox,
