@@ -82,10 +82,13 @@ def _tree(tree: str | None = None) -> str:
 
 
 def _trees():
+    """With MCUGEN_CMSIS_NN set (the CMSIS-NN tier), that tree and the two known ones present on
+    this machine; else one parameter that skips."""
     import os
-    found = [t for t in CMSIS_TREES if os.path.isdir(t)]
     env = os.environ.get("MCUGEN_CMSIS_NN")
-    return found or ([env] if env else [None])
+    if not env:
+        return [None]
+    return list(dict.fromkeys([env] + [t for t in CMSIS_TREES if os.path.isdir(t)]))
 
 
 @pytest.mark.cmsis_nn

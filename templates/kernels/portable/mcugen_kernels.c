@@ -171,8 +171,10 @@ void mcugen_fully_connected_s8(int32_t batches, int32_t depth, int32_t out_depth
 
 /* ---- pooling --------------------------------------------------------------------------------- */
 
-static void pool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
-                    const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out, int average)
+/* AVERAGE_POOL_2D / MAX_POOL_2D over the taps inside the input, int8 or int16 (``wide``, a
+ * constant each public function passes: the compiler specialises the body). */
+static void pool_4d(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims, const void *in,
+                    const mcugen_dims_t *out_dims, void *out, int32_t average, int32_t wide)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, depth = in_dims->c;
     for (int32_t b = 0; b < out_dims->n; ++b) {
@@ -185,12 +187,13 @@ static void pool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                 const int32_t fx0 = MCUGEN_MAX(0, -x0);
                 const int32_t fx1 = MCUGEN_MIN(p->filter_w, in_w - x0);
                 for (int32_t c = 0; c < depth; ++c) {
-                    int32_t acc = average ? 0 : -128;
+                    int32_t acc = average ? 0 : (wide ? -32768 : -128);
                     int32_t count = 0;
                     for (int32_t fy = fy0; fy < fy1; ++fy) {
                         for (int32_t fx = fx0; fx < fx1; ++fx) {
-                            const int32_t v =
-                                in[((b * in_h + y0 + fy) * in_w + x0 + fx) * depth + c];
+                            const int32_t at = ((b * in_h + y0 + fy) * in_w + x0 + fx) * depth + c;
+                            const int32_t v = wide ? ((const int16_t *)in)[at]
+                                                   : ((const int8_t *)in)[at];
                             if (average) {
                                 acc += v;
                             } else {
@@ -203,8 +206,13 @@ static void pool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                         /* round half away from zero; C division truncates toward zero */
                         acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
                     }
-                    out[((b * out_dims->h + oy) * out_dims->w + ox) * depth + c] =
-                        clamp_s8(acc, p->act_min, p->act_max);
+                    const int32_t o = ((b * out_dims->h + oy) * out_dims->w + ox) * depth + c;
+                    const int32_t v = MCUGEN_MIN(MCUGEN_MAX(acc, p->act_min), p->act_max);
+                    if (wide) {
+                        ((int16_t *)out)[o] = (int16_t)v;
+                    } else {
+                        ((int8_t *)out)[o] = (int8_t)v;
+                    }
                 }
             }
         }
@@ -214,13 +222,13 @@ static void pool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
 void mcugen_avgpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                        const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out)
 {
-    pool_s8(p, in_dims, in, out_dims, out, 1);
+    pool_4d(p, in_dims, in, out_dims, out, 1, 0);
 }
 
 void mcugen_maxpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                        const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out)
 {
-    pool_s8(p, in_dims, in, out_dims, out, 0);
+    pool_4d(p, in_dims, in, out_dims, out, 0, 0);
 }
 
 /* ---- elementwise ----------------------------------------------------------------------------- */
@@ -686,55 +694,16 @@ void mcugen_fully_connected_s16(int32_t batches, int32_t depth, int32_t out_dept
     }
 }
 
-static void pool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
-                     const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out, int average)
-{
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, depth = in_dims->c;
-    for (int32_t b = 0; b < out_dims->n; ++b) {
-        for (int32_t oy = 0; oy < out_dims->h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            const int32_t fy0 = MCUGEN_MAX(0, -y0);
-            const int32_t fy1 = MCUGEN_MIN(p->filter_h, in_h - y0);
-            for (int32_t ox = 0; ox < out_dims->w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                const int32_t fx0 = MCUGEN_MAX(0, -x0);
-                const int32_t fx1 = MCUGEN_MIN(p->filter_w, in_w - x0);
-                for (int32_t c = 0; c < depth; ++c) {
-                    int32_t acc = average ? 0 : -32768;
-                    int32_t count = 0;
-                    for (int32_t fy = fy0; fy < fy1; ++fy) {
-                        for (int32_t fx = fx0; fx < fx1; ++fx) {
-                            const int32_t v =
-                                in[((b * in_h + y0 + fy) * in_w + x0 + fx) * depth + c];
-                            if (average) {
-                                acc += v;
-                            } else {
-                                acc = MCUGEN_MAX(acc, v);
-                            }
-                            ++count;
-                        }
-                    }
-                    if (average && count > 0) {
-                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                    }
-                    out[((b * out_dims->h + oy) * out_dims->w + ox) * depth + c] =
-                        clamp_s16(acc, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
-
 void mcugen_avgpool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                         const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out)
 {
-    pool_s16(p, in_dims, in, out_dims, out, 1);
+    pool_4d(p, in_dims, in, out_dims, out, 1, 1);
 }
 
 void mcugen_maxpool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                         const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out)
 {
-    pool_s16(p, in_dims, in, out_dims, out, 0);
+    pool_4d(p, in_dims, in, out_dims, out, 0, 1);
 }
 
 static void broadcast_binary_s16(int32_t kind, const void *params, const mcugen_dims_t *a_dims,
