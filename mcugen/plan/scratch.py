@@ -44,6 +44,6 @@ def scratch_bytes(graph: Graph, op: Operator, kernels: str, cpu: str) -> int:
     r = lookup(op.opcode)
     fn = r.scratch.get(kernels) if r is not None else None
     ins = graph.op_inputs(op)
-    if fn is None or not ins or ins[0] is None or ins[0].dtype != np.int8:
+    if fn is None or not ins or ins[0] is None or ins[0].dtype not in (np.int8, np.int16):
         return 0
     return fn(graph, op, path)

@@ -38,12 +38,12 @@ def _lut_kernel(call: KernelCall, make_lut, wide: bool = False) -> list[np.ndarr
 
 @register("LOGISTIC", QUANT)
 def logistic(call: KernelCall) -> list[np.ndarray]:
-    return _lut_kernel(call, lut_logistic)
+    return _lut_kernel(call, lut_logistic, wide=True)
 
 
 @register("TANH", QUANT)
 def tanh(call: KernelCall) -> list[np.ndarray]:
-    return _lut_kernel(call, lut_tanh)
+    return _lut_kernel(call, lut_tanh, wide=True)
 
 
 @register("RELU", QUANT)
