@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ._deploy import add_deploy_arguments, build
-from ._output import console, fmt_int
+from ._output import console, fmt_int, status
 
 NAME = "build"
 HELP = "generate and compile firmware for a board; report flash and RAM"
@@ -34,7 +34,10 @@ def run(args: argparse.Namespace) -> int:
                       f"({project.library.kernels} kernels): cd there and run `pio run -t upload`")
         return 0
     out = args.output or str(Path("build") / f"{Path(args.model).stem}-{args.board}")
-    graph, fw = build(args, out)
+    from ._deploy import load_deployable
+    graph = load_deployable(args)     # a calibration shows its own progress bar first
+    with status(f"building {Path(args.model).name} for {args.board}"):
+        graph, fw = build(args, out, graph=graph)
     console.print(f"built {fw.elf} for {fw.board.name} ({fw.rendered.kernels} kernels"
                   f"{', ' + fw.rendered.kernels_version if fw.rendered.kernels != 'portable' else ''})")
     console.print(f"arena: {fmt_int(fw.rendered.arena_bytes)} bytes")
