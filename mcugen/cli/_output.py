@@ -16,6 +16,8 @@ from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from rich.console import Console, ConsoleDimensions
+from rich.table import Table
+from rich.text import Text
 
 #: the width of a console that is not a terminal: wide enough never to wrap a line
 PIPE_WIDTH = 10_000
@@ -32,6 +34,19 @@ class _Console(Console):
         return size
 
     size = property(_size, Console.size.fset)
+
+    def print(self, *objects, **kwargs) -> None:
+        # a table's title is wrapped to the table's width ("kws on host (portable\nkernels)"):
+        # print a left-justified title as its own line instead, whole
+        out = []
+        for obj in objects:
+            if isinstance(obj, Table) and obj.title and obj.title_justify == "left":
+                out.append(Text(str(obj.title)) if not isinstance(obj.title, Text) else obj.title)
+                obj.title = None
+                super().print(*out, **kwargs)
+                out = []
+            out.append(obj)
+        super().print(*out, **kwargs)
 
     def on_broken_pipe(self) -> None:
         # as mcugen.cli.main does for JSON: the reader has what it wanted, exit 0 quietly
