@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..model import load_model
 from ..plan import CORES, KERNELS, plan_memory, validate_plan
 from ..plan.svg import plan_svg
-from ._output import console, fmt_int, print_json
+from ._output import console, err_console, fmt_int, print_json
 
 NAME = "plan"
 HELP = "plan the static tensor arena: size, lower bound, per-buffer offsets and lifetimes"
@@ -29,7 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--no-optimize", action="store_true",
                    help="skip the graph optimiser (mcugen/optimize/): plan the model as read")
-    p.add_argument("--svg", metavar="FILE", help="write a picture of the plan")
+    p.add_argument("--svg", metavar="FILE", help="write a picture of the plan: every buffer "
+                   "labelled, operators along the time axis, peak and lower bound marked")
+    p.add_argument("--report", metavar="DIR", help="write an HTML report (one self-contained "
+                   "file) and CSV files into DIR")
 
 
 def resolve_cpu(board: str | None, cpu: str | None) -> str:
@@ -54,7 +57,14 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_memory(graph, kernels=kernel_chain(kernels, args.cmsis_nn), cpu=cpu)
     validate_plan(graph, plan)
     if args.svg:
-        Path(args.svg).write_text(plan_svg(graph, plan))
+        from ..npdata import writable_file
+        writable_file(args.svg, "--svg file").write_text(plan_svg(graph, plan))
+    report = None
+    if args.report:
+        from ..report import write_plan_report
+        report = write_plan_report(args.report, graph, plan, board)
+        if args.json:
+            err_console.print(f"report: {report}")
     if args.json:
         data = plan.to_json()
         # the optimised graph's operators, each with the model's operators it came from
@@ -79,4 +89,6 @@ def run(args: argparse.Namespace) -> int:
                   f"alignment {plan.alignment}")
     if plan.order != sorted(plan.order):
         console.print(f"execution order changed to lower the peak: {plan.order}")
+    if report:
+        console.print(f"report: {report}")
     return 0

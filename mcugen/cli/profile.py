@@ -48,6 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-flash", action="store_true",
                    help="the board on --port already runs this model's profiling build")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--report", metavar="DIR", help="write an HTML report (one self-contained "
+                   "file) and CSV files into DIR")
 
 
 def peer_input(graph: Graph) -> list[np.ndarray]:
@@ -124,6 +126,11 @@ def run(args: argparse.Namespace) -> int:
             _, inference = run_on_device(device, graph, sample)
             profile = device.profile()
     data = profile_layers(graph, fw, info, inference, profile)
+    if args.report:
+        from ..report import write_profile_report
+        from ._output import err_console
+        path = write_profile_report(args.report, graph, fw, data)
+        (err_console if args.json else console).print(f"report: {path}")
     if args.json:
         print_json(data)
         return 0
