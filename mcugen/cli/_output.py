@@ -2,15 +2,14 @@
 
 Output that is piped or redirected (CI logs, ``| grep``, ``> file``) must keep whole names and
 one-line summaries, so a console whose stream is not a terminal is as wide as its longest line
-(rich would otherwise wrap at 80 columns, or at the width of whichever other stream is a
-terminal); ``COLUMNS`` still wins when it is set. Progress and spinners are drawn only when
+(rich would otherwise wrap at 80 columns, at ``COLUMNS`` — which CI runners and test harnesses
+often export — or at the width of whichever other stream is a terminal). Progress and spinners are drawn only when
 stderr is a terminal, so that a CI log holds the one-line error and nothing else.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from contextlib import contextmanager, nullcontext
 from typing import Any
@@ -28,8 +27,7 @@ class _Console(Console):
 
     def _size(self) -> ConsoleDimensions:
         size = Console.size.fget(self)
-        if self._width is None and not self.is_terminal and \
-                not str(os.environ.get("COLUMNS", "")).isdigit():
+        if not self.is_terminal:
             return ConsoleDimensions(PIPE_WIDTH, size.height)
         return size
 

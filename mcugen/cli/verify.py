@@ -117,8 +117,7 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
     if count is not None:
         table.add_row(f"{unit} per inference", fmt_int(count))
     table.add_row("inputs", str(result.n_inputs))
-    table.add_row("bit-exact", Text("yes", style=GOOD) if result.bit_exact else
-                  Text(f"NO ({len(result.mismatches)} mismatching outputs)", style=ALARM))
+    table.add_row("bit-exact", verdict_cell(result))
     out.print(table)
     if data is not None:
         out.print(f"data: {len(data)} samples from {data.source}")
@@ -158,6 +157,13 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
                                    f"diverging layer: {m.first_layer or 'not found'}",
                                    fw.board.name)
     return 0
+
+
+def verdict_cell(result) -> Text:
+    """'yes', or a 'NO' that stands out (white on red in a terminal; plain text in a pipe)."""
+    if result.bit_exact:
+        return Text("yes", style=GOOD)
+    return Text(f"NO ({len(result.mismatches)} mismatching outputs)", style=ALARM)
 
 
 def _per_input(result, unit, accuracy) -> list[dict]:

@@ -96,7 +96,7 @@ def plan_svg(graph: Graph, plan, width: int | None = None, plot_height: int = 44
     steps = max(len(plan.order), 1)
     arena = max(plan.arena_bytes, 1)
     col_w = max(18.0, min(64.0, 960.0 / steps))
-    left, top, right = 84, 74, 24
+    left, top, right = 84, 84, 24
     plot_w = col_w * steps
     total_w = int(max(width or 0, left + plot_w + right, 760))
     label_h = 12 + CHAR_W * max([len(op_label(graph, o)) for o in plan.order] or [4]) * 0.72
@@ -124,8 +124,9 @@ def plan_svg(graph: Graph, plan, width: int | None = None, plot_height: int = 44
          f'tensor arena {plan.arena_bytes:,} bytes</text>',
          f'<text x="{left}" y="40" font-size="11">lower bound {plan.lower_bound_bytes:,} bytes '
          f'(peak at op {escape(peak_name)}) · {len(rows)} buffers · {escape(str(plan.kernels))} '
-         f'kernels, {escape(str(plan.cpu))} · time → (operators in execution order), '
-         f'address ↓</text>']
+         f'kernels, {escape(str(plan.cpu))}</text>',
+         f'<text x="{left}" y="55" font-size="11" fill="#566573">time → (operators in '
+         f'execution order) · arena address ↓ · hover a buffer for its details</text>']
     # peak column
     p.append(f'<g class="peak"><title>peak: op {escape(peak_name)}: the live tensors and scratch '
              f'here need {plan.lower_bound_bytes:,} bytes, which no placement can beat</title>'
