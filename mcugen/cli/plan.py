@@ -75,11 +75,13 @@ def run(args: argparse.Namespace) -> int:
         return 0
     table = Table(title=f"{graph.name}: arena plan ({kernels} kernels, {cpu})",
                   title_justify="left")
-    for col, justify in (("buffer", "left"), ("kind", "left"), ("offset", "right"),
+    # whole names in a pipe (the console does not wrap there); cut to fit a terminal
+    table.add_column("buffer", no_wrap=True, overflow="ellipsis")
+    for col, justify in (("kind", "left"), ("offset", "right"),
                          ("bytes", "right"), ("ops", "right"), ("backend", "left")):
         table.add_column(col, justify=justify)
     for b in plan.buffers:
-        table.add_row(b.name[:48], b.kind, fmt_int(b.offset), fmt_int(b.size),
+        table.add_row(b.name, b.kind, fmt_int(b.offset), fmt_int(b.size),
                       f"{plan.order[b.first_op]}-{plan.order[b.last_op]}",
                       plan.backends.get(b.op, "") if b.kind == "scratch" else "")
     console.print(table)
