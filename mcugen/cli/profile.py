@@ -126,15 +126,19 @@ def run(args: argparse.Namespace) -> int:
             _, inference = run_on_device(device, graph, sample)
             profile = device.profile()
     data = profile_layers(graph, fw, info, inference, profile)
+    report = None
     if args.report:
         from ..report import write_profile_report
-        from ._output import err_console
-        path = write_profile_report(args.report, graph, fw, data)
-        (err_console if args.json else console).print(f"report: {path}")
+        report = write_profile_report(args.report, graph, fw, data)
     if args.json:
         print_json(data)
+        if report:
+            from ._output import err_console
+            err_console.print(f"report: {report}")
         return 0
     _print(data)
+    if report:
+        console.print(f"report: {report}")
     return 0
 
 

@@ -67,7 +67,11 @@ def _accuracy(args, graph, data, result, labels, float_graph):
     floats = None
     if float_graph is not None:
         floats = float_outputs(float_graph, graph, data.real, args.float_model)
-    return measure(graph, result.outputs, result.expected, labels, floats, args.float_model)
+    acc = measure(graph, result.outputs, result.expected, labels, floats, args.float_model)
+    if float_graph is not None:
+        from ..device.accuracy import layer_sqnr
+        acc.layers = layer_sqnr(graph, float_graph, data.samples, data.real)
+    return acc
 
 
 def run(args: argparse.Namespace) -> int:
@@ -202,3 +206,7 @@ def _print_accuracy(out, acc, board: str) -> None:
                                 for s in acc.output_sqnr_db))
         table.add_row("same class as the float model", _pct(acc.top1_agreement_float))
     out.print(table)
+    if acc.layers:
+        worst = min(acc.layers, key=lambda r: r["sqnr_db"])
+        out.print(f"per-layer SQNR vs float ({len(acc.layers)} layers matched by tensor name): "
+                  f"worst op {worst['op']} {worst['operator']} {worst['sqnr_db']:.2f} dB")

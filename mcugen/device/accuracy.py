@@ -32,6 +32,7 @@ class Accuracy:
     output_sqnr_db: list[float] | None = None        # device vs float, per output
     top1_agreement_float: float | None = None        # device's class == float model's
     per_input: list[dict] = field(default_factory=list)
+    layers: list[dict] = field(default_factory=list)  # per-layer SQNR vs float (by name)
 
     def as_dict(self) -> dict:
         def finite(v):
@@ -42,6 +43,7 @@ class Accuracy:
                 "output_sqnr_db": None if self.output_sqnr_db is None else
                 [finite(s) for s in self.output_sqnr_db],
                 "top1_agreement_float": self.top1_agreement_float,
+                "layers": [dict(r, sqnr_db=finite(r["sqnr_db"])) for r in self.layers],
                 "per_input": self.per_input}
 
 
@@ -110,3 +112,44 @@ def measure(graph: Graph, device_outputs: list[list[np.ndarray]],
         result.output_sqnr_db = [sqnr_db(*p) for p in powers]
         result.top1_agreement_float = float(np.mean(np.asarray(dev) == np.asarray(flt)))
     return result
+
+
+#: per-layer SQNR runs both simulators keeping every tensor: on at most this many samples
+LAYER_SAMPLES = 200
+
+
+def layer_sqnr(graph: Graph, float_graph: Graph, samples: list[list[np.ndarray]],
+               real_samples: list[list[np.ndarray]]) -> list[dict]:
+    """SQNR of every layer's output against the float model's tensor of the same name and size
+    (the TF converter and mcugen's quantizer keep tensor names), in execution order, on the
+    simulator (which the device equals bit for bit when verify says so). Layers without a
+    float counterpart are left out."""
+    from ..sim import Simulator
+    by_name = {}
+    for op in float_graph.operators:
+        for i in op.outputs:
+            by_name.setdefault(float_graph.tensors[i].name, i)
+    pairs = []
+    for op in graph.operators:
+        for i in op.outputs:
+            t = graph.tensors[i]
+            j = by_name.get(t.name)
+            if j is not None and float_graph.tensors[j].size == t.size and \
+                    float_graph.tensors[j].dtype.kind == "f":
+                pairs.append((op, i, j))
+    if not pairs:
+        return []
+    fin = [float_graph.tensors[i] for i in float_graph.inputs]
+    qsim, fsim = Simulator(graph), Simulator(float_graph)
+    power = {i: [0.0, 0.0] for _, i, _ in pairs}
+    for sample, real in list(zip(samples, real_samples))[:LAYER_SAMPLES]:
+        q = qsim.run(sample, keep_all=True).tensors
+        f = fsim.run([to_model_input(x.reshape(t.shape).astype(np.float32), t)
+                      for x, t in zip(real, fin)], keep_all=True).tensors
+        for _, i, j in pairs:
+            a = np.asarray(f[j], np.float64).reshape(-1)
+            b = to_real(q[i], graph.tensors[i]).astype(np.float64).reshape(-1)
+            power[i][0] += float(np.sum(a * a))
+            power[i][1] += float(np.sum((a - b) ** 2))
+    return [{"op": op.index, "operator": op.opcode, "tensor": graph.tensors[i].name,
+             "sqnr_db": sqnr_db(*power[i])} for op, i, _ in pairs]

@@ -168,6 +168,9 @@ def write_report(directory: str | Path, *, command: str, graph: Graph, plan, boa
                                           "first_op", "last_op"])
 
     # --- layers
+    if accuracy is not None and accuracy.layers:
+        sqnr = {r["op"]: r["sqnr_db"] for r in accuracy.layers}
+        layers = [dict(r, sqnr_db=sqnr.get(r["op"])) for r in layers]
     value_key = unit if unit and any(r.get(unit) is not None for r in layers) else "macs"
     chart = charts.layer_bars(layers, value_key, unit if value_key == unit else "MACs")
     shown = [dict(r, shapes=f"{_shapes(r['inputs'])} → {_shapes(r['outputs'])}",
@@ -179,13 +182,16 @@ def write_report(directory: str | Path, *, command: str, graph: Graph, plan, boa
                ("backend_text", "backend"), ("macs", "MACs")]
     if unit and value_key == unit:
         columns += [(unit, unit), (f"{unit}_per_mac", f"{unit}/MAC"), ("share_pct", "share")]
+    if any(r.get("sqnr_db") is not None for r in layers):
+        columns.append(("sqnr_db", "SQNR vs float (dB)"))
     note = "" if value_key == unit else ('<p class="note">No per-layer counts here (run '
                                           '<code>mcugen profile --report</code>): the bars '
                                           'show MACs.</p>')
     page.section("layers", "Layers", note + chart + page.table(shown, columns))
     files["layers.csv"] = _csv(layers, ["layer", "op", "operator", "inputs", "outputs",
                                         "backend", "variant", "macs"] +
-                               ([unit, f"{unit}_per_mac", "share"] if unit else []))
+                               ([unit, f"{unit}_per_mac", "share"] if unit else []) +
+                               (["sqnr_db"] if any("sqnr_db" in r for r in layers) else []))
 
     # --- verify
     if verify is not None:

@@ -109,6 +109,9 @@ def test_verify_real_data_labels_float_model_on_host(tmp_path):
     assert acc["top1"]["device"] == acc["top1"]["simulator"] >= 0.9
     assert acc["top1"]["float"] >= 0.9 and acc["output_sqnr_db"][0] > 25
     assert len(data["per_input"]) == 60
+    layers = acc["layers"]             # per-layer SQNR vs float, matched by tensor name
+    assert [r["operator"] for r in layers][:2] == ["CONV_2D", "DEPTHWISE_CONV_2D"]
+    assert len(layers) == 9 and all(r["sqnr_db"] > 20 for r in layers)
     labels = np.load(d / "test.npz")["y"][:60]
     assert [r["label"] for r in data["per_input"]] == labels.tolist()
     assert sum(r["device_top1"] == r["label"] for r in data["per_input"]) / 60 == \
