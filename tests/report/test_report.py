@@ -139,3 +139,28 @@ def test_report_path_that_is_a_file_is_refused(tmp_path, capsys):
     (tmp_path / "f").write_text("")
     assert main(["plan", str(shared_model(KWS)), "--report", str(tmp_path / "f")]) == 2
     assert "report directory" in capsys.readouterr().err
+
+
+@pytest.mark.qemu
+@pytest.mark.timeout(180)
+def test_profile_report_has_per_layer_instructions(tmp_path, capsys):
+    need_tools("arm-none-eabi-gcc", "qemu-system-arm")
+    out = tmp_path / "rep"
+    assert main(["profile", str(shared_model("tflm/hello_world_int8.tflite")), "--board",
+                 "mps2-an386", "--kernels", "portable", "--report", str(out)]) == 0
+    layers = list(csv.DictReader(open(out / "layers.csv")))
+    assert [r["operator"] for r in layers] == ["FULLY_CONNECTED"] * 3
+    assert all(int(r["instructions"]) > 0 for r in layers)
+    html = (out / "report.html").read_text()
+    assert "instructions per layer" in html and "instructions/MAC" in html
+    assert f"report: {out / 'report.html'}" in capsys.readouterr().out
+
+
+def test_failed_verdict_stands_out_in_the_page():
+    from mcugen.report.page import Page
+    page = Page("x")
+    page.verdict({"bit_exact": False, "n_inputs": 5, "board": "host",
+                  "mismatches": [{"input_index": 2, "first_layer": "op 1 CONV_2D (tensor 3)"}]})
+    html = page.render()
+    assert 'class="verdict bad"' in html
+    assert "bit-exact: NO — 1 of 5 inputs differ" in html and "op 1 CONV_2D" in html
