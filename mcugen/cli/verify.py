@@ -13,7 +13,8 @@ from rich.text import Text
 from ..device.verify import junit_xml, locate_divergence, random_inputs, verify_on_device
 from ..errors import InputError, VerificationMismatch
 from ._deploy import add_deploy_arguments, build, can_flash, connected, scratch_dir
-from ._output import ALARM, GOOD, console, err_console, fmt_int, progress_bar, write_json
+from ._output import (ALARM, GOOD, console, err_console, fmt_int, progress_bar, status,
+                      write_json)
 
 NAME = "verify"
 HELP = "run inputs on a board and check the outputs equal the simulator's, bit for bit"
@@ -90,7 +91,8 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
     if args.float_model:
         from ..model import load_model
         float_graph = load_model(args.float_model)
-    graph, fw = build(args, Path(tmp) / "release", graph=graph)
+    with status(f"building {graph.name} for {args.board}"):
+        graph, fw = build(args, Path(tmp) / "release", graph=graph)
     with progress_bar(f"verifying on {fw.board.name}", len(samples)) as advance:
         with connected(args, fw, graph) as (device, _info):
             result = verify_on_device(device, graph, samples, progress=advance)
