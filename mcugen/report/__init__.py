@@ -198,10 +198,10 @@ def write_report(directory: str | Path, *, command: str, graph: Graph, plan, boa
         body = ""
         data = verify.get("data")
         if data:
-            body += (f"<p>{data['samples']:,} samples from <code>{_e(data['source'])}</code>"
+            body += (f"<p class=\"data\">{data['samples']:,} samples from <code>{_e(data['source'])}</code>"
                      + "".join(f"<br>{_e(n)}" for n in data["notes"]) + "</p>")
         else:
-            body += f"<p>{verify['n_inputs']} random inputs.</p>"
+            body += f"<p class=\"data\">{verify['n_inputs']} random inputs.</p>"
         if accuracy is not None:
             acc_rows = []
             if accuracy.labelled:
@@ -217,7 +217,8 @@ def write_report(directory: str | Path, *, command: str, graph: Graph, plan, boa
                                                     accuracy.output_sqnr_db)})
                 acc_rows.append({"what": "same class as the float model",
                                  "value": _pct(accuracy.top1_agreement_float)})
-            body += page.table(acc_rows, [("what", ""), ("value", "")], css="accuracy")
+            body += page.table(acc_rows, [("what", "measure"), ("value", "value")],
+                               css="accuracy")
             files["accuracy.csv"] = _csv(acc_rows, ["what", "value"])
         rows = verify.get("per_input") or []
         keys = [k for k in ("input", "bit_exact", "differing_bytes", "instructions", "cycles",

@@ -40,6 +40,7 @@ dl.facts dd{margin:0}
 .verdict.ok{background:#d5f5e3;color:#145a32;border:2px solid #27ae60}
 .verdict.bad{background:#c0392b;color:#fff;border:2px solid #922b21}
 .note{color:#566573;font-size:13px}
+p.data{font-size:14px}
 .picture{overflow-x:auto}
 code{background:#f2f3f4;padding:0 3px}
 footer{font-size:12px;color:#566573;padding:0 28px 30px}
