@@ -3,8 +3,9 @@
 Output that is piped or redirected (CI logs, ``| grep``, ``> file``) must keep whole names and
 one-line summaries, so a console whose stream is not a terminal is as wide as its longest line
 (rich would otherwise wrap at 80 columns, at ``COLUMNS`` — which CI runners and test harnesses
-often export — or at the width of whichever other stream is a terminal). Progress and spinners are drawn only when
-stderr is a terminal, so that a CI log holds the one-line error and nothing else.
+often export — or at the width of whichever other stream is a terminal). Progress and spinners
+are drawn only when stderr is a terminal, so that a CI log holds the one-line error and nothing
+else.
 """
 
 from __future__ import annotations

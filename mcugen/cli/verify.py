@@ -201,7 +201,7 @@ def _print_accuracy(out, acc, board: str) -> None:
         table.add_row(f"device ({board})", _pct(acc.top1["device"]))
         table.add_row("simulator", _pct(acc.top1["simulator"]))
         if acc.float_model:
-            table.add_row(f"float model", _pct(acc.top1["float"]))
+            table.add_row("float model", _pct(acc.top1["float"]))
     if acc.output_sqnr_db is not None:
         table.add_row("output SQNR, device vs float",
                       ", ".join("exact" if np.isinf(s) and s > 0 else f"{s:.2f} dB"

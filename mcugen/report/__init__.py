@@ -198,16 +198,18 @@ def write_report(directory: str | Path, *, command: str, graph: Graph, plan, boa
         body = ""
         data = verify.get("data")
         if data:
-            body += (f"<p class=\"data\">{data['samples']:,} samples from <code>{_e(data['source'])}</code>"
+            body += (f'<p class="data">{data["samples"]:,} samples from '
+                     f'<code>{_e(data["source"])}</code>'
                      + "".join(f"<br>{_e(n)}" for n in data["notes"]) + "</p>")
         else:
-            body += f"<p class=\"data\">{verify['n_inputs']} random inputs.</p>"
+            body += f'<p class="data">{verify["n_inputs"]} random inputs.</p>'
         if accuracy is not None:
             acc_rows = []
             if accuracy.labelled:
                 acc_rows += [{"what": f"top-1, device ({verify['board']})",
                               "value": _pct(accuracy.top1["device"])},
-                             {"what": "top-1, simulator", "value": _pct(accuracy.top1["simulator"])}]
+                             {"what": "top-1, simulator",
+                              "value": _pct(accuracy.top1["simulator"])}]
                 if accuracy.float_model:
                     acc_rows.append({"what": "top-1, float model",
                                      "value": _pct(accuracy.top1["float"])})

@@ -73,7 +73,8 @@ def stacked_bar(title: str, parts: list[tuple[str, int]], capacity: int | None,
         x += w
     lx = left
     for i, (name, v) in enumerate(parts):
-        p.append(f'<rect x="{lx}" y="54" width="10" height="10" fill="{PALETTE[i % len(PALETTE)]}"/>'
+        colour = PALETTE[i % len(PALETTE)]
+        p.append(f'<rect x="{lx}" y="54" width="10" height="10" fill="{colour}"/>'
                  f'<text x="{lx + 14}" y="63">{escape(name)} ({v:,})</text>')
         lx += 30 + 6.5 * (len(name) + len(f"{v:,}"))
     if capacity:
