@@ -4,7 +4,8 @@
 #   scripts/bootstrap.sh [--test] [COMMAND ...]
 #
 # System packages: the Arm cross compiler with newlib, QEMU for the emulated boards, a host C
-# compiler. Python: mcugen itself (editable), with the test extra when --test is given. The Python
+# compiler; with --test also Debian's chromium (a test renders the HTML report headless).
+# Python: mcugen itself (editable), with the test extra when --test is given. The Python
 # environment is the active virtualenv if there is one, else the current python3 when pip may
 # install into it, else a .venv beside this script's repository.
 set -euo pipefail
@@ -18,6 +19,8 @@ command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi)
 command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 command -v python3 >/dev/null || need+=(python3 python3-venv python3-pip)
+# the test route only: Debian's Chromium renders the --report page in a test (headless)
+if [ -n "$extra" ]; then [ -x /usr/bin/chromium ] || need+=(chromium); fi
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "bootstrap: installing ${need[*]}" >&2

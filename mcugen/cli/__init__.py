@@ -82,12 +82,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mcugen: error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`mcugen boards --json | head -1`): what it wanted it has; not an
+        # error of mcugen's. Point stdout at /dev/null so the interpreter's final flush is quiet.
+        _quiet_stdout()
+        return 0
     except Exception as exc:  # a bug in mcugen: still one line, but say it is ours
         if args.debug:
             traceback.print_exc()
         print(f"mcugen: error: internal error: {type(exc).__name__}: {exc} "
               "(run with --debug and report it)", file=sys.stderr)
         return 3
+
+
+def _quiet_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):   # no real file descriptor (captured)
+        pass
 
 
 if __name__ == "__main__":

@@ -48,6 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-flash", action="store_true",
                    help="the board on --port already runs this model's profiling build")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--report", metavar="DIR", help="write an HTML report (one self-contained "
+                   "file) and CSV files into DIR")
 
 
 def peer_input(graph: Graph) -> list[np.ndarray]:
@@ -124,10 +126,19 @@ def run(args: argparse.Namespace) -> int:
             _, inference = run_on_device(device, graph, sample)
             profile = device.profile()
     data = profile_layers(graph, fw, info, inference, profile)
+    report = None
+    if args.report:
+        from ..report import write_profile_report
+        report = write_profile_report(args.report, graph, fw, data)
     if args.json:
         print_json(data)
+        if report:
+            from ._output import err_console
+            err_console.print(f"report: {report}")
         return 0
     _print(data)
+    if report:
+        console.print(f"report: {report}")
     return 0
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from ..device.verify import run_on_device
 from ..errors import InputError
 from ._deploy import add_deploy_arguments, build, connected, scratch_dir
-from ._output import console, print_json
+from ._output import console, write_json
 
 NAME = "run"
 HELP = "run one input on a board (emulated, host or real) and print the output"
@@ -21,7 +21,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
     p.add_argument("--no-flash", action="store_true",
                    help="the board on --port already runs this firmware: do not flash it")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE",
+                   help="write the outputs as JSON to FILE (without FILE, or -: to stdout)")
+    p.add_argument("--output", metavar="Y", help="write the outputs: .npy (one-output models) "
+                   "or .npz (by output tensor name)")
+    p.add_argument("--top", type=int, default=3, metavar="K",
+                   help="classes shown per output (default 3)")
 
 
 def load_inputs(path: str, graph) -> list[np.ndarray]:
@@ -51,11 +56,57 @@ def run(args: argparse.Namespace) -> int:
             outputs, inference = run_on_device(device, graph, sample)
     from ..device.protocol import instructions
     count = instructions(inference, info)
+    if args.output:
+        from .simulate import write_outputs
+        write_outputs(graph, outputs, args.output)
+    details = [describe_output(graph.tensors[i], o, args.top)
+               for i, o in zip(graph.outputs, outputs)]
     if args.json:
-        print_json({"outputs": [o.tolist() for o in outputs], info.counter_unit: count})
-        return 0
-    for k, o in enumerate(outputs):
-        console.print(f"output {k}: {o.ravel().tolist()}")
+        write_json({"outputs": [o.tolist() for o in outputs], info.counter_unit: count,
+                    "output_details": details}, args.json)
+        if args.json == "-":
+            return 0
+    for d in details:
+        print_output(d)
     if count is not None:
         console.print(f"{count:,} {info.counter_unit} per inference")
+    if args.output:
+        console.print(f"outputs written to {args.output}")
     return 0
+
+
+SHOWN_VALUES = 16
+
+
+def describe_output(t, value: np.ndarray, top: int = 3) -> dict:
+    """One output by name: its values, dequantized with the tensor's scale and zero point when
+    it has one, and its top classes (the largest values) for a vector of scores."""
+    flat = np.asarray(value).reshape(-1)
+    d = {"name": t.name, "dtype": str(value.dtype), "shape": list(value.shape),
+         "values": flat.tolist()}
+    real = flat.astype(np.float64)
+    if t.quant is not None and t.quant.scale.size == 1 and value.dtype.kind in "iu":
+        d["scale"], d["zero_point"] = float(t.quant.scale[0]), int(t.quant.zero_point[0])
+        real = (flat.astype(np.float64) - d["zero_point"]) * d["scale"]
+        d["dequantized"] = [round(float(v), 6) for v in real]
+    if 1 < flat.size <= 1000 and top > 0:
+        order = np.argsort(-real, kind="stable")[:top]
+        d["top"] = [{"class": int(k), "value": round(float(real[k]), 6)} for k in order]
+    return d
+
+
+def _values(values) -> str:
+    text = " ".join(f"{v:.6g}" if isinstance(v, float) else str(v)
+                    for v in values[:SHOWN_VALUES])
+    return text + (f" … ({len(values)} values)" if len(values) > SHOWN_VALUES else "")
+
+
+def print_output(d: dict) -> None:
+    q = f", scale {d['scale']:.6g}, zero point {d['zero_point']}" if "scale" in d else ""
+    console.print(f"output '{d['name']}' {d['dtype']}{d['shape']}{q}")
+    console.print(f"  values:      {_values(d['values'])}")
+    if "dequantized" in d:
+        console.print(f"  dequantized: {_values(d['dequantized'])}")
+    if "top" in d:
+        console.print("  top classes: " + ", ".join(f"{c['class']} ({c['value']:.4g})"
+                                                    for c in d["top"]))

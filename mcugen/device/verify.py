@@ -34,6 +34,9 @@ class VerifyResult:
     counts: list[int] = field(default_factory=list)     # instructions or cycles per inference
     stack_bytes: int = 0
     info: DeviceInfo | None = None
+    # per input: the device's outputs and the simulator's (for accuracy and the report)
+    outputs: list[list[np.ndarray]] = field(default_factory=list, repr=False)
+    expected: list[list[np.ndarray]] = field(default_factory=list, repr=False)
 
     @property
     def bit_exact(self) -> bool:
@@ -117,7 +120,9 @@ def verify_on_device(device: Device, graph: Graph, samples: list[list[np.ndarray
     result = VerifyResult(n_inputs=len(samples), info=info)
     for n, sample in enumerate(samples):
         got, inference = run_on_device(device, graph, sample)
-        expected = sim.run(sample).outputs
+        expected = [e.copy() for e in sim.run(sample).outputs]
+        result.outputs.append([g.copy() for g in got])
+        result.expected.append(expected)
         for k, (g, e) in enumerate(zip(got, expected)):
             if g.tobytes() != e.tobytes():
                 result.mismatches.append(Mismatch(n, k, int(np.count_nonzero(g != e))))

@@ -127,11 +127,16 @@ def calibrate(graph: Graph, samples: Iterable[list[np.ndarray]], methods: Iterab
                              graph.name) from None
     if observer.count == 0:
         raise ValueError("no calibration samples")
+    if progress and any(m in ("percentile", "mse") for m in methods):
+        from ..cli._output import status
+        with status(f"choosing ranges ({', '.join(methods)})"):   # seconds of silence else
+            return {m: observer.ranges(m) for m in methods}, observer.channel_means()
     return {m: observer.ranges(m) for m in methods}, observer.channel_means()
 
 
 def _progress(items: Iterable, total: int | None, what: str, show: bool):
-    if not show:
+    from ..cli._output import progress_shown
+    if not show or not progress_shown():     # a bar only on a terminal, never in CI logs
         yield from items
         return
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
