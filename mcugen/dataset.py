@@ -29,7 +29,7 @@ import numpy as np
 
 from .errors import InputError
 from .model.graph import Graph, Tensor
-from .npdata import NpzArchive, load_npy
+from .npdata import NpzArchive, load_npy, squeezed
 
 
 @dataclass
@@ -44,19 +44,15 @@ class Dataset:
         return len(self.samples)
 
 
-def _squeezed(shape) -> tuple[int, ...]:
-    return tuple(int(d) for d in shape if d != 1)
-
-
 def split_samples(array: np.ndarray, t: Tensor, where: str) -> list[np.ndarray]:
     """An array holding one sample of input ``t`` or N of them along a leading axis (shapes
     compared without their size-1 dimensions; a flat row per sample is accepted too) -> the
     samples, each shaped like ``t``."""
     shape = tuple(int(d) for d in t.shape)
-    if array.size == t.size and _squeezed(array.shape) == _squeezed(shape):
+    if array.size == t.size and squeezed(array.shape) == squeezed(shape):
         return [array.reshape(shape)]
     if array.ndim >= 1 and array.shape[0] >= 1 and array.size == array.shape[0] * t.size and \
-            (array.ndim == 2 or _squeezed(array.shape[1:]) == _squeezed(shape)):
+            (array.ndim == 2 or squeezed(array.shape[1:]) == squeezed(shape)):
         return [a.reshape(shape) for a in array.reshape(array.shape[0], -1)]
     raise InputError(f"input '{t.name}' takes {t.dtype}{list(shape)} per sample; got "
                      f"{array.dtype}{list(array.shape)} (give N samples along the first axis)",

@@ -173,6 +173,12 @@ def open_data(path: str | Path, what: str = "data") -> np.ndarray | NpzArchive:
     return load_npy(p, what)
 
 
+def squeezed(shape) -> tuple[int, ...]:
+    """A shape without its size-1 axes: two shapes that agree so hold the same values in the
+    same order."""
+    return tuple(int(d) for d in shape if d != 1)
+
+
 def as_input_shape(a: np.ndarray, shape, what: str, where: str) -> np.ndarray:
     """``a`` as an array of the input's ``shape``: it must hold the same values in the same
     order, so its shape may differ from the input's only by axes of size 1 (a batch axis left
@@ -181,8 +187,7 @@ def as_input_shape(a: np.ndarray, shape, what: str, where: str) -> np.ndarray:
     shape = tuple(int(d) for d in shape)
     if tuple(a.shape) == shape:
         return a
-    if a.size == int(np.prod(shape, dtype=np.int64)) and \
-            [d for d in a.shape if d != 1] == [d for d in shape if d != 1]:
+    if a.size == int(np.prod(shape, dtype=np.int64)) and squeezed(a.shape) == squeezed(shape):
         return a.reshape(shape)
     raise InputError(f"{what} has shape {list(a.shape)}; the input is {list(shape)} (only axes "
                      "of size 1 may differ: data in another layout or flattened is not "

@@ -30,7 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def load_inputs(path: str, graph) -> list[np.ndarray]:
-    from ..npdata import NpzArchive, open_data
+    from ..npdata import NpzArchive, as_input_shape, open_data
     data = open_data(path, "input")     # checked before read: one line, exit 2
     tensors = [graph.tensors[i] for i in graph.inputs]
     arrays = [data[t.name] if t.name in data else None for t in tensors] \
@@ -39,10 +39,10 @@ def load_inputs(path: str, graph) -> list[np.ndarray]:
     for t, a in zip(tensors, arrays):
         if a is None:
             raise InputError(f"no array named '{t.name}' in the .npz", path)
-        if a.dtype != t.dtype or a.size != t.size:
+        if a.dtype != t.dtype:
             raise InputError(f"input '{t.name}' needs {t.dtype}{list(t.shape)}, got "
                              f"{a.dtype}{list(a.shape)}", path)
-        result.append(a.reshape(t.shape))
+        result.append(as_input_shape(a, t.shape, f"input '{t.name}'", path))
     if len(result) != len(tensors):
         raise InputError(f"model takes {len(tensors)} inputs; use an .npz", path)
     return result
