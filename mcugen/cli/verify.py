@@ -14,6 +14,7 @@ from rich.table import Table
 from ..device.verify import junit_xml, locate_divergence, random_inputs, verify_on_device
 from ..errors import VerificationMismatch
 from ._deploy import add_deploy_arguments, build, can_flash, connected, scratch_dir
+from ._deploy import add_farm_arguments, farm
 from ._output import console, fmt_int
 from .run import load_inputs
 
@@ -26,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--inputs", default="10", help="N random inputs, or a .npy/.npz file "
                    "(the file's inputs plus random ones up to 10)")
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
+    add_farm_arguments(p, several=True)
     p.add_argument("--no-flash", action="store_true",
                    help="the board on --port already runs this firmware: do not flash it")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON")
@@ -41,7 +43,10 @@ def _samples(args, graph) -> list[list[np.ndarray]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    with scratch_dir() as tmp:
+    with scratch_dir() as tmp, farm(args):
+        if getattr(args, "places", None):       # several farm boards in parallel
+            from ._farm_verify import verify_places
+            return verify_places(args, tmp)
         return _verify(args, tmp)
 
 
