@@ -310,8 +310,13 @@ def open_farm_device(board: FarmBoard, firmware, flash: bool = True, timeout: fl
     from .protocol import Device
     if flash:
         flash_board(board, firmware.elf)
-    device = Device.open(board.serial_url, timeout=timeout, baudrate=board.speed)
     try:
-        yield device
-    finally:
-        device.close()
+        device = Device.open(board.serial_url, timeout=timeout, baudrate=board.speed)
+        try:
+            yield device
+        finally:
+            device.close()
+    except InfrastructureError as exc:         # name the place, not only its port
+        if board.place not in str(exc.where):
+            exc.where = f"place {board.place}, {exc.where}" if exc.where else board.place
+        raise
