@@ -66,8 +66,10 @@ def farm(args: argparse.Namespace):
         yield None
         return
     from ..device.farm import Holder
-    holder = args.farm_holder = Holder(args.coordinator, wanted, args.place_timeout, args.board)
+    holder = args.farm_holder = Holder(args.coordinator, wanted, args.place_timeout,
+                                       load_board(args.board).name)
     try:
+        holder.check()          # reach the farm and name the places before building
         yield holder
     finally:
         holder.close()

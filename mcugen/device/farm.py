@@ -143,14 +143,18 @@ class Farm:
             names += [h for h in hits if h not in names]
         return names
 
-    def acquire(self, names: list[str], timeout: float, board: str | None = None
-                ) -> list[FarmBoard]:
-        """Reserve, wait for and acquire every place (all or none), then read its resources."""
+    def check_boards(self, names: list[str], board: str | None) -> None:
+        """A place tagged ``board=B`` holds a B: refuse to flash another board's build there."""
         for name in names:
             tags = self.session.places[name].tags
             if board and tags.get("board") and tags["board"] != board:
                 raise InputError(f"place {name} holds a {tags['board']} board, not {board}",
                                  name)
+
+    def acquire(self, names: list[str], timeout: float, board: str | None = None
+                ) -> list[FarmBoard]:
+        """Reserve, wait for and acquire every place (all or none), then read its resources."""
+        self.check_boards(names, board)
         for name in names:
             self.tokens[name] = self._call(self._reserve(name), RPC_TIMEOUT)
         deadline = time.monotonic() + timeout
@@ -280,21 +284,29 @@ def flash_board(board: FarmBoard, elf: Path, timeout: float = FLASH_TIMEOUT) -> 
 
 
 class Holder:
-    """The CLI's farm for one command: acquires its places when the first board is needed
-    (after the build, so a shared board is not held while compiling), releases them at the
-    end."""
+    """The CLI's farm for one command. :meth:`check` (before the build) reaches the coordinator
+    and resolves the place names, so a typo or an unreachable farm fails at once; :meth:`get`
+    reserves and acquires them when the first board is needed (after the build, so a shared
+    board is not held while compiling); :meth:`close` releases them."""
 
     def __init__(self, coordinator: str | None, places: list[str], timeout: float,
                  board: str | None):
         self.coordinator, self.patterns, self.timeout, self.board = (
             coordinator, places, timeout, board)
         self.farm: Farm | None = None
+        self.names: list[str] | None = None
         self.boards: list[FarmBoard] | None = None
+
+    def check(self) -> list[str]:
+        if self.names is None:
+            self.farm = Farm(self.coordinator)
+            self.names = self.farm.place_names(self.patterns)
+            self.farm.check_boards(self.names, self.board)
+        return self.names
 
     def get(self) -> list[FarmBoard]:
         if self.boards is None:
-            self.farm = Farm(self.coordinator)
-            names = self.farm.place_names(self.patterns)
+            names = self.check()
             self.boards = self.farm.acquire(names, self.timeout, self.board)
         return self.boards
 
