@@ -72,7 +72,8 @@ def _labgrid():
         from labgrid.remote import client
         from labgrid.remote.generated import labgrid_coordinator_pb2 as pb2
     except ImportError as exc:
-        raise InputError(f"--place needs labgrid: pip install 'mcugen[farm]' ({exc})") from None
+        # a missing tool, like a missing QEMU: exit 3
+        raise FarmError(f"--place needs labgrid: pip install 'mcugen[farm]' ({exc})") from None
     return client, pb2
 
 
@@ -173,8 +174,8 @@ class Farm:
             time.sleep(min(0.5, max(0.05, deadline - time.monotonic())))
         boards = []
         for name in names:
+            self.acquired.append(name)    # before the call: an interrupt mid-call still releases
             self._call(self._acquire(name), RPC_TIMEOUT)
-            self.acquired.append(name)
             boards.append(self._board(name))
         return boards
 
@@ -241,7 +242,11 @@ class Farm:
         self._stop_loop()
 
     async def _release(self, name: str) -> None:
-        await self.session.stub.ReleasePlace(self.pb2.ReleasePlaceRequest(placename=name))
+        # only if we hold it (``fromuser``): an acquire that failed or was interrupted must not
+        # release a place someone else holds; a place not acquired at all is no error then
+        me = f"{self.session.gethostname()}/{self.session.getuser()}"
+        await self.session.stub.ReleasePlace(
+            self.pb2.ReleasePlaceRequest(placename=name, fromuser=me))
 
     async def _cancel(self, token: str) -> None:
         await self.session.stub.CancelReservation(self.pb2.CancelReservationRequest(token=token))

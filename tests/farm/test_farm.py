@@ -183,3 +183,19 @@ def test_flash_service_refuses_a_corrupted_image(farm):
         assert s.makefile().readline().startswith("ERR image corrupted")
     with pytest.raises(FarmError, match="no McugenFlasher"):
         flash_board(FarmBoard("emu-x", "socket://127.0.0.1:1"), farm.root / "exporter.yaml")
+
+
+def test_without_labgrid_the_place_options_say_what_to_install(monkeypatch, capsys):
+    import builtins
+
+    from mcugen.cli import main
+    real_import = builtins.__import__
+
+    def no_labgrid(name, *args, **kwargs):
+        if name.startswith("labgrid"):
+            raise ImportError("No module named 'labgrid'")
+        return real_import(name, *args, **kwargs)
+    monkeypatch.setattr(builtins, "__import__", no_labgrid)
+    assert main(["verify", HELLO, "--place", "emu-a"]) == 3
+    err = capsys.readouterr().err
+    assert "pip install 'mcugen[farm]'" in err and len(err.strip().splitlines()) == 1
