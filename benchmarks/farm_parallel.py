@@ -25,7 +25,7 @@ from rich.table import Table
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from tests.farm.local_farm import LocalFarm  # noqa: E402
+from tests.farm.local_farm import LocalFarm  # noqa: E402 - after the sys.path line
 
 
 def verify(lab: LocalFarm, model: str, places: str, args, out: Path) -> tuple[float, list]:

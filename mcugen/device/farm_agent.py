@@ -64,7 +64,7 @@ class Place:
     command: str | None = None      # command: the flash command with {elf}
     serial_port: int = 0
     flash_port: int = 0
-    session: "asyncio.Task | None" = field(default=None, repr=False)
+    session: asyncio.Task | None = field(default=None, repr=False)
 
 
 class Agent:

@@ -42,7 +42,7 @@ class LocalFarm:
         self.start_timeout = start_timeout
 
     # -- start -----------------------------------------------------------------------------
-    def start(self) -> "LocalFarm":
+    def start(self) -> LocalFarm:
         try:
             self._start()
         except BaseException:
@@ -59,18 +59,18 @@ class LocalFarm:
             lines += [f"{p}:", "  matches:", f"  - {{exporter: {EXPORTER}, group: {p}, cls: '*'}}",
                       f"  tags: {{board: {self.board}}}"]
         (coord_dir / "places.yaml").write_text("\n".join(lines) + "\n")
-        self._spawn("coordinator", [labgrid_tool("labgrid-coordinator"), "-l", "127.0.0.1:0"], coord_dir)
+        self._spawn("coordinator", [labgrid_tool("labgrid-coordinator"), "-l", "127.0.0.1:0"],
+                    coord_dir)
         line = self._wait_line("coordinator", re.compile(r"listening on (\S+)"), deadline)
         self.address = line.group(1)
         config = self.root / "exporter.yaml"
         self._spawn("agent", [sys.executable, "-m", "mcugen.device.farm_agent",
-                                      *[a for p in self.places
-                                        for a in ("--qemu", f"{p}:{self.board}")],
-                                      "--exporter-config", str(config),
-                                      "--state", str(self.root / "state")], self.root)
+                              *[a for p in self.places for a in ("--qemu", f"{p}:{self.board}")],
+                              "--exporter-config", str(config),
+                              "--state", str(self.root / "state")], self.root)
         self._wait_line("agent", re.compile(r"^ready", re.MULTILINE), deadline)
-        self._spawn("exporter", [labgrid_tool("labgrid-exporter"), "-c", self.address, "-n", EXPORTER,
-                                 str(config)], self.root)
+        self._spawn("exporter", [labgrid_tool("labgrid-exporter"), "-c", self.address,
+                                 "-n", EXPORTER, str(config)], self.root)
         self._wait_exported(deadline)
 
     def _spawn(self, name, cmd, cwd) -> subprocess.Popen:
