@@ -27,6 +27,7 @@ parts of mcugen (serial I/O, several boards in threads) call into it with a dead
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import fnmatch
 import hashlib
 import logging
@@ -103,7 +104,7 @@ class Farm:
         future = asyncio.run_coroutine_threadsafe(coro, self.loop)
         try:
             return future.result(timeout)
-        except TimeoutError:
+        except concurrent.futures.TimeoutError:     # not the builtin before Python 3.11
             future.cancel()
             raise FarmError(f"the coordinator did not answer within {timeout:.0f} s",
                             self.address) from None
@@ -167,8 +168,13 @@ class Farm:
                 break
             if time.monotonic() > deadline:
                 name = waiting[0]
-                holder = self.session.places[name].acquired
-                why = f"acquired by {holder}" if holder else f"reservation {states[name]}"
+                place = self.session.places[name]
+                if place.acquired:
+                    why = f"acquired by {place.acquired}"
+                elif place.reservation and place.reservation != self.tokens[name]:
+                    why = "reserved for another user"
+                else:
+                    why = f"not allocated (reservation {states[name]})"
                 raise FarmError(f"the farm gave no board within {timeout:g} s: place {name} is "
                                 f"{why}", name)
             time.sleep(min(0.5, max(0.05, deadline - time.monotonic())))

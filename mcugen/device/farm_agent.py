@@ -104,7 +104,9 @@ class Agent:
             tmp.write_bytes(data)
             os.replace(tmp, elf)
             if place.session is not None:          # a reflash resets the board
-                place.session.cancel()
+                task = place.session
+                task.cancel()
+                await asyncio.wait([task], timeout=10)
             return f"OK {got}"
         with tempfile.TemporaryDirectory(prefix="mcugen-flash-") as tmp_dir:
             elf = Path(tmp_dir) / "firmware.elf"
@@ -126,6 +128,9 @@ class Agent:
 
     # -- emulated board's UART -----------------------------------------------------------
     async def on_serial(self, place: Place, reader, writer) -> None:
+        if place.session is not None and not place.session.done():
+            # a client that just closed its previous connection: that session is ending
+            await asyncio.wait([place.session], timeout=5)
         if place.session is not None and not place.session.done():
             writer.close()                          # one user of a UART at a time
             return

@@ -199,3 +199,32 @@ def test_without_labgrid_the_place_options_say_what_to_install(monkeypatch, caps
     assert main(["verify", HELLO, "--place", "emu-a"]) == 3
     err = capsys.readouterr().err
     assert "pip install 'mcugen[farm]'" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow           # two builds; keeps the default tier's farm tests near a minute
+def test_mismatch_on_a_place_reflashes_the_debug_build_there(farm, monkeypatch, tmp_path,
+                                                            capsys):
+    """A simulator that disagrees (outputs shifted by one) makes a mismatch: exit 1, the place
+    named, the debug build flashed to the same place and read back, the place released."""
+    import numpy as np
+
+    from mcugen.cli import main
+    from mcugen.device import verify as dv
+    real = dv.Simulator
+
+    class Skewed(real):
+        def run(self, sample, **kw):
+            result = super().run(sample, **kw)
+            if not kw.get("keep_all"):
+                result.outputs = [(o.astype(np.int16) + 1).astype(o.dtype)
+                                  for o in result.outputs]
+            return result
+    monkeypatch.setattr(dv, "Simulator", Skewed)
+    report = tmp_path / "r.json"
+    assert main(["verify", HELLO, "--kernels", "portable", "--places", "emu-a", "--inputs", "2",
+                 "--coordinator", farm.address, "--json", str(report)]) == 1
+    err = capsys.readouterr().err
+    assert "emu-a" in err and "first diverging layer" in err, err
+    board = json.loads(report.read_text())["boards"][0]
+    assert board["bit_exact"] is False and len(board["mismatches"]) == 2
+    assert_released(farm)
