@@ -101,6 +101,7 @@ def test_busy_place_is_waited_for_then_exit_3(farm):
         assert len(err) == 1 and "emu-a" in err[0] and "otherhost/alice" in err[0], r.stderr
         assert "Traceback" not in r.stderr
         assert farm.acquired_by("emu-a") == "otherhost/alice"     # ours was never taken
+        assert "Reservation" not in farm.client("reservations").stdout   # ours was cancelled
     finally:
         assert farm.client("-p", "emu-a", "release").returncode == 0
 
