@@ -5,13 +5,14 @@
 #
 # System packages: the Arm cross compiler with newlib, QEMU for the emulated boards, a host C
 # compiler; with --test also Debian's chromium (a test renders the HTML report headless).
-# Python: mcugen itself (editable), with the test extra when --test is given. The Python
+# Python: mcugen itself (editable), with the test and farm extras when --test is given (the farm
+# tests start a labgrid coordinator and exporter on loopback). The Python
 # environment is the active virtualenv if there is one, else the current python3 when pip may
 # install into it, else a .venv beside this script's repository.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 extra=""
-if [ "${1:-}" = "--test" ]; then extra="[test]"; shift; fi
+if [ "${1:-}" = "--test" ]; then extra="[test,farm]"; shift; fi
 
 need=()
 command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi)
@@ -36,7 +37,7 @@ fi
 install=0
 [ -e "$repo/.bootstrap-stamp" ] && [ "$repo/.bootstrap-stamp" -nt "$repo/pyproject.toml" ] || install=1
 (cd / && "$py" -c "import mcugen, onnx") 2>/dev/null || install=1
-if [ -n "$extra" ] && ! "$py" -c "import pytest, hypothesis, pytest_timeout, onnxruntime" 2>/dev/null; then install=1; fi
+if [ -n "$extra" ] && ! "$py" -c "import pytest, hypothesis, pytest_timeout, onnxruntime, labgrid" 2>/dev/null; then install=1; fi
 if [ "$install" = 1 ]; then
   echo "bootstrap: pip install -e .$extra" >&2
   "$py" -m pip install -q --disable-pip-version-check -e "$repo$extra" >&2

@@ -9,6 +9,7 @@ import numpy as np
 from ..device.verify import run_on_device
 from ..errors import InputError
 from ._deploy import add_deploy_arguments, build, connected, scratch_dir
+from ._deploy import add_farm_arguments, farm
 from ._output import console, write_json
 
 NAME = "run"
@@ -19,6 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_deploy_arguments(p)
     p.add_argument("--input", required=True, help=".npy (one input) or .npz (one array per input)")
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
+    add_farm_arguments(p)
     p.add_argument("--no-flash", action="store_true",
                    help="the board on --port already runs this firmware: do not flash it")
     p.add_argument("--json", nargs="?", const="-", metavar="FILE",
@@ -49,7 +51,7 @@ def load_inputs(path: str, graph) -> list[np.ndarray]:
 
 
 def run(args: argparse.Namespace) -> int:
-    with scratch_dir() as tmp:
+    with scratch_dir() as tmp, farm(args):
         graph, fw = build(args, tmp)
         sample = load_inputs(args.input, graph)
         with connected(args, fw, graph) as (device, info):

@@ -13,6 +13,7 @@ from rich.text import Text
 from ..device.verify import junit_xml, locate_divergence, random_inputs, verify_on_device
 from ..errors import InputError, VerificationMismatch
 from ._deploy import add_deploy_arguments, build, can_flash, connected, scratch_dir
+from ._deploy import add_farm_arguments, farm
 from ._output import (ALARM, GOOD, console, err_console, fmt_int, progress_bar, status,
                       write_json)
 
@@ -37,6 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--report", metavar="DIR", help="write an HTML report (one self-contained "
                    "file) and CSV files into DIR")
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
+    add_farm_arguments(p, several=True)
     p.add_argument("--no-flash", action="store_true",
                    help="the board on --port already runs this firmware: do not flash it")
     p.add_argument("--json", metavar="FILE", help="write the results as JSON (- for stdout)")
@@ -76,7 +78,10 @@ def _accuracy(args, graph, data, result, labels, float_graph):
 
 
 def run(args: argparse.Namespace) -> int:
-    with scratch_dir() as tmp:
+    with scratch_dir() as tmp, farm(args):
+        if getattr(args, "places", None):       # several farm boards in parallel
+            from ._farm_verify import verify_places
+            return verify_places(args, tmp)
         return _verify(args, tmp)
 
 
