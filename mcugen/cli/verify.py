@@ -199,7 +199,7 @@ def _pct(v) -> str:
 
 def _print_accuracy(out, acc, board: str) -> None:
     table = Table(title=f"on {acc.samples} samples" + (" with labels" if acc.labelled else ""),
-                  title_justify="left")
+                  title_justify="left", show_header=acc.labelled)
     table.add_column("")
     table.add_column("top-1" if acc.labelled else "", justify="right")
     if acc.labelled:
@@ -211,7 +211,8 @@ def _print_accuracy(out, acc, board: str) -> None:
         table.add_row("output SQNR, device vs float",
                       ", ".join("exact" if np.isinf(s) and s > 0 else f"{s:.2f} dB"
                                 for s in acc.output_sqnr_db))
-        table.add_row("same class as the float model", _pct(acc.top1_agreement_float))
+        if acc.top1_agreement_float is not None:
+            table.add_row("same class as the float model", _pct(acc.top1_agreement_float))
     out.print(table)
     if acc.layers:
         worst = min(acc.layers, key=lambda r: r["sqnr_db"])

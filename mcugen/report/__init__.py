@@ -217,8 +217,9 @@ def write_report(directory: str | Path, *, command: str, graph: Graph, plan, boa
                 acc_rows.append({"what": "output SQNR, device vs float",
                                  "value": ", ".join(f"{s:.2f} dB" for s in
                                                     accuracy.output_sqnr_db)})
-                acc_rows.append({"what": "same class as the float model",
-                                 "value": _pct(accuracy.top1_agreement_float)})
+                if accuracy.top1_agreement_float is not None:
+                    acc_rows.append({"what": "same class as the float model",
+                                     "value": _pct(accuracy.top1_agreement_float)})
             body += page.table(acc_rows, [("what", "measure"), ("value", "value")],
                                css="accuracy")
             files["accuracy.csv"] = _csv(acc_rows, ["what", "value"])

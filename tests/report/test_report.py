@@ -67,6 +67,10 @@ def test_plan_report_files_and_same_picture(tmp_path, capsys):
     assert sum(int(r["macs"]) for r in layers) == 2_656_768
     buffers = list(csv.DictReader(open(out / "buffers.csv")))
     assert max(int(b["offset"]) + int(b["size"]) for b in buffers) == 16_000
+    again = tmp_path / "again"                     # no timestamp: the same inputs, the same bytes
+    assert main(["plan", str(shared_model(KWS)), "--kernels", "portable", "--report",
+                 str(again)]) == 0
+    assert (again / "report.html").read_bytes() == (out / "report.html").read_bytes()
 
 
 def _chromium(args: list[str], tmp: Path, timeout: int = 90) -> subprocess.CompletedProcess:

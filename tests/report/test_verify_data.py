@@ -136,3 +136,22 @@ def test_run_prints_outputs_by_name_and_writes_them(tmp_path):
     r = json.loads((tmp_path / "r.json").read_text())
     assert r["outputs"][0] == y.tolist()                      # the old key, unchanged
     assert r["output_details"][0]["top"][0] == {"class": 5, "value": 0.996094}
+
+
+def test_verify_the_issue_s_196_anomaly_windows(tmp_path):
+    """The issue's case: 196 real DCASE windows (float) for ad01's int8 input, refused before,
+    now all verified on the host board, with the autoencoder's output SQNR against the float
+    model (no top-1: its argmax means nothing)."""
+    need_tools("gcc")
+    frames = shared_input("ad01_dcase_logmel_float32.npy")
+    windows = np.stack([frames[k:k + 5].ravel() for k in range(len(frames) - 4)])
+    np.save(tmp_path / "w.npy", windows)
+    proc = _cli("verify", str(shared_model("mlperf_tiny/ad01_int8.tflite")), "--board", "host",
+                "--kernels", "portable", "--inputs", str(tmp_path / "w.npy"), "--float-model",
+                str(shared_model("mlperf_tiny/ad01_float.tflite")), "--json", "-")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["bit_exact"] and data["n_inputs"] == 196 and data["data"]["quantized"]
+    acc = data["accuracy"]
+    assert acc["output_sqnr_db"][0] > 25 and acc["top1_agreement_float"] is None
+    assert acc["top1"] == {"device": None, "simulator": None, "float": None}
