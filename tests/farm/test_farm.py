@@ -119,7 +119,7 @@ def test_busy_place_released_in_time_is_taken(farm, tmp_path):
         assert farm.client("-p", "emu-b", "release").returncode == 0
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
-        assert "output 0:" in out
+        assert "output 'StatefulPartitionedCall:0'" in out and "values:" in out
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
