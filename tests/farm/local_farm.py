@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -131,19 +130,11 @@ class LocalFarm:
 
     # -- stop ------------------------------------------------------------------------------
     def stop(self) -> None:
+        from mcugen.device.runner import _stop      # TERM the process group, then KILL
         for name in ("exporter", "agent", "coordinator"):
             proc = self.procs.get(name)
-            if proc is None or proc.poll() is not None:
-                continue
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait(timeout=10)
+            if proc is not None:
+                _stop(proc)
 
     def leftovers(self) -> list[str]:
         """Processes still running whose command line names the farm's directory or pids."""
