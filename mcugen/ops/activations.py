@@ -1,5 +1,6 @@
 """Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
-Standalone activations: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
+Standalone activations: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH (int8; all but
+HARD_SWISH also int16, 16x8).
 
 The arithmetic these constants serve is described with the kernels in
 ``mcugen/sim/kernels/activations.py``."""
