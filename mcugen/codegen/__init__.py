@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,7 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
         lib = find_cmsis_nn(cmsis_nn)
         headers, version = ["arm_nnfunctions.h", "mcugen_kernels.h"], lib.version
         text = f"CMSIS-NN {lib.version}"
-        library, include_dirs, defines = lib.sources(), lib.include_dirs(), []
+        library, include_dirs, defines = None, lib.include_dirs(), []
     else:
         headers, text, version = ["mcugen_kernels.h"], "mcugen portable kernels", "portable"
         library, include_dirs, defines = [], [], []
@@ -73,14 +74,35 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
         headers = headers + ["mcugen_float_io.h"]
         runtime_files += _FLOAT_IO_RUNTIME
     files = render_sources(graph, plan, kernels, cpu, name, headers, text, wide_weights)
+    if uses_cmsis_nn:   # only the CMSIS-NN sources the model's calls reach
+        library = lib.sources_for(files[f"{name}_model.c"], cpu)
     paths = write_files(files, out_dir)
     runtime = copy_runtime(out_dir, runtime_files)
     all_paths = paths + runtime
-    sources = [p for p in all_paths if p.suffix == ".c"]
+    sources = _called_sources([p for p in all_paths if p.suffix == ".c"])
     return RenderedModel(
         name=name, out_dir=out_dir, sources=sources,
         headers=[p for p in all_paths if p.suffix == ".h"], include_dirs=[out_dir] + include_dirs,
         defines=defines, library_sources=library, kernels=kernels, kernels_version=version,
         arena_bytes=plan.arena_bytes, plan=plan,
+        library_include_dirs=include_dirs, cmsis_nn_root=lib.root if uses_cmsis_nn else None,
         inputs=[(graph.tensors[i].nbytes, str(graph.tensors[i].dtype)) for i in graph.inputs],
         outputs=[(graph.tensors[i].nbytes, str(graph.tensors[i].dtype)) for i in graph.outputs])
+
+
+def _called_sources(sources: list[Path]) -> list[Path]:
+    """The sources without mcugen's portable kernel file when no other source calls one of its
+    functions (every layer went to CMSIS-NN or the mcugen backend): the linker would drop it
+    anyway, and it is the largest file to compile. It stays written beside the model."""
+    kernels = next((p for p in sources if p.name == "mcugen_kernels.c"), None)
+    if kernels is None:
+        return sources
+    header = kernels.with_suffix(".h").read_text()
+    names = set(re.findall(r"\b(mcugen_\w+)\s*\(", header))
+    called = set()
+    for p in sources:
+        if p != kernels and not p.name.endswith("_weights.c"):   # weights: data only
+            called.update(re.findall(r"\bmcugen_\w+", p.read_text()))
+    if names & called:
+        return sources
+    return [p for p in sources if p != kernels]
