@@ -22,6 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-flash", action="store_true",
                    help="the board on --port already runs this firmware: do not flash it")
     p.add_argument("--json", action="store_true")
+    p.set_defaults(check_inputs=lambda args, graph: load_inputs(args.input, graph))  # pre-build
 
 
 def load_inputs(path: str, graph) -> list[np.ndarray]:

@@ -80,6 +80,7 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
     runtime = copy_runtime(out_dir, runtime_files)
     all_paths = paths + runtime
     sources = _called_sources([p for p in all_paths if p.suffix == ".c"])
+    all_paths = [p for p in all_paths if p.suffix != ".c" or p in sources]
     return RenderedModel(
         name=name, out_dir=out_dir, sources=sources,
         headers=[p for p in all_paths if p.suffix == ".h"], include_dirs=[out_dir] + include_dirs,
@@ -93,7 +94,7 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
 def _called_sources(sources: list[Path]) -> list[Path]:
     """The sources without mcugen's portable kernel file when no other source calls one of its
     functions (every layer went to CMSIS-NN or the mcugen backend): the linker would drop it
-    anyway, and it is the largest file to compile. It stays written beside the model."""
+    anyway, and it is the largest file to compile. Its header stays (the model includes it)."""
     kernels = next((p for p in sources if p.name == "mcugen_kernels.c"), None)
     if kernels is None:
         return sources
@@ -105,4 +106,5 @@ def _called_sources(sources: list[Path]) -> list[Path]:
             called.update(re.findall(r"\bmcugen_\w+", p.read_text()))
     if names & called:
         return sources
+    kernels.unlink()
     return [p for p in sources if p != kernels]
