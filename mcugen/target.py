@@ -47,3 +47,31 @@ def resolve_target(board: str | Board | None = None, cpu: str | None = None,
         if core not in CORES:
             raise InputError(f"unknown core '{core}' (known: {', '.join(CORES)})", "--cpu")
     return Target(b, core, preferred_backend(kernels, cmsis_nn, b))
+
+
+def board_fit(graph, plan, board: Board) -> dict:
+    """Whether the model can fit ``board``, before anything is built: RAM needs at least the
+    arena and the board's stack reserve (the firmware adds its own buffers: `build` reports the
+    exact figure); flash at least the model's parameters where every layer keeps its weights as
+    stored (mcugen's kernels lay them out anew, so they are not counted there)."""
+    ram_min = plan.arena_bytes + board.stack_bytes
+    params = sum(t.nbytes for t in graph.tensors if t.is_constant)
+    problems = []
+    if ram_min > board.ram.length:
+        problems.append(f"RAM needs at least {_n(ram_min)} bytes (arena "
+                        f"{_n(plan.arena_bytes)}, stack {_n(board.stack_bytes)}), the "
+                        f"board has {_n(board.ram.length)}")
+    if "mcugen" not in plan.backends.values() and params > board.flash.length:
+        problems.append(f"flash needs at least {_n(params)} bytes (the parameters), the "
+                        f"board has {_n(board.flash.length)}")
+    line = (f"fits {board.name}: RAM at least {_n(ram_min)} of {_n(board.ram.length)}"
+            f" bytes, parameters {_n(params)} of {_n(board.flash.length)} flash"
+            if not problems else
+            f"model does not fit {board.name}: " + "; ".join(problems))
+    return {"board": board.name, "fits": not problems, "ram_min_bytes": ram_min,
+            "ram_bytes": board.ram.length, "parameter_bytes": params,
+            "flash_bytes": board.flash.length, "line": line}
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"

@@ -46,41 +46,18 @@ def resolve_cpu(board: str | None, cpu: str | None) -> str:
     return resolve_target(board, cpu).cpu
 
 
-def fit(graph, plan, board) -> dict:
-    """Whether the model can fit ``board``, before anything is built: RAM needs at least the
-    arena and the board's stack reserve (the firmware adds its own buffers: `build` reports the
-    exact figure); flash at least the model's parameters where every layer keeps its weights as
-    stored (mcugen's kernels lay them out anew, so they are not counted there)."""
-    ram_min = plan.arena_bytes + board.stack_bytes
-    params = sum(t.nbytes for t in graph.tensors if t.is_constant)
-    problems = []
-    if ram_min > board.ram.length:
-        problems.append(f"RAM needs at least {fmt_int(ram_min)} bytes (arena "
-                        f"{fmt_int(plan.arena_bytes)}, stack {fmt_int(board.stack_bytes)}), the "
-                        f"board has {fmt_int(board.ram.length)}")
-    if "mcugen" not in plan.backends.values() and params > board.flash.length:
-        problems.append(f"flash needs at least {fmt_int(params)} bytes (the parameters), the "
-                        f"board has {fmt_int(board.flash.length)}")
-    line = (f"fits {board.name}: RAM at least {fmt_int(ram_min)} of {fmt_int(board.ram.length)}"
-            f" bytes, parameters {fmt_int(params)} of {fmt_int(board.flash.length)} flash"
-            if not problems else
-            f"model does not fit {board.name}: " + "; ".join(problems))
-    return {"board": board.name, "fits": not problems, "ram_min_bytes": ram_min,
-            "ram_bytes": board.ram.length, "parameter_bytes": params,
-            "flash_bytes": board.flash.length, "line": line}
-
-
 def run(args: argparse.Namespace) -> int:
     from ..optimize import optimize_graph
     graph = optimize_graph(load_model(args.model), enabled=not args.no_optimize)
     # one rule for board, core and kernels in every command (mcugen/target.py): plan --board X
     # plans what build --board X links
-    from ..target import resolve_target
+    from ..target import board_fit, resolve_target
     target = resolve_target(args.board, args.cpu, args.kernels, args.cmsis_nn)
     cpu, kernels = target.cpu, target.kernels
     plan = plan_memory(graph, kernels=kernel_chain(kernels, args.cmsis_nn), cpu=cpu)
     validate_plan(graph, plan)
-    fits = fit(graph, plan, target.board) if target.board and not target.board.is_host else None
+    board = target.board
+    fits = board_fit(graph, plan, board) if board is not None and not board.is_host else None
     if args.svg:
         Path(args.svg).write_text(plan_svg(graph, plan))
     if args.json:
