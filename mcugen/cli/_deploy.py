@@ -69,6 +69,8 @@ def build(args: argparse.Namespace, out_dir: str | Path, debug_keep_all: bool = 
     kernels = choose_kernels(args)
     if graph is None:
         graph = load_deployable(args)
+        from ..codegen import check_deployable
+        check_deployable(graph, kernels, args.cmsis_nn)     # the model, before the inputs
         check = getattr(args, "check_inputs", None)
         if check is not None:
             check(args, graph)

@@ -16,7 +16,7 @@ from ..model.summary import classify
 from ..ops.registry import BACKENDS, assign_backends, refuse_unimplemented_dtypes
 from .render import RenderedModel, c_identifier, copy_runtime, render_sources, write_files
 
-__all__ = ["RenderedModel", "render_model", "c_identifier"]
+__all__ = ["RenderedModel", "render_model", "c_identifier", "check_deployable"]
 
 _PORTABLE_RUNTIME = ["runtime/mcugen_model_api.h", "kernels/portable/mcugen_kernels.h",
                      "kernels/portable/mcugen_kernels.c"]
@@ -25,22 +25,33 @@ _FAST_RUNTIME = ["kernels/mcugen/mcugen_simd.h", "kernels/mcugen/mcugen_fast.h",
 _FLOAT_IO_RUNTIME = ["kernels/portable/mcugen_float_io.h", "kernels/portable/mcugen_float_io.c"]
 
 
+def check_deployable(graph: Graph, kernels: str, cmsis_nn=None, all_layers: bool = True) -> None:
+    """Refuse, in one line, a model the code generator cannot render with ``kernels`` first:
+    an unimplemented dtype, a model that is not full-integer, an unknown backend, the first
+    layer no backend of the chain takes (by name). ``build``, ``run`` and ``verify`` call it
+    before they read their inputs or compile anything."""
+    from .cmsis_nn import kernel_chain
+    refuse_unimplemented_dtypes(graph, "the code generator")
+    kind, verdict = classify(graph)
+    if kind == "int16x8" or (all_layers and kind in _INTEGER):  # the first layer no backend takes
+        assign_backends(graph, kernel_chain(kernels, cmsis_nn))
+    if kind not in _INTEGER:
+        raise InputError(f"the code generator needs a full-integer model; this one is: {verdict}",
+                         graph.name)
+    if kernels not in BACKENDS:
+        raise InputError(f"unknown kernel backend '{kernels}' ({', '.join(BACKENDS)})")
+
+
+_INTEGER = ("int8", "int8-uint8-io", "int8-float-io", "int16x8")
+
+
 def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
                  kernels: str = "portable", cpu: str = "cortex-m4", cmsis_nn=None, plan=None,
                  debug_keep_all: bool = False, wide_weights: bool = False) -> RenderedModel:
     """Write ``<name>_model.{h,c}``, ``<name>_weights.{h,c}`` and the runtime files to out_dir."""
     from ..plan import plan_memory, validate_plan
 
-    refuse_unimplemented_dtypes(graph, "the code generator")
-    kind, verdict = classify(graph)
-    if kind == "int16x8":   # the first int16 layer no backend takes, by name
-        from .cmsis_nn import kernel_chain
-        assign_backends(graph, kernel_chain(kernels, cmsis_nn))
-    if kind not in ("int8", "int8-uint8-io", "int8-float-io", "int16x8"):
-        raise InputError(f"the code generator needs a full-integer model; this one is: {verdict}",
-                         graph.name)
-    if kernels not in BACKENDS:
-        raise InputError(f"unknown kernel backend '{kernels}' ({', '.join(BACKENDS)})")
+    check_deployable(graph, kernels, cmsis_nn, all_layers=False)
     name = c_identifier(name or graph.name)
     out_dir = Path(out_dir)
     if plan is None:
