@@ -37,6 +37,7 @@ def test_example_script_runs_on_the_host_board():
         assert line in proc.stdout, proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_example_script_quantizes_a_float_model_first():
     proc = _run_example("--float", str(shared_model("tflm/hello_world_float.tflite")))

@@ -84,6 +84,7 @@ def test_second_build_and_make_compile_nothing(tmp_path, monkeypatch):
     assert proc.stdout.count(" -c ") == 1 and Path(lib_objects[0]).is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.cmsis_nn
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("board", ["mps2-an385", "mps3-an547"])   # plain C and Helium paths
