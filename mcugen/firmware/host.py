@@ -33,14 +33,12 @@ def compile_host(rendered, exe: Path, sanitize: bool = False, opt: str = "-O2") 
     includes = [f"-I{d}" for d in rendered.include_dirs]
     recipe = host_check_recipe(opt, sanitize, rendered.defines)
     objects = []
-    if rendered.library_sources:
-        lib_dir = exe.parent / f"{exe.name}-lib"
-        lib_dir.mkdir(parents=True, exist_ok=True)
+    if rendered.library_sources:   # from the object cache shared by every build (objcache.py)
+        from .objcache import cached_object
+        dirs = getattr(rendered, "library_include_dirs", None) or rendered.include_dirs
         for src in rendered.library_sources:
-            obj = lib_dir / (src.stem + ".o")
-            _run([host_compiler(), *recipe.compile, *recipe.library, *includes, "-c",
-                  str(src), "-o", str(obj)], rendered.out_dir)
-            objects.append(str(obj))
+            objects.append(str(cached_object(host_compiler(), [*recipe.compile, *recipe.library],
+                                             Path(src), dirs, where="the host")))
     sources = [str(p) for p in rendered.sources]
     sources.append(str(templates_dir() / "host" / "host_check.c"))
     _run([host_compiler(), *recipe.compile, *recipe.own, *includes, *sources, *objects,
