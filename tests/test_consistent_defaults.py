@@ -34,7 +34,8 @@ def test_plan_and_generate_follow_builds_rule(board, capsys, tmp_path):
                                                              target.kernels)
     assert main(["generate", model, "-o", str(tmp_path), "--board", board]) == 0
     out = capsys.readouterr().out
-    assert f"({target.kernels} kernels, arena {data['arena_bytes']:,} bytes)" in " ".join(out.split())
+    out = " ".join(out.split())
+    assert f"({target.kernels} kernels, arena {data['arena_bytes']:,} bytes)" in out
 
 
 @pytest.mark.timeout(300)

@@ -1,6 +1,8 @@
 """Finding a CMSIS-NN source tree: ``--cmsis-nn DIR``, then ``$MCUGEN_CMSIS_NN``, then the cache
 directory (``~/.cache/mcugen/cmsis-nn``). CMSIS-NN is not on a package registry mcugen can use,
-so the user provides it; mcugen compiles whatever tree it is pointed at."""
+so the user provides it; mcugen compiles whatever tree it is pointed at — only the sources a
+model's calls reach on its core (:meth:`CmsisNN.sources_for`), not the whole library: a build,
+an exported library and the Makefile then compile about a fifth of it."""
 
 from __future__ import annotations
 
@@ -64,14 +66,15 @@ class CmsisNN:
         if symbol in index.defined_in:
             return index.defined_in[symbol]
         pattern = re.compile(rf"^[A-Za-z_][\w \t\*]*\b{re.escape(symbol)}\b\s*[\[=(]", re.M)
-        return next((src for src in self.sources() if pattern.search(src.read_text(errors="replace"))),
-                    None)
+        return next((src for src in self.sources()
+                     if pattern.search(src.read_text(errors="replace"))), None)
 
 
 _CALL = re.compile(r"\b(arm_\w+)\s*\(")
 # a definition starts in column 0 with its return type: "arm_cmsis_nn_status arm_x_s8(" ...
 _DEFINITION = re.compile(r"^(?!static\b)[A-Za-z_][\w \t\*]*?\b(arm_\w+)\s*\(", re.M)
-_INLINE = re.compile(r"(?:__STATIC_FORCEINLINE|__STATIC_INLINE|static\s+inline)[^;{(]*?\b(\w+)\s*\(")
+_INLINE = re.compile(
+    r"(?:__STATIC_FORCEINLINE|__STATIC_INLINE|static\s+inline)[^;{(]*?\b(\w+)\s*\(")
 
 
 @dataclass

@@ -200,7 +200,8 @@ def test_quick_start_command(tmp_path):
 #: the README's command blocks without output, and the test that runs each
 TESTED_BLOCKS = {
     "scripts/bootstrap.sh mcugen verify": test_quick_start_command,
-    "mcugen export examples/kws_ref_model.tflite": test_export_block_writes_the_layout_the_readme_describes,
+    "mcugen export examples/kws_ref_model.tflite":
+        test_export_block_writes_the_layout_the_readme_describes,
     'python -c "import torch': test_onnx_block_with_a_shared_pytorch_model,
     "mcugen build examples/kws_ref_model.tflite --board nucleo_l4r5zi":
         test_nucleo_walkthrough_writes_its_project,
