@@ -70,10 +70,20 @@ def check_output(command: str, shown: list[str], proc) -> None:
             at = found + len(part)
 
 
+def _starts_qemu(command: str) -> bool:
+    words = command.split()
+    return (len(words) > 1 and words[1] in ("verify", "run", "profile")
+            and "host" not in words)
+
+
 @pytest.mark.timeout(600)
-@pytest.mark.parametrize("command,shown", console_examples(),
-                         ids=[c.split(" --")[0][7:50] for c, _ in console_examples()])
+@pytest.mark.parametrize("command,shown", [
+    pytest.param(c, shown, id=c.split(" --")[0][7:50],
+                 marks=[pytest.mark.qemu] if _starts_qemu(c) else [])
+    for c, shown in console_examples()])
 def test_console_example_prints_what_the_readme_shows(command, shown, tmp_path):
+    if _starts_qemu(command) and shutil.which("qemu-system-arm") is None:
+        pytest.skip("qemu-system-arm is not installed (scripts/bootstrap.sh installs it)")
     proc = run_example(command, tmp_path)
     if any(line.startswith("mcugen: error:") for line in shown):    # an example of a refusal
         assert proc.returncode == 2, proc.stdout
@@ -164,6 +174,7 @@ def test_offline_platformio_steps_build(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.qemu
 @pytest.mark.timeout(900)
 def test_onnx_block_with_a_shared_pytorch_model(tmp_path):
     """The ONNX walk-through with ``model.onnx`` = the shared PyTorch MLP, ``calib.npy`` its
@@ -187,6 +198,7 @@ def test_onnx_block_with_a_shared_pytorch_model(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.qemu
 @pytest.mark.timeout(600)
 def test_quick_start_command(tmp_path):
     """The quick start's first command after scripts/bootstrap.sh has installed everything
