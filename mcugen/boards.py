@@ -7,6 +7,7 @@ monitor speed, and the other names users type for it (``aliases``). No Python ta
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -117,7 +118,11 @@ def load_board(name) -> Board:
     boards = all_boards()
     found = _names().get(_key(str(name)))
     if found is None:
-        raise InputError(f"unknown board '{name}' (known: {', '.join(sorted(boards))})")
+        near = difflib.get_close_matches(_key(str(name)), list(_names()), n=3, cutoff=0.6)
+        near = list(dict.fromkeys(_names()[k] for k in near))    # aliases name their board
+        hint = f"did you mean {' or '.join(near)}? " if near else ""
+        raise InputError(f"unknown board '{name}' ({hint}known: {', '.join(sorted(boards))})",
+                         "--board")
     return boards[found]
 
 

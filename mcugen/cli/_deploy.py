@@ -92,16 +92,28 @@ def load_deployable(args: argparse.Namespace) -> Graph:
 
 
 def choose_kernels(args: argparse.Namespace) -> str:
-    from ..codegen.cmsis_nn import preferred_backend
-    return preferred_backend(args.kernels, args.cmsis_nn, load_board(args.board))
+    """The first backend by the one rule of :mod:`mcugen.target` (plan, generate, export too)."""
+    from ..target import resolve_target
+    return resolve_target(args.board, None, args.kernels, args.cmsis_nn).kernels
 
 
 def build(args: argparse.Namespace, out_dir: str | Path, debug_keep_all: bool = False,
           profile: bool = False, graph: Graph | None = None):
+    """Firmware for ``args``. Everything a user gave is checked before anything compiles: the
+    board, the CMSIS-NN tree, the model, and the command's own inputs (``check_inputs``, set by
+    the command with ``set_defaults``: a wrong input file is refused in a second, not after the
+    build)."""
     from ..firmware.build import build_firmware
-    graph = graph if graph is not None else load_deployable(args)
     board = load_board(args.board)
-    firmware = build_firmware(graph, board, Path(out_dir), kernels=choose_kernels(args),
+    kernels = choose_kernels(args)
+    if graph is None:
+        graph = load_deployable(args)
+        from ..codegen import check_deployable
+        check_deployable(graph, kernels, args.cmsis_nn)     # the model, before the inputs
+        check = getattr(args, "check_inputs", None)
+        if check is not None:
+            check(args, graph)
+    firmware = build_firmware(graph, board, Path(out_dir), kernels=kernels,
                               cmsis_nn=args.cmsis_nn, debug_keep_all=debug_keep_all,
                               profile=profile,
                               wide_weights=getattr(args, "wide_weights", False))

@@ -14,7 +14,6 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from ..codegen.cmsis_nn import preferred_backend
 from ..errors import InputError
 from ..plan.scratch import KERNELS
 from ._output import console
@@ -35,16 +34,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="write mcugen's local PlatformIO platform for the emulated boards")
     p.add_argument("--name", help="C identifier of the model (default: from the file name)")
     p.add_argument("--kernels", default=None, choices=KERNELS,
-                   help="backend tried first for each layer (default: cmsis-nn when a tree is "
-                   "found, else portable, which needs nothing else)")
+                   help="backend tried first for each layer (default: the board's, else cmsis-nn "
+                   "when a tree is found, else portable, which needs nothing else)")
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")
     p.add_argument("--calib", metavar="DATA",
                    help="quantize a float model first, calibrated on DATA (as mcugen quantize)")
     p.add_argument("--calib-as-float", action="store_true",
                    help="integer calibration data for a float input: take its values as "
                    "they are (scale 1, zero point 0); without this flag it is refused")
-    p.add_argument("--board", default=None,
-                   help="board the library is built for: sets the CPU (default: cortex-m4)")
+    from .plan import add_target_arguments
+    add_target_arguments(p, "generate the library")
     p.add_argument("--no-optimize", action="store_true",
                    help="skip the graph optimiser (mcugen/optimize/): plan the model as read")
 
@@ -92,19 +91,18 @@ def _export_tflite(args) -> None:
 
 
 def _export_model(args) -> None:
-    from ..boards import DEFAULT_BOARD
-    from ..platformio import export_library, pio_board
+    from ..platformio import export_library
     from ..platformio.project import render_for
+    from ..target import resolve_target
 
+    target = resolve_target(args.board, args.cpu, args.kernels, args.cmsis_nn)  # before loading
     graph = _load(args)
     from ..optimize import optimize_graph
     graph = optimize_graph(graph, enabled=not args.no_optimize)
-    board = pio_board(args.board or DEFAULT_BOARD)  # a Cortex-M board: its core
     name = args.name or _identifier(Path(args.model).stem)
     with tempfile.TemporaryDirectory(prefix="mcugen-render-") as staging:
-        rendered = render_for(graph, board, Path(staging), name=name,
-                              kernels=preferred_backend(args.kernels, args.cmsis_nn, board),
-                              cmsis_nn=args.cmsis_nn)
+        rendered = render_for(graph, target.board, Path(staging), name=name,
+                              kernels=target.kernels, cmsis_nn=args.cmsis_nn, cpu=target.cpu)
         for flavour, out in (("platformio", args.platformio_lib), ("cmake", args.c_lib)):
             if out:
                 lib = export_library(rendered, out, flavour=flavour, cmsis_nn=args.cmsis_nn)

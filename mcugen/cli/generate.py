@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 
 from ..codegen import render_model
-from ..codegen.cmsis_nn import preferred_backend
 from ..model import load_model
-from ..plan import CORES, KERNELS
+from ..plan import KERNELS
+from ..target import resolve_target
+from .plan import add_target_arguments
 from ._output import console, fmt_int
 
 NAME = "generate"
@@ -19,11 +20,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="output directory")
     p.add_argument("--name", help="C identifier prefix (default: the model file's name)")
     p.add_argument("--kernels", choices=KERNELS, default=None,
-                   help="backend tried first for each layer (default: cmsis-nn when a tree is "
-                   "found, else portable)")
+                   help="backend tried first for each layer (default: the board's, else "
+                   "cmsis-nn when a tree is found, else portable)")
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree")
-    p.add_argument("--cpu", choices=CORES, default="cortex-m4",
-                   help="target core: picks CMSIS-NN scratch sizes and alignment")
+    add_target_arguments(p, "generate")
     p.add_argument("--no-optimize", action="store_true",
                    help="skip the graph optimiser (mcugen/optimize/): plan the model as read")
     p.add_argument("--wide-weights", action="store_true",
@@ -34,9 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..optimize import optimize_graph
     graph = optimize_graph(load_model(args.model), enabled=not args.no_optimize)
-    kernels = preferred_backend(args.kernels, args.cmsis_nn)
-    rendered = render_model(graph, args.output, name=args.name, kernels=kernels,
-                            cpu=args.cpu, cmsis_nn=args.cmsis_nn,
+    target = resolve_target(args.board, args.cpu, args.kernels, args.cmsis_nn)
+    rendered = render_model(graph, args.output, name=args.name, kernels=target.kernels,
+                            cpu=target.cpu, cmsis_nn=args.cmsis_nn,
                             wide_weights=args.wide_weights)
     console.print(f"wrote {len(rendered.sources) + len(rendered.headers)} files to "
                   f"{rendered.out_dir} ({rendered.kernels} kernels, arena "

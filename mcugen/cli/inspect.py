@@ -10,7 +10,7 @@ from rich.table import Table
 from ..errors import UnsupportedOperatorError
 from ..model import load_model
 from ..model.summary import summarize
-from ..codegen.cmsis_nn import kernel_chain, preferred_backend
+from ..codegen.cmsis_nn import kernel_chain
 from ._output import console, fmt_int, print_json
 
 NAME = "inspect"
@@ -21,7 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help=".tflite or .onnx file")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
     p.add_argument("--cmsis-nn", metavar="DIR", help="CMSIS-NN source tree (the backend choice "
-                   "follows build's: CMSIS-NN when a tree is found)")
+                   "follows build's: the board's, else CMSIS-NN when a tree is found)")
+    from .plan import add_target_arguments
+    add_target_arguments(p, "plan the arena line")
     p.add_argument("--optimized", action="store_true",
                    help="list the operators after the graph optimiser (what plan, build and "
                    "verify deploy), each with the original operators it came from, and the "
@@ -45,8 +47,9 @@ def run(args: argparse.Namespace) -> int:
     from ..optimize import optimize
     original = load_model(args.model)
     optimized = optimize(original)
-    kernels = preferred_backend(None, args.cmsis_nn)
-    chain = kernel_chain(kernels, args.cmsis_nn)
+    from ..target import resolve_target
+    target = resolve_target(args.board, args.cpu, None, args.cmsis_nn)   # build's rule
+    chain = kernel_chain(target.kernels, args.cmsis_nn)
     # what is deployed is the optimised graph: its verdict, refusals and plan are the ones shown
     deployed = summarize(optimized.graph, chain=chain)
     graph = optimized.graph if args.optimized else original
@@ -57,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     extra = {}
     from ..plan import plan_summary
     try:
-        extra["plan"] = plan_summary(optimized.graph, kernels=chain)
+        extra["plan"] = plan_summary(optimized.graph, kernels=chain, cpu=target.cpu)
     except UnsupportedOperatorError as exc:   # a dtype mcugen does not implement: listed below
         extra["plan"] = {"arena_bytes": None, "line": f"arena: not planned ({exc.message})"}
     extra["optimized"] = optimized.to_json()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from ..codegen.cmsis_nn import kernel_chain, preferred_backend
+from ..codegen.cmsis_nn import kernel_chain
 from ..errors import InputError
 from ..model import load_model
 from ..plan import CORES, KERNELS, plan_memory, validate_plan
@@ -20,8 +20,7 @@ HELP = "plan the static tensor arena: size, lower bound, per-buffer offsets and 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", help=".tflite file (int8 or 16x8)")
-    p.add_argument("--board", help="board name (its core picks the kernel variant)")
-    p.add_argument("--cpu", choices=CORES, help="core, when no board is given (default cortex-m4)")
+    add_target_arguments(p)
     p.add_argument("--kernels", choices=KERNELS, default=None,
                    help="backend tried first for each layer, whose scratch is planned (default: "
                    "cmsis-nn when a tree is found, else portable)")
@@ -35,27 +34,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "file) and CSV files into DIR")
 
 
+def add_target_arguments(p: argparse.ArgumentParser, what: str = "plan") -> None:
+    """``--board`` and ``--cpu``, spelled alike in plan, generate, export and inspect (the rule
+    of :mod:`mcugen.target`)."""
+    p.add_argument("--board", default=None, help=f"board to {what} for: its core and its "
+                   "preferred kernels (default mps2-an386 unless --cpu is given; see `mcugen "
+                   "boards`)")
+    p.add_argument("--cpu", choices=CORES, default=None,
+                   help="a core without a board (its CMSIS-NN code path and alignment)")
+
+
 def resolve_cpu(board: str | None, cpu: str | None) -> str:
-    if board is None:
-        return cpu or "cortex-m4"
-    try:
-        from ..boards import load_board
-    except ImportError:
-        raise InputError("boards are not available in this installation", board) from None
-    return load_board(board).cpu
+    from ..target import resolve_target
+    return resolve_target(board, cpu).cpu
 
 
 def run(args: argparse.Namespace) -> int:
     from ..optimize import optimize_graph
     graph = optimize_graph(load_model(args.model), enabled=not args.no_optimize)
-    cpu = resolve_cpu(args.board, args.cpu)
-    board = None
-    if args.board:
-        from ..boards import load_board
-        board = load_board(args.board)
-    kernels = preferred_backend(args.kernels, args.cmsis_nn, board)
+    # one rule for board, core and kernels in every command (mcugen/target.py): plan --board X
+    # plans what build --board X links
+    from ..target import board_fit, resolve_target
+    target = resolve_target(args.board, args.cpu, args.kernels, args.cmsis_nn)
+    cpu, kernels = target.cpu, target.kernels
     plan = plan_memory(graph, kernels=kernel_chain(kernels, args.cmsis_nn), cpu=cpu)
     validate_plan(graph, plan)
+    board = target.board
+    fits = board_fit(graph, plan, board) if board is not None and not board.is_host else None
     if args.svg:
         from ..npdata import writable_file
         writable_file(args.svg, "--svg file").write_text(plan_svg(graph, plan))
@@ -71,9 +76,13 @@ def run(args: argparse.Namespace) -> int:
         data["operators"] = [{"index": op.index, "opcode": op.opcode,
                               "original_operators": list(op.source)}
                              for op in graph.operators]
+        data.update(board=target.board.name if target.board else None, cpu=cpu, kernels=kernels)
+        if fits is not None:
+            data["fit"] = fits
         print_json(data)
-        return 0
-    table = Table(title=f"{graph.name}: arena plan ({kernels} kernels, {cpu})",
+        return _fit_verdict(fits, graph)
+    where = f"{target.board.name}, {cpu}" if target.board else cpu
+    table = Table(title=f"{graph.name}: arena plan ({kernels} kernels, {where})",
                   title_justify="left")
     # whole names in a pipe (the console does not wrap there); cut to fit a terminal
     table.add_column("buffer", no_wrap=True, overflow="ellipsis")
@@ -93,4 +102,13 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"execution order changed to lower the peak: {plan.order}")
     if report:
         console.print(f"report: {report}")
-    return 0
+    if fits is not None and fits["fits"]:
+        console.print(fits["line"])
+    return _fit_verdict(fits, graph)
+
+
+def _fit_verdict(fits, graph) -> int:
+    """A model that cannot fit the board is refused as `build` refuses it (exit 2)."""
+    if fits is not None and not fits["fits"]:
+        raise InputError(fits["line"], graph.name)
+

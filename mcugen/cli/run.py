@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "or .npz (by output tensor name)")
     p.add_argument("--top", type=int, default=3, metavar="K",
                    help="classes shown per output (default 3)")
+    p.set_defaults(check_inputs=lambda args, graph: load_inputs(args.input, graph))  # pre-build
 
 
 def load_inputs(path: str, graph) -> list[np.ndarray]:

@@ -44,6 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", metavar="FILE", help="write the results as JSON (- for stdout)")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs")
+    p.set_defaults(check_inputs=_samples)      # read before the build starts (_deploy.build)
 
 
 def _samples(args, graph):

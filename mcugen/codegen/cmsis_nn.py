@@ -1,6 +1,8 @@
 """Finding a CMSIS-NN source tree: ``--cmsis-nn DIR``, then ``$MCUGEN_CMSIS_NN``, then the cache
 directory (``~/.cache/mcugen/cmsis-nn``). CMSIS-NN is not on a package registry mcugen can use,
-so the user provides it; mcugen compiles whatever tree it is pointed at."""
+so the user provides it; mcugen compiles whatever tree it is pointed at — only the sources a
+model's calls reach on its core (:meth:`CmsisNN.sources_for`), not the whole library: a build,
+an exported library and the Makefile then compile about a fifth of it."""
 
 from __future__ import annotations
 
@@ -33,6 +35,182 @@ class CmsisNN:
         return sorted(p for p in (self.root / "Source").rglob("*.c")
                       if not re.search(r"(_f16|_f32|flt)", p.name)
                       and "Bindings" not in p.parts)
+
+    def sources_for(self, code: str | list[str], cpu: str | None = None) -> list[Path]:
+        """Only the sources that C calling CMSIS-NN (``code``: the generated model's text) can
+        reach: a model links ~20 of the library's 100+ files. The closure follows every
+        ``arm_*`` identifier from ``code`` to the file that defines it, through that file's own
+        calls and the calls inside the headers' inline functions, over-approximating (a branch
+        the model never takes still counts) so the link never lacks a function. With ``cpu``
+        the code paths of other cores (``#if defined(ARM_MATH_MVEI)`` …) are left out."""
+        index = _symbol_index(self.root, _core_macros(cpu))
+        texts = [code] if isinstance(code, str) else list(code)
+        todo = [name for text in texts for name in _CALL.findall(text)]
+        seen: set[str] = set()
+        files: set[Path] = set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            todo.extend(index.inline_calls.get(name, ()))
+            src = index.defined_in.get(name)
+            if src is not None and src not in files:
+                files.add(src)
+                todo.extend(index.calls[src])
+        return sorted(files)
+
+    def source_defining(self, symbol: str) -> Path | None:
+        """The source that defines a global ``symbol`` (a function or a table), if any."""
+        index = _symbol_index(self.root, None)
+        if symbol in index.defined_in:
+            return index.defined_in[symbol]
+        pattern = re.compile(rf"^[A-Za-z_][\w \t\*]*\b{re.escape(symbol)}\b\s*[\[=(]", re.M)
+        return next((src for src in self.sources()
+                     if pattern.search(src.read_text(errors="replace"))), None)
+
+
+_CALL = re.compile(r"\b(arm_\w+)\s*\(")
+# a definition starts in column 0 with its return type: "arm_cmsis_nn_status arm_x_s8(" ...
+_DEFINITION = re.compile(r"^(?!static\b)[A-Za-z_][\w \t\*]*?\b(arm_\w+)\s*\(", re.M)
+_INLINE = re.compile(
+    r"(?:__STATIC_FORCEINLINE|__STATIC_INLINE|static\s+inline)[^;{(]*?\b(\w+)\s*\(")
+
+
+@dataclass
+class _SymbolIndex:
+    defined_in: dict[str, Path]
+    calls: dict[Path, set[str]]
+    inline_calls: dict[str, set[str]]
+
+
+_INDEXES: dict[tuple, _SymbolIndex] = {}
+
+
+def _core_macros(cpu: str | None) -> dict[str, bool] | None:
+    """CMSIS-NN's code-path macros on ``cpu`` (arm_nn_math_types.h derives them from the
+    compiler's __ARM_FEATURE_DSP/MVE), or None when the core is unknown (every path counts)."""
+    if cpu is None:
+        return None
+    if cpu == "host":
+        path = "plain"
+    else:
+        from ..plan.scratch import variant
+        try:
+            path = variant(cpu)
+        except InputError:
+            return None
+    return {"ARM_MATH_DSP": path in ("dsp", "mve"), "ARM_MATH_MVEI": path == "mve",
+            "ARM_MATH_MVEF": False, "ARM_MATH_MVE_FLOAT16": False,
+            "ARM_MATH_AUTOVECTORIZE": False}
+
+
+def _symbol_index(root: Path, macros: dict[str, bool] | None) -> _SymbolIndex:
+    """Who defines and who calls which ``arm_*`` function, read from the tree's text (once per
+    process, tree and core; ~100 files, some tens of milliseconds)."""
+    key = (root, tuple(sorted(macros.items())) if macros else None)
+    if key in _INDEXES:
+        return _INDEXES[key]
+    defined_in: dict[str, Path] = {}
+    calls: dict[Path, set[str]] = {}
+    for src in CmsisNN(root, "").sources():
+        text = _active(_strip_comments(src.read_text(errors="replace")), macros)
+        for name in _DEFINITION.findall(text):
+            defined_in.setdefault(name, src)
+        calls[src] = set(_CALL.findall(text))
+    inline_calls: dict[str, set[str]] = {}
+    for header in sorted((root / "Include").rglob("*.h")):
+        text = _active(_strip_comments(header.read_text(errors="replace")), macros)
+        for m in _INLINE.finditer(text):
+            body = _body(text, m.end())
+            inline_calls.setdefault(m.group(1), set()).update(_CALL.findall(body))
+    index = _INDEXES[key] = _SymbolIndex(defined_in, calls, inline_calls)
+    return index
+
+
+_DIRECTIVE = re.compile(r"^[ \t]*#[ \t]*(if|ifdef|ifndef|elif|else|endif)\b(.*)$")
+
+
+def _condition(kind: str, expr: str, macros: dict[str, bool]) -> bool | None:
+    """An #if/#ifdef/#ifndef/#elif condition over ``macros``; None when it depends on anything
+    else (both branches then count)."""
+    if kind in ("ifdef", "ifndef"):
+        name = expr.split()[0] if expr.split() else ""
+        if name not in macros:
+            return None
+        return macros[name] if kind == "ifdef" else not macros[name]
+    unknown = False
+
+    def known(m):
+        nonlocal unknown
+        name = m.group(1) or m.group(2)
+        if name not in macros:
+            unknown = True
+            return " 1 "
+        return " 1 " if macros[name] else " 0 "
+    text = re.sub(r"\bdefined\s*\(\s*(\w+)\s*\)|\bdefined\s+(\w+)", known, expr)
+    if unknown or re.search(r"[A-Za-z_]", text):
+        return None
+    text = text.replace("&&", " and ").replace("||", " or ").replace("!", " not ")
+    try:
+        return bool(eval(text, {"__builtins__": {}}))      # digits, parentheses, and/or/not
+    except Exception:
+        return None
+
+
+def _active(text: str, macros: dict[str, bool] | None) -> str:
+    """``text`` without the lines of #if branches that are certainly not compiled."""
+    if not macros:
+        return text
+    out, frames = [], []     # frame: [branch (True/False/None), taken (True/False/None)]
+    for line in text.splitlines():
+        m = _DIRECTIVE.match(line)
+        if m:
+            kind, expr = m.group(1), m.group(2)
+            if kind in ("if", "ifdef", "ifndef"):
+                v = _condition(kind, expr, macros)
+                frames.append([v, v])
+            elif kind == "elif" and frames:
+                frame = frames[-1]
+                v = _condition("if", expr, macros)
+                if frame[1] is True:
+                    frame[0] = False
+                elif frame[1] is False:
+                    frame[0] = frame[1] = v
+                else:
+                    frame[0] = False if v is False else None
+                    frame[1] = True if v is True else None
+            elif kind == "else" and frames:
+                frame = frames[-1]
+                frame[0] = None if frame[1] is None else not frame[1]
+                frame[1] = True
+            elif kind == "endif" and frames:
+                frames.pop()
+            continue
+        if all(f[0] is not False for f in frames):
+            out.append(line)
+    return "\n".join(out)
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"/\*.*?\*/|//[^\n]*", " ", text, flags=re.S)
+
+
+def _body(text: str, start: int) -> str:
+    """The brace-balanced body after a function's parameter list starting near ``start``."""
+    open_at = text.find("{", start)
+    semi = text.find(";", start)
+    if open_at < 0 or (0 <= semi < open_at):
+        return ""          # a declaration
+    depth = 0
+    for i in range(open_at, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return text[open_at:i + 1]
+    return text[open_at:]
 
 
 def find_cmsis_nn(explicit: str | os.PathLike | None = None) -> CmsisNN:

@@ -4,7 +4,6 @@ checked against the board's memory."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import subprocess
@@ -114,7 +113,12 @@ def write_harness_sources(board: Board, fw_dir: Path, rendered, build_flags: str
 def build_harness(board: Board, out_dir: Path, rendered) -> Firmware:
     """Compile and link mcugen's harness around any code implementing mcugen_model_api.h
     (``rendered`` needs .sources, .library_sources, .include_dirs, .inputs, .outputs, .name,
-    .kernels)."""
+    .kernels).
+
+    Every object comes from the shared object cache (:mod:`.objcache`): mcugen's own sources
+    are copied from there into ``DIR/obj/own/`` (where the Makefile keeps them), the kernel
+    library's objects are linked where the cache holds them, and the Makefile names those same
+    cached objects, so ``make`` after a build has nothing to do."""
     fw_dir = out_dir / "firmware"
     env = environment()
     harness = write_harness_sources(board, fw_dir, rendered,
@@ -122,21 +126,44 @@ def build_harness(board: Board, out_dir: Path, rendered) -> Firmware:
 
     cc = toolchain(board)
     recipe = firmware_recipe(board, getattr(rendered, "defines", ()))
-    includes = [f"-I{d}" for d in [fw_dir, *rendered.include_dirs]]
+    include_dirs = [fw_dir, *rendered.include_dirs]
+    lib_include_dirs = list(getattr(rendered, "library_include_dirs", None) or include_dirs)
     ldflags = list(recipe.link)
     if not board.is_host:
         ldflags += [f"-T{fw_dir / 'linker.ld'}", f"-Wl,-Map={out_dir / 'firmware.map'}"]
-    own = [p for p in rendered.sources] + [fw_dir / n for n in harness if n.endswith(".c")]
+    own = [Path(p) for p in rendered.sources] + [fw_dir / n for n in harness if n.endswith(".c")]
+    library = [Path(p) for p in rendered.library_sources]
     elf = out_dir / ("firmware.elf" if not board.is_host else "firmware-host")
+
+    own_flags = [*recipe.compile, *recipe.own]
+    lib_flags = [*recipe.compile, *recipe.library]
+    where = f"{board.name}"
+    own_objects = _compile_all([(cc, own_flags, src, include_dirs) for src in own], where)
+    obj_dir = out_dir / "obj" / "own"
+    obj_dir.mkdir(parents=True, exist_ok=True)
+    objects = []
+    for src, cached in zip(own, own_objects):
+        local = obj_dir / f"{src.stem}.o"
+        shutil.copyfile(cached, local)    # fresh mtime: newer than the source for make
+        objects.append(str(local))
+    lib_objects: dict[Path, Path] = {}
+    while True:
+        todo = [s for s in library if s not in lib_objects]
+        lib_objects.update(zip(todo, _compile_all(
+            [(cc, lib_flags, src, lib_include_dirs) for src in todo], where)))
+        proc = subprocess.run([cc, *recipe.compile, *objects,
+                               *(str(lib_objects[s]) for s in library), *ldflags,
+                               "-o", str(elf)], capture_output=True, text=True, timeout=600)
+        missing = _missing_library_sources(proc, rendered, library)
+        if not missing:
+            break
+        library += missing     # a function the source scan missed: add its file, link again
     (out_dir / "Makefile").write_text(env.get_template("firmware/Makefile.j2").render(
         board=board, kernels=rendered.kernels, elf=elf.name, cc=cc, recipe=recipe,
-        includes=includes, ldflags=ldflags, own_sources=[str(p) for p in own],
-        lib_sources=[str(p) for p in rendered.library_sources]))
-
-    objects = _compile_all(cc, recipe, includes, own, rendered.library_sources, out_dir / "obj",
-                           board)
-    proc = subprocess.run([cc, *recipe.compile, *objects, *ldflags, "-o", str(elf)],
-                          capture_output=True, text=True, timeout=600)
+        includes=[f"-I{d}" for d in include_dirs], ldflags=ldflags,
+        own_sources=[str(p) for p in own],
+        lib_includes=[f"-I{d}" for d in lib_include_dirs],
+        lib_objects=[(str(lib_objects[s]), str(s)) for s in library]))
     if proc.returncode != 0:
         overflow = re.search(r"region `(\w+)' overflowed by (\d+) bytes", proc.stderr)
         if overflow:
@@ -146,25 +173,32 @@ def build_harness(board: Board, out_dir: Path, rendered) -> Firmware:
     return Firmware(board, elf, rendered, size)
 
 
-def _compile_all(cc, recipe, includes, own, library, obj_dir: Path, board: Board) -> list[str]:
-    """Compile in parallel; mcugen's sources with -Werror, the kernel library without. Library
-    objects are cached by content and flags (CMSIS-NN is 100+ files)."""
-    obj_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(src, recipe.own) for src in own] + [(src, recipe.library) for src in library]
+def _missing_library_sources(proc, rendered, library: list[Path]) -> list[Path]:
+    """Sources of the kernel library that define what the link found undefined."""
+    if proc.returncode == 0 or not getattr(rendered, "library_sources", None):
+        return []
+    undefined = sorted(set(re.findall(r"undefined reference to `(\w+)'", proc.stderr)))
+    if not undefined:
+        return []
+    from ..codegen.cmsis_nn import find_cmsis_nn
+    try:
+        lib = find_cmsis_nn(getattr(rendered, "cmsis_nn_root", None))
+    except InputError:
+        return []
+    found = {lib.source_defining(name) for name in undefined}
+    return sorted(p for p in found if p is not None and p not in library)
+
+
+def _compile_all(jobs, where: str) -> list[Path]:
+    """Objects for (cc, flags, source, include dirs) jobs from the shared cache, compiling the
+    missing ones two at a time (the machines this runs on have few cores)."""
+    from .objcache import cached_object
 
     def compile_one(job):
-        src, role = job
-        cflags = [*recipe.compile, *role]
-        key = hashlib.sha256((str(src) + " ".join(cflags + includes)).encode()
-                             + Path(src).read_bytes()).hexdigest()[:16]
-        obj = obj_dir / f"{Path(src).stem}-{key}.o"
-        if not obj.exists():
-            cmd = [cc, *cflags, *includes, "-c", str(src), "-o", str(obj)]
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-            if proc.returncode != 0:
-                raise InfrastructureError(f"compile failed for {board.name}: "
-                                          f"{_first_error(proc.stderr)}", str(src))
-        return str(obj)
+        cc, flags, src, dirs = job
+        return cached_object(cc, flags, src, dirs, where=where)
+    if len(jobs) <= 1:
+        return [compile_one(j) for j in jobs]
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(compile_one, jobs))
 

@@ -3,8 +3,6 @@ so bit-exactness is checked without an emulator."""
 
 from __future__ import annotations
 
-import hashlib
-import re
 import shutil
 import subprocess
 import tempfile
@@ -26,71 +24,38 @@ def host_compiler() -> str:
 
 
 def compile_host(rendered, exe: Path, sanitize: bool = False, opt: str = "-O2",
-                 object_cache: Path | None = None) -> Path:
+                 cache_kernels: bool = False) -> Path:
     """Build ``rendered`` (a RenderedModel) with templates/host/host_check.c into ``exe``.
 
     mcugen's own sources build with -Wall -Wextra -Werror; a third-party kernel library
     (CMSIS-NN) is compiled separately without -Werror, since its warnings are not ours to fix.
-    ``object_cache``: a folder where the objects of sources that do not depend on the model (the
-    kernel libraries) are kept by the hash of their text, the headers they include and the
-    flags, so that many builds in one session (the tests) compile each once.
+    A third-party library's objects always come from the object cache shared by every build
+    (objcache.py); ``cache_kernels`` takes mcugen's own model-independent sources (its kernel
+    files) from there too, so that many builds (the tests) compile each once.
     """
     exe = Path(exe)
     includes = [f"-I{d}" for d in rendered.include_dirs]
-    recipe = host_check_recipe(opt, sanitize,
-                               [*rendered.defines, f"MCUGEN_MODEL={rendered.name}_model"])
+    recipe = host_check_recipe(opt, sanitize, rendered.defines)
     objects = []
-    if rendered.library_sources:
-        lib_dir = exe.parent / f"{exe.name}-lib"
-        lib_dir.mkdir(parents=True, exist_ok=True)
+    if rendered.library_sources:   # from the object cache shared by every build (objcache.py)
+        from .objcache import cached_object
+        dirs = getattr(rendered, "library_include_dirs", None) or rendered.include_dirs
         for src in rendered.library_sources:
-            cmd = [host_compiler(), *recipe.compile, *recipe.library, *includes, "-c", str(src)]
-            objects.append(str(_object(cmd, src, lib_dir, rendered, object_cache)))
+            objects.append(str(cached_object(host_compiler(), [*recipe.compile, *recipe.library],
+                                             Path(src), dirs, where="the host")))
     sources = [str(p) for p in rendered.sources]
-    if object_cache is not None:
+    if cache_kernels:
+        from .objcache import cached_object
         model_own = [p for p in rendered.sources if p.name.startswith(f"{rendered.name}_")]
         for src in [p for p in rendered.sources if p not in model_own]:
-            cmd = [host_compiler(), *recipe.compile, *recipe.own, *includes, "-c", str(src)]
-            objects.append(str(_object(cmd, src, exe.parent, rendered, object_cache)))
+            objects.append(str(cached_object(host_compiler(), [*recipe.compile, *recipe.own],
+                                             Path(src), rendered.include_dirs, where="the host")))
         sources = [str(p) for p in model_own]
     sources.append(str(templates_dir() / "host" / "host_check.c"))
-    _run([host_compiler(), *recipe.compile, *recipe.own, *includes, *sources, *objects,
+    serve = f"-DMCUGEN_MODEL={rendered.name}_model"     # host_check.c runs this model's descriptor
+    _run([host_compiler(), *recipe.compile, *recipe.own, serve, *includes, *sources, *objects,
           *recipe.link, "-o", str(exe)], rendered.out_dir)
     return exe
-
-
-_INCLUDE = re.compile(r'^\s*#\s*include\s*"([^"]+)"', re.M)
-
-
-def _object(cmd: list[str], src: Path, out_dir: Path, rendered, cache: Path | None) -> Path:
-    """Compile ``src`` (``cmd`` without ``-o``) to an object, from ``cache`` when it holds one
-    for the same flags, text and included headers."""
-    if cache is None:
-        obj = out_dir / (src.stem + ".o")
-        _run([*cmd, "-o", str(obj)], rendered.out_dir)
-        return obj
-    # the flags without the source and the include folders (per build; the headers found there
-    # are hashed by content below)
-    flags = [c for c in cmd if c != str(src) and not c.startswith("-I")]
-    digest = hashlib.sha256("\0".join(flags).encode())
-    pending, seen = [Path(src)], set()
-    while pending:
-        path = pending.pop()
-        text = path.read_text(errors="replace")
-        digest.update(path.name.encode() + b"\0" + text.encode())
-        for name in _INCLUDE.findall(text):
-            for d in [path.parent, *map(Path, rendered.include_dirs)]:
-                if (d / name).is_file() and (d / name) not in seen:
-                    seen.add(d / name)
-                    pending.append(d / name)
-                    break
-    cache.mkdir(parents=True, exist_ok=True)
-    obj = cache / f"{src.stem}-{digest.hexdigest()[:20]}.o"
-    if not obj.exists():
-        tmp = obj.with_suffix(f".{id(obj)}.tmp")
-        _run([*cmd, "-o", str(tmp)], rendered.out_dir)
-        tmp.replace(obj)
-    return obj
 
 
 def _run(cmd: list[str], where) -> None:

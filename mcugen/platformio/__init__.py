@@ -11,7 +11,7 @@ PlatformIO's view of a board (platform and board ids, upload protocol, monitor s
 machine) is the board's file, ``boards/<name>.toml``, read by :mod:`mcugen.boards`.
 """
 
-from .library import ModelLibrary, export_library, write_cmsis_nn_wrapper
+from .library import ModelLibrary, export_library
 from .local_platform import (PLATFORM_NAME, install_scons_standin, local_platform_boards,
                              write_local_platform)
 from .pio import (PioProcess, build_with_platformio, flash_with_platformio, pio_environment,
@@ -23,6 +23,6 @@ __all__ = [
     "ModelLibrary", "PLATFORM_NAME", "PioProcess", "PlatformioProject",
     "build_with_platformio", "export_library", "flash_with_platformio",
     "install_scons_standin", "local_platform_boards", "pio_board", "pio_environment",
-    "platformio_target", "run_pio", "validate_project", "write_cmsis_nn_wrapper",
+    "platformio_target", "run_pio", "validate_project",
     "write_local_platform", "write_platformio_project",
 ]

@@ -3,18 +3,23 @@
 Both flavours have one layout, so a user can move between build systems without surprises::
 
     <dir>/include/   <name>_model.h, mcugen_model_api.h, the kernel headers
-    <dir>/src/       <name>_model.c, <name>_weights.c, ..., kernels/ (the portable kernels)
+    <dir>/src/       <name>_model.c, <name>_weights.c (the model)
+    <dir>/src/kernels/  mcugen's kernel sources the model calls (none when CMSIS-NN runs it all)
     <dir>/examples/<name>_example/main.c   one inference, the call a user copies
     <dir>/library.json | CMakeLists.txt
+    <dir>/mcugen_cmsis_nn.py   (PlatformIO, CMSIS-NN kernels) the library's build script
 
 The model code comes from the code generator (:func:`mcugen.codegen.render_model`); this module
-only arranges its files. CMSIS-NN is never copied: a PlatformIO project gets a small wrapper
-library pointing at the user's CMSIS-NN tree, a CMake build a ``CMSIS_NN_DIR`` cache variable.
+only arranges its files. CMSIS-NN is never copied: the PlatformIO library's build script
+(``build.extraScript``) compiles the CMSIS-NN sources the model calls from the user's tree, so
+the library builds wherever it is dropped (no other library to install, no registry); a CMake
+build gets a ``CMSIS_NN_DIR`` cache variable and the same list of sources.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -27,7 +32,10 @@ from ._render import render, write_if_changed
 
 _C_TYPES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int32_t",
             "float32": "float"}
-CMSIS_NN_LIBRARY = "CMSIS-NN"
+CMSIS_NN_SCRIPT = "mcugen_cmsis_nn.py"
+#: the manifest's license and repository: those of mcugen, whose runtime code the library holds
+LICENSE = "Apache-2.0"
+REPOSITORY = {"type": "git", "url": "https://github.com/mcugen/mcugen.git"}
 
 
 @dataclass
@@ -53,9 +61,11 @@ def _is_cmsis(rendered) -> bool:
 def _cmsis_root(rendered, cmsis_nn) -> Path | None:
     if not _is_cmsis(rendered):
         return None
-    for candidate in (cmsis_nn, getattr(rendered, "cmsis_nn_root", None)):
-        if candidate:
-            return Path(getattr(candidate, "root", candidate)).resolve()
+    for candidate in (getattr(rendered, "cmsis_nn_root", None), cmsis_nn):
+        if isinstance(candidate, (str, os.PathLike)) and str(candidate):
+            return Path(candidate).resolve()
+        if candidate is not None and hasattr(candidate, "root"):    # a CmsisNN
+            return Path(candidate.root).resolve()
     # Derive it from the sources the generator listed: .../<root>/Source/<Group>/<file>.c
     for src in getattr(rendered, "library_sources", []):
         parts = Path(src).resolve().parts
@@ -116,8 +126,9 @@ def export_library(rendered, out_dir, *, flavour: str = "platformio", cmsis_nn=N
         if rel not in bucket:
             bucket.append(rel)
 
-    for src in map(Path, rendered.sources):
-        place(src, Path("src") / src.name, sources)
+    for src in map(Path, rendered.sources):   # the model's files in src/, mcugen's kernels below
+        sub = Path("src") if src.name.startswith(f"{name}_") else Path("src") / "kernels"
+        place(src, sub / src.name, sources)
     for hdr in map(Path, rendered.headers):
         place(hdr, Path("include") / hdr.name, headers)
     cmsis_sources: list[str] = []
@@ -151,13 +162,18 @@ def export_library(rendered, out_dir, *, flavour: str = "platformio", cmsis_nn=N
                        kernels_version=str(getattr(rendered, "kernels_version", "")),
                        cmsis_nn_root=cmsis_root, cmsis_nn_sources=sorted(cmsis_sources),
                        example=example)
-    values = dict(lib=lib, mcugen_version=__version__, cmsis_nn_library=CMSIS_NN_LIBRARY,
+    values = dict(lib=lib, mcugen_version=__version__,
                   defines=[define_flag(d) for d in lib.defines], c_standard=C_STANDARD,
                   sources=[s.as_posix() for s in sources])
     if flavour == "platformio":
-        text = render("library.json.j2", **values)
-        json.loads(text)  # a broken manifest would only show up later as a PlatformIO error
-        write_if_changed(out / "library.json", text)
+        write_if_changed(out / "library.json", library_manifest(lib, values["defines"]))
+        script = out / CMSIS_NN_SCRIPT
+        if lib.cmsis_nn_root is not None:
+            write_if_changed(script, render("mcugen_cmsis_nn.py.j2", lib=lib,
+                                            root=json.dumps(lib.cmsis_nn_root.as_posix()),
+                                            sources=json.dumps(lib.cmsis_nn_sources, indent=4)))
+        elif script.exists():
+            script.unlink()
     else:
         write_if_changed(out / "CMakeLists.txt", render("CMakeLists.txt.j2", **values))
     return lib
@@ -169,18 +185,25 @@ def semver(text: str) -> str:
     return f"{match[1]}.{match[2]}.{match[3] or 0}" if match else "0.0.0"
 
 
-def write_cmsis_nn_wrapper(lib: ModelLibrary, lib_root) -> Path | None:
-    """``lib/CMSIS-NN/library.json``: CMSIS-NN has no PlatformIO manifest, so the project gets one
-    that points at the user's tree and compiles exactly the sources the model calls."""
-    if lib.cmsis_nn_root is None:
-        return None
-    path = Path(lib_root) / CMSIS_NN_LIBRARY / "library.json"
-    if lib.cmsis_nn_sources:  # only what the model calls: paths relative to <root>/Source
-        src_filter = ["-<*>"] + [f"+<{s.removeprefix('Source/')}>" for s in lib.cmsis_nn_sources]
-    else:  # the integer kernels; the float ones need headers the model does not ship
-        src_filter = ["+<*>", "-<**/*_f16.c>", "-<**/*_f32.c>", "-<**/*flt*.c>"]
-    text = render("cmsis_nn_library.json.j2", lib=lib, root=lib.cmsis_nn_root.as_posix(),
-                  cmsis_nn_library=CMSIS_NN_LIBRARY, src_filter=src_filter,
-                  version=semver(lib.kernels_version))
-    json.loads(text)
-    return write_if_changed(path, text)
+def library_manifest(lib: ModelLibrary, defines: list[str]) -> str:
+    """``library.json``, written by ``json.dumps`` (no Jinja ``tojson`` escapes such as
+    ``\\u003c``), with the license and repository fields PlatformIO's registry asks for."""
+    build = {"srcDir": "src", "includeDir": "include", "flags": defines, "libArchive": False}
+    if lib.cmsis_nn_root is not None:
+        build["extraScript"] = CMSIS_NN_SCRIPT      # compiles the CMSIS-NN sources it calls
+    manifest = {
+        "name": lib.name,
+        "version": __version__,
+        "description": f"Neural network {lib.name} as C code, generated by mcugen {__version__} "
+                       f"(kernels: {lib.kernels}). Call {lib.name}_invoke().",
+        "keywords": ["mcugen", "neural network", "tflite", "cortex-m"],
+        "license": LICENSE,
+        "repository": REPOSITORY,
+        "frameworks": "*",
+        "platforms": "*",
+        "headers": [h.name for h in lib.headers if h.name != "mcugen_model_api.h"],
+        "build": build,
+        "export": {"exclude": ["examples/*/.pio"]},
+        "examples": [f"examples/{lib.name}_example/*.c"],
+    }
+    return json.dumps(manifest, indent=2) + "\n"

@@ -5,7 +5,6 @@ Layout::
     DIR/platformio.ini         platform, board, flags, upload and monitor settings
     DIR/src/                   the firmware harness (or the example main program)
     DIR/lib/<name>/            the model as a PlatformIO library (library.json)
-    DIR/lib/CMSIS-NN/          wrapper manifest for the user's CMSIS-NN tree (cmsis-nn kernels only)
     DIR/platform-mcugen-qemu/  mcugen's local platform (emulated boards only)
 
 Real boards use their official PlatformIO platform (ststm32, raspberrypi, nordicnrf52) without a
@@ -27,7 +26,7 @@ from ..firmware.build import linker_script, startup_source
 from ..firmware.flags import platformio_flags
 from ._render import render, write_if_changed
 from .harness import write_harness
-from .library import ModelLibrary, export_library, write_cmsis_nn_wrapper
+from .library import ModelLibrary, export_library
 from .local_platform import PLATFORM_NAME, on_local_platform, write_local_platform
 
 
@@ -62,10 +61,10 @@ def pio_board(board) -> Board:
     return board
 
 
-def render_for(model, board: Board, out_dir: Path, *, name=None, kernels="portable",
-               cmsis_nn=None, debug_keep_all=False):
+def render_for(model, board: Board | None, out_dir: Path, *, name=None, kernels="portable",
+               cmsis_nn=None, debug_keep_all=False, cpu: str | None = None):
     """The rendered model: passed through if already rendered, else rendered by the code
-    generator for the board's CPU (a .tflite path is loaded first)."""
+    generator for ``cpu`` or the board's (a .tflite path is loaded first)."""
     if hasattr(model, "sources") and hasattr(model, "headers"):
         return model
     if isinstance(model, (str, Path)):
@@ -75,7 +74,7 @@ def render_for(model, board: Board, out_dir: Path, *, name=None, kernels="portab
         from ..codegen import render_model
     except ImportError as exc:  # the code generator is a later stage of the pipeline
         raise InputError("this mcugen has no code generator (mcugen.codegen)", "render") from exc
-    return render_model(model, out_dir, name=name, kernels=kernels, cpu=board.cpu,
+    return render_model(model, out_dir, name=name, kernels=kernels, cpu=cpu or board.cpu,
                         cmsis_nn=cmsis_nn, debug_keep_all=debug_keep_all)
 
 
@@ -104,7 +103,6 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
                               cmsis_nn=cmsis_nn, debug_keep_all=debug_keep_all)
         library = export_library(rendered, out / "lib" / rendered.name, flavour="platformio",
                                  cmsis_nn=cmsis_nn)
-    write_cmsis_nn_wrapper(library, out / "lib")
 
     src = out / "src"
     shutil.rmtree(src, ignore_errors=True)
@@ -142,8 +140,7 @@ def write_platformio_project(model, board, out_dir, *, name=None, kernels="porta
                  ldscript=ldscript, own_startup=files is not None, build_flags=build_flags,
                  src_flags=src_flags,
                  upload_port=upload_port,
-                 upload_timeout=upload_timeout, qemu_flags=list(qemu_flags),
-                 cmsis_nn_library="CMSIS-NN" if library.cmsis_nn_root else None)
+                 upload_timeout=upload_timeout, qemu_flags=list(qemu_flags))
     write_if_changed(out / "platformio.ini", ini)
     write_if_changed(out / ".gitignore", ".pio/\n")
     return PlatformioProject(path=out, env=env_name(board), board=board, library=library,

@@ -106,8 +106,13 @@ def test_cli_json_and_svg(tmp_path, capsys):
 
 
 def test_inspect_shows_arena(capsys):
-    assert main(["inspect", str(shared_model("mlperf_tiny/kws_ref_model.tflite"))]) == 0
+    path = str(shared_model("mlperf_tiny/kws_ref_model.tflite"))
+    assert main(["inspect", path, "--cpu", "cortex-m4"]) == 0    # CMSIS-NN or portable: 16,000
     assert "arena: 16,000 bytes" in capsys.readouterr().out
+    assert main(["plan", path, "--json"]) == 0                   # build's default board
+    arena = json.loads(capsys.readouterr().out)["arena_bytes"]
+    assert main(["inspect", path]) == 0
+    assert f"arena: {arena:,} bytes" in capsys.readouterr().out
 
 
 def test_cli_rejects_unknown_kernels(capsys):

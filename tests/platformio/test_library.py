@@ -16,9 +16,13 @@ from tests.platformio.test_project import _expected_output
 CMAKE = shutil.which("cmake")
 
 
-def test_platformio_manifest_passes_platformios_schema(tmp_path):
+def test_platformio_manifest_passes_platformios_schema(tmp_path, monkeypatch):
     from platformio.package.manifest.parser import ManifestParserFactory
     from platformio.package.manifest.schema import ManifestSchema
+
+    # the schema fetches SPDX's license list from the network; offline, the one id we write
+    monkeypatch.setattr(ManifestSchema, "load_spdx_licenses",
+                        staticmethod(lambda: {"licenses": [{"licenseId": "Apache-2.0"}]}))
 
     lib = export_library(fake_rendered(tmp_path), tmp_path / "lib", flavour="platformio")
     data = ManifestParserFactory.new_from_file(str(lib.path / "library.json")).as_dict()
@@ -27,6 +31,8 @@ def test_platformio_manifest_passes_platformios_schema(tmp_path):
     raw = json.loads((lib.path / "library.json").read_text())
     assert raw["build"]["srcDir"] == "src" and raw["build"]["includeDir"] == "include"
     assert "dependencies" not in raw  # portable kernels need nothing
+    assert raw["license"] == "Apache-2.0" and raw["repository"]["url"].startswith("https://")
+    assert "\\u00" not in (lib.path / "library.json").read_text()     # json.dumps, not tojson
     assert (lib.path / "src" / "kernels" / "fake_kernel.c").is_file()
     assert (lib.path / "include" / "mcugen_model_api.h").is_file()
     assert (lib.path / "examples" / "fake_example" / "main.c").is_file()

@@ -204,8 +204,9 @@ def test_cmsis_nn_dependency_builds_from_the_users_tree(tmp_path, pio_core):
     ]
     project = write_platformio_project(rendered, "mps2-an386", tmp_path / "proj",
                                        upload_timeout=60, example=True)
-    wrapper = project.path / "lib" / "CMSIS-NN" / "library.json"
-    assert wrapper.is_file()
+    script = project.path / "lib" / project.library.name / "mcugen_cmsis_nn.py"
+    assert script.is_file() and str(tree) in script.read_text()
+    assert not (project.path / "lib" / "CMSIS-NN").exists()    # the library builds on its own
     assert not list((project.path / "lib").rglob("arm_*.c"))  # CMSIS-NN is referenced, not copied
     assert validate_project(project.path) == []
     out = build_with_platformio(project.path, core_dir=pio_core, timeout=240)
