@@ -70,6 +70,10 @@ def check_output(command: str, shown: list[str], proc) -> None:
             at = found + len(part)
 
 
+# examples that run for a minute or more (450 real samples on QEMU): the slow tier
+SLOW_EXAMPLES = ("real_data/digits_dscnn/test.npz",)
+
+
 def _starts_qemu(command: str) -> bool:
     words = command.split()
     return (len(words) > 1 and words[1] in ("verify", "run", "profile")
@@ -79,7 +83,8 @@ def _starts_qemu(command: str) -> bool:
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("command,shown", [
     pytest.param(c, shown, id=c.split(" --")[0][7:50],
-                 marks=[pytest.mark.qemu] if _starts_qemu(c) else [])
+                 marks=([pytest.mark.qemu] if _starts_qemu(c) else [])
+                 + ([pytest.mark.slow] if any(k in c for k in SLOW_EXAMPLES) else []))
     for c, shown in console_examples()])
 def test_console_example_prints_what_the_readme_shows(command, shown, tmp_path):
     if _starts_qemu(command) and shutil.which("qemu-system-arm") is None:
@@ -210,7 +215,17 @@ def test_quick_start_command(tmp_path):
 
 
 #: the README's command blocks without output, and the test that runs each
+# the labgrid farm's blocks are the flows tests/farm runs on an emulated farm on loopback (the
+# same coordinator, agent, exporter and client commands; real boards in place of QEMU ones)
+FARM_BLOCKS = {
+    "export LG_COORDINATOR": "tests/farm/test_farm.py::test_kws_on_two_places_in_parallel_bit_exact",
+    "python -m mcugen.device.farm_agent --host":
+        "tests/farm/test_agent.py::test_command_places_flash_through_their_command",
+    "labgrid-coordinator -l": "tests/farm/local_farm.py (the farm fixture of tests/farm)",
+}
+
 TESTED_BLOCKS = {
+    **FARM_BLOCKS,
     "scripts/bootstrap.sh mcugen verify": test_quick_start_command,
     "mcugen export examples/kws_ref_model.tflite":
         test_export_block_writes_the_layout_the_readme_describes,
