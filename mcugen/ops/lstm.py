@@ -216,7 +216,43 @@ def lstm_macs(graph: Graph, op: Operator) -> int:
     return steps_batches * 4 * n_state * (x.shape[-1] + n_state)
 
 
+def portable_check(graph: Graph, op: Operator) -> str | None:
+    """mcugen's portable integer LSTM (templates/kernels/portable: mcugen_lstm_integer): the
+    integer LSTM (8x8 with an int16 cell, or 16x8) whose fully connected sums stay inside the
+    accumulator the simulator's arithmetic assumes (int32 for int8 activations, |acc| < 2^47 for
+    int16) and whose int64 requantization shifts TFLM's contract allows."""
+    x = graph.tensors[op.inputs[INPUT]]
+    if x.dtype == np.float32:
+        return "the float LSTM is not generated (mcugen generates no float kernels)"
+    try:
+        p = prepare_lstm(graph, op)
+    except UnsupportedOperatorError as exc:
+        return exc.message
+    limit = 2 ** 47 if p.wide else 2 ** 31
+    span = 65535 if p.wide else 255
+    t = graph.tensors
+    for gate in GATES:
+        bias = t[op.inputs[BIASES[gate]]].data
+        b = int(np.abs(bias.astype(np.int64)).max()) if bias is not None and bias.size else 0
+        for width, w in ((p.n_input, INPUT_WEIGHTS[gate]), (p.n_state, RECURRENT_WEIGHTS[gate])):
+            bound = b + width * span * 255
+            if bound >= limit:
+                return (f"the {gate} gate's accumulator may reach {bound} (input {w}); the "
+                        f"kernel's {'int64 requantization' if p.wide else 'int32 sum'} takes "
+                        f"less than 2^{47 if p.wide else 31}")
+            b = 0
+        if p.wide and max(p.input_fc[gate].shift, p.recurrent_fc[gate].shift) >= 8:
+            return f"the {gate} gate's effective scale is >= 128 (TFLM's int64 requantization)"
+    return None
+
+
+def lstm_scratch(graph: Graph, op: Operator, path: str) -> int:
+    """The portable kernel's four int16 gate vectors of one batch row."""
+    return 4 * 2 * graph.tensors[op.inputs[HIDDEN_STATE]].shape[-1]
+
+
 RECORDS = (
     record("UNIDIRECTIONAL_SEQUENCE_LSTM", "lstm", dtypes=("int8", "int16", "float32"),
-           prepare=prepare_lstm, version=1, macs=lstm_macs),
+           prepare=prepare_lstm, version=1, macs=lstm_macs,
+           backends={"portable": portable_check}, scratch={"portable": lstm_scratch}),
 )

@@ -110,7 +110,19 @@ def svdf_macs(graph: Graph, op: Operator) -> int:
     return x.shape[0] * (wf.size + wt.size)
 
 
+def portable_check(graph: Graph, op: Operator) -> str | None:
+    """mcugen's portable integer SVDF (mcugen_svdf_s8): int8 in and out, int8 or int16 state.
+    Its int32 sums wrap as the simulator's and TFLM's reference C do."""
+    if graph.tensors[op.inputs[INPUT]].dtype == np.float32:
+        return "the float SVDF is not generated (mcugen generates no float kernels)"
+    try:
+        prepare_svdf(graph, op)
+    except UnsupportedOperatorError as exc:
+        return exc.message
+    return None
+
+
 RECORDS = (
     record("SVDF", "svdf", dtypes=("int8", "float32"), prepare=prepare_svdf, version=1,
-           macs=svdf_macs),
+           macs=svdf_macs, backends={"portable": portable_check}),
 )

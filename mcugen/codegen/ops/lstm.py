@@ -1,0 +1,42 @@
+"""UNIDIRECTIONAL_SEQUENCE_LSTM: the integer LSTM's constants (prepare_lstm: every gate's two
+fully connected multipliers, the three products' multipliers, the quantized cell clip) as one
+const ``mcugen_lstm_params_t`` per layer; the weights and biases go to weights.c. The hidden
+and cell state are variable tensors in the plan's persistent region, updated in place."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...ops.lstm import (BIASES, CELL_STATE, GATES, HIDDEN_STATE, INPUT, INPUT_WEIGHTS,
+                         RECURRENT_WEIGHTS, prepare_lstm)
+from ..context import LoweringContext
+from ..lowering import lowering
+
+
+@lowering("UNIDIRECTIONAL_SEQUENCE_LSTM")
+def lstm(ctx: LoweringContext, op) -> dict:
+    p = prepare_lstm(ctx.graph, op)
+    act = "int16_t" if p.wide else "int8_t"
+    tag = f"op{op.index}"
+    gates = []
+    for gate in GATES:
+        w, r = ctx.tensor(op.inputs[INPUT_WEIGHTS[gate]]), ctx.tensor(op.inputs[RECURRENT_WEIGHTS[gate]])
+        b = ctx.tensor(op.inputs[BIASES[gate]])
+        bias = ctx.const(f"{tag}_{gate}_bias", b.data.astype(np.int64 if p.wide else np.int32),
+                         comment=b.name)
+        fi, fr = p.input_fc[gate], p.recurrent_fc[gate]
+        gates.append({
+            "name": gate,
+            "weights": ctx.const(f"{tag}_{gate}_weights", w.data, comment=f"{w.name} {list(w.shape)}"),
+            "recurrent": ctx.const(f"{tag}_{gate}_recurrent", r.data,
+                                   comment=f"{r.name} {list(r.shape)}"),
+            "bias32": "NULL" if p.wide else bias, "bias64": bias if p.wide else "NULL",
+            "fi": fi, "fr": fr})
+    scratch, _ = ctx.scratch(op.index)
+    return {
+        "p": p, "gates": gates, "act": act,
+        "input": ctx.ptr(op.inputs[INPUT], act), "output": ctx.ptr(op.outputs[0], act),
+        "hidden": ctx.ptr(op.inputs[HIDDEN_STATE], act),
+        "cell": ctx.ptr(op.inputs[CELL_STATE], "int16_t"),
+        "scratch": f"((int16_t *){scratch})" if scratch != "NULL" else "NULL",
+    }

@@ -1,0 +1,123 @@
+"""Generated C of recurrent models (UNIDIRECTIONAL_SEQUENCE_LSTM, SVDF) against the simulator,
+byte for byte, on the host under ASan/UBSan: sequences of invocations in one process, the state
+(variable tensors in the plan's persistent region) carried from one to the next, and again from
+a fresh start (the generated model resets its state before the first invoke)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mcugen.model import load_model
+from mcugen.plan import plan_memory
+from mcugen.sim import Simulator
+from tests.oracle import SHARED_MODELS, shared_model
+from tests.sim.compare import random_inputs
+from tests.sim.single_op import lstm_graph, svdf_graph
+from tests.strategies import examples, pow2_scales
+
+MODELS = ["tflm/mnist_lstm_int8.tflite", "real_data/digits_lstm_cols/tf_int8.tflite"]
+
+
+def _sequence(graph, rel: str, n: int, rng) -> list[list[np.ndarray]]:
+    t = graph.tensors[graph.inputs[0]]
+    cases = []
+    if "digits_lstm_cols" in rel:
+        for s in np.load(SHARED_MODELS / "real_data/digits_lstm_cols/test.npz")["x"][:6]:
+            q = np.round(s.astype(np.float32) / float(t.quant.scale[0])) \
+                + int(t.quant.zero_point[0])
+            cases.append([np.clip(q, -128, 127).astype(np.int8).reshape(t.shape)])
+    while len(cases) < n:
+        cases.append(random_inputs(graph, rng))
+    return cases
+
+
+def _simulated(graph, sequence) -> list[list[np.ndarray]]:
+    """The simulator over the sequence on one state, from a reset (a new Simulator)."""
+    sim = Simulator(graph)
+    return [sim.run(x).outputs for x in sequence]
+
+
+def _check_sequences(model, sequence) -> None:
+    """The sequence in one process (state carried), then its second half in a fresh process
+    (state from the start-up reset), each equal to the simulator's, byte for byte."""
+    graph = model.graph
+    for part in (sequence, sequence[len(sequence) // 2:]):
+        got = model.run(part)
+        for k, (g, e) in enumerate(zip(got, _simulated(graph, part))):
+            for a, b in zip(g, e):
+                assert a.tobytes() == np.ascontiguousarray(b).tobytes(), f"step {k}"
+
+
+@pytest.mark.parametrize("rel", MODELS)
+def test_lstm_models_bit_exact_over_sequences(rel, host_build):
+    model = host_build(rel, "portable", sanitize=True)
+    plan = model.rendered.plan
+    assert plan.backends[0] == "portable" and plan.state_bytes == 60
+    _check_sequences(model, _sequence(model.graph, rel, 12, np.random.default_rng(7)))
+
+
+def test_state_region_is_first_and_stable():
+    """Variable tensors sit at the start of the arena in index order, whatever the backend."""
+    graph = load_model(shared_model(MODELS[0]))
+    a, b = plan_memory(graph, "portable"), plan_memory(graph, "mcugen")
+    assert a.state_tensors(graph) == b.state_tensors(graph)
+    offsets = [o for _, o, _, _ in a.state_tensors(graph)]
+    assert offsets[0] == 0 and offsets == sorted(offsets)
+    state = {t for t, _, _, _ in a.state_tensors(graph)}
+    for buf in a.buffers:
+        if buf.tensor not in state:
+            assert buf.offset >= a.state_bytes
+
+
+@examples(6)
+@given(data=st.data())
+def test_single_op_lstm_c_matches_simulator(data, host_build):
+    dtype = data.draw(st.sampled_from([np.int8, np.int8, np.int16]), "dtype")
+    graph = lstm_graph(
+        dtype,
+        batch=data.draw(st.integers(1, 3), "batch"),
+        steps=data.draw(st.integers(1, 5), "steps"),
+        n_input=data.draw(st.integers(1, 9), "n_input"),
+        n_state=data.draw(st.integers(1, 10), "n_state"),
+        time_major=data.draw(st.booleans(), "time_major"),
+        cell_clip=data.draw(st.sampled_from([0.0, 0.5, 3.0, 10.0]), "cell_clip"),
+        cell_power=data.draw(st.integers(-14, -9), "cell_power"),
+        seed=data.draw(st.integers(0, 2 ** 16), "seed"),
+        weight_scale=data.draw(pow2_scales(-10.0, -4.0), "weight_scale"),
+        input_q=(data.draw(pow2_scales(-8.0, -2.0), "input_scale"),
+                 data.draw(st.integers(-20, 20), "input_zp")),
+        hidden_q=(data.draw(pow2_scales(-9.0, -5.0), "hidden_scale"),
+                  data.draw(st.integers(-10, 10), "hidden_zp")))
+    model = host_build(graph, "portable", sanitize=True)
+    rng = np.random.default_rng(data.draw(st.integers(0, 99), "input_seed"))
+    _check_sequences(model, [random_inputs(graph, rng) for _ in range(10)])
+
+
+@examples(6)
+@given(data=st.data())
+def test_single_op_svdf_c_matches_simulator(data, host_build):
+    state_dtype = data.draw(st.sampled_from([np.int8, np.int16]), "state")
+    memory = data.draw(st.integers(1, 6), "memory")
+    graph = svdf_graph(
+        np.int8, state_dtype=state_dtype,
+        batch=data.draw(st.integers(1, 3), "batch"),
+        n_input=data.draw(st.integers(1, 12), "n_input"),
+        n_unit=data.draw(st.integers(1, 5), "n_unit"),
+        rank=data.draw(st.integers(1, 3), "rank"),
+        memory=memory,
+        seed=data.draw(st.integers(0, 2 ** 16), "seed"),
+        input_q=(data.draw(pow2_scales(-8.0, -2.0), "input_scale"),
+                 data.draw(st.integers(-30, 30), "input_zp")),
+        feature_scale=data.draw(pow2_scales(-9.0, -4.0), "feature_scale"),
+        state_q=(data.draw(pow2_scales(-8.0, -2.0), "state_scale"),
+                 data.draw(st.integers(-20, 20), "state_zp")),
+        time_scale=data.draw(pow2_scales(-16.0 if state_dtype == np.int16 else -9.0, -4.0),
+                             "time_scale"),
+        output_q=(data.draw(pow2_scales(-6.0, 0.0), "output_scale"),
+                  data.draw(st.integers(-128, 20), "output_zp")))
+    model = host_build(graph, "portable", sanitize=True)
+    rng = np.random.default_rng(data.draw(st.integers(0, 99), "input_seed"))
+    _check_sequences(model, [random_inputs(graph, rng) for _ in range(max(10, memory + 3))])
