@@ -17,7 +17,11 @@ HELP = "run one input on a board (emulated, host or real) and print the output"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_deploy_arguments(p)
-    p.add_argument("--input", required=True, help=".npy (one input) or .npz (one array per input)")
+    given = p.add_mutually_exclusive_group(required=True)
+    given.add_argument("--input", help=".npy (one input) or .npz (one array per input)")
+    given.add_argument("--sequence", metavar="S",
+                       help="stateful models: .npy/.npz whose leading axis is time; the steps "
+                       "run in order on one model state, after a reset; one output per step")
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
     p.add_argument("--no-flash", action="store_true",
                    help="the board on --port already runs this firmware: do not flash it")
@@ -44,18 +48,39 @@ def load_inputs(path: str, graph) -> list[np.ndarray]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..device.protocol import instructions
+    from ..device.verify import reset_state
     with scratch_dir() as tmp:
         graph, fw = build(args, tmp)
-        sample = load_inputs(args.input, graph)
+        if args.sequence:
+            from .simulate import load_sequence
+            steps = load_sequence(args.sequence, graph)
+        else:
+            steps = [load_inputs(args.input, graph)]
+        per_step, counts = [], []
         with connected(args, fw, graph) as (device, info):
-            outputs, inference = run_on_device(device, graph, sample)
-    from ..device.protocol import instructions
-    count = instructions(inference, info)
+            reset_state(device, graph)     # one reset, then the steps on one state
+            for sample in steps:
+                outputs, inference = run_on_device(device, graph, sample)
+                per_step.append(outputs)
+                counts.append(instructions(inference, info))
+    count = counts[-1]
     if args.json:
-        print_json({"outputs": [o.tolist() for o in outputs], info.counter_unit: count})
+        if args.sequence:   # per output, the steps stacked on a leading time axis
+            print_json({"outputs": [[s[j].tolist() for s in per_step]
+                                    for j in range(len(graph.outputs))],
+                        info.counter_unit: counts})
+        else:
+            print_json({"outputs": [o.tolist() for o in per_step[0]], info.counter_unit: count})
         return 0
-    for k, o in enumerate(outputs):
-        console.print(f"output {k}: {o.ravel().tolist()}")
+    for n, outputs in enumerate(per_step):
+        step = f"step {n} " if args.sequence else ""
+        for k, o in enumerate(outputs):
+            console.print(f"{step}output {k}: {o.ravel().tolist()}")
     if count is not None:
-        console.print(f"{count:,} {info.counter_unit} per inference")
+        if args.sequence:
+            console.print(f"{count:,} {info.counter_unit} per inference (last step; "
+                          f"{sum(counts):,} for the {len(counts)} steps)")
+        else:
+            console.print(f"{count:,} {info.counter_unit} per inference")
     return 0

@@ -23,8 +23,13 @@ HELP = "run inputs on a board and check the outputs equal the simulator's, bit f
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_deploy_arguments(p)
-    p.add_argument("--inputs", default="10", help="N random inputs, or a .npy/.npz file "
-                   "(the file's inputs plus random ones up to 10)")
+    given = p.add_mutually_exclusive_group()
+    given.add_argument("--inputs", default="10", help="N random inputs, or a .npy/.npz file "
+                       "(the file's inputs plus random ones up to 10); a model with state runs "
+                       "each after a reset")
+    given.add_argument("--sequence", metavar="S",
+                       help="stateful models: .npy/.npz whose leading axis is time; the steps "
+                       "run in order on one model state after a reset, each output compared")
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
     p.add_argument("--no-flash", action="store_true",
                    help="the board on --port already runs this firmware: do not flash it")
@@ -34,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _samples(args, graph) -> list[list[np.ndarray]]:
+    if args.sequence:
+        from .simulate import load_sequence
+        return load_sequence(args.sequence, graph)
     if args.inputs.isdigit():
         return random_inputs(graph, int(args.inputs), args.seed)
     given = [load_inputs(args.inputs, graph)]
@@ -52,7 +60,8 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
         task = progress.add_task(f"verifying on {fw.board.name}", total=len(samples))
         with connected(args, fw, graph) as (device, _info):
             result = verify_on_device(device, graph, samples,
-                                      progress=lambda n: progress.update(task, completed=n))
+                                      progress=lambda n: progress.update(task, completed=n),
+                                      sequence=bool(args.sequence))
     if result.mismatches and not can_flash(args, fw):
         # the debug build would have to be on the board: never read tensors from other firmware
         result.mismatches[0].first_layer = (
@@ -62,8 +71,9 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
         first = result.mismatches[0]
         _, debug_fw = build(args, Path(tmp) / "debug", debug_keep_all=True, graph=graph)
         with connected(args, debug_fw, graph) as (device, _info):
+            before = samples[:first.input_index] if args.sequence else []
             first.first_layer = locate_divergence(device, graph, samples[first.input_index],
-                                                  debug_fw.rendered.plan.order)
+                                                  debug_fw.rendered.plan.order, before)
     unit = result.info.counter_unit if result.info else "none"
     count = int(np.median(result.counts)) if result.counts else None
     table = Table(title=f"{graph.name} on {fw.board.name} ({fw.rendered.kernels} kernels)",
@@ -77,7 +87,7 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
         table.add_row("stack used", f"{fmt_int(result.stack_bytes)} bytes")
     if count is not None:
         table.add_row(f"{unit} per inference", fmt_int(count))
-    table.add_row("inputs", str(result.n_inputs))
+    table.add_row("sequence steps" if args.sequence else "inputs", str(result.n_inputs))
     table.add_row("bit-exact", "yes" if result.bit_exact else
                   f"NO ({len(result.mismatches)} mismatching outputs)")
     console.print(table)
@@ -96,7 +106,8 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
         Path(args.junit).write_text(junit_xml(graph.name, fw.board.name, result))
     if not result.bit_exact:
         m = result.mismatches[0]
-        raise VerificationMismatch(f"output {m.output_index} of input {m.input_index} differs "
+        what = "step" if args.sequence else "input"
+        raise VerificationMismatch(f"output {m.output_index} of {what} {m.input_index} differs "
                                    f"from the simulator in {m.differing_bytes} bytes; first "
                                    f"diverging layer: {m.first_layer or 'not found'}",
                                    fw.board.name)

@@ -110,12 +110,30 @@ def run_on_device(device: Device, graph: Graph, sample: list[np.ndarray]):
     return outputs, inference
 
 
+def has_state(graph: Graph) -> bool:
+    return any(t.is_variable for t in graph.tensors)
+
+
+def reset_state(device: Device, graph: Graph) -> None:
+    """The protocol's reset (the model's ``<name>_reset()``: every variable tensor back to its
+    initial value) before a run on a model that keeps state; stateless models need none."""
+    if has_state(graph):
+        device.reset()
+
+
 def verify_on_device(device: Device, graph: Graph, samples: list[list[np.ndarray]],
-                     progress=None) -> VerifyResult:
+                     progress=None, sequence: bool = False) -> VerifyResult:
+    """Each sample after a reset of the device's and the simulator's state; with ``sequence``
+    the samples are the steps of one sequence: one reset, then every step on one state."""
     info = device.hello()
     sim = Simulator(graph)
     result = VerifyResult(n_inputs=len(samples), info=info)
+    if sequence:
+        reset_state(device, graph)
     for n, sample in enumerate(samples):
+        if not sequence and has_state(graph):
+            reset_state(device, graph)
+            sim.reset()
         got, inference = run_on_device(device, graph, sample)
         expected = sim.run(sample).outputs
         for k, (g, e) in enumerate(zip(got, expected)):
@@ -131,10 +149,16 @@ def verify_on_device(device: Device, graph: Graph, samples: list[list[np.ndarray
 
 
 def locate_divergence(device: Device, graph: Graph, sample: list[np.ndarray],
-                      order: list[int]) -> str | None:
-    """On a debug build (every tensor kept), the first op whose output differs."""
+                      order: list[int], before: list[list[np.ndarray]] = ()) -> str | None:
+    """On a debug build (every tensor kept), the first op whose output differs (``before``:
+    the steps of a sequence that precede ``sample``, run first on the same state)."""
+    sim = Simulator(graph)
+    reset_state(device, graph)
+    for step in before:
+        run_on_device(device, graph, step)
+        sim.run(step)
     run_on_device(device, graph, sample)
-    expected = Simulator(graph).run(sample, keep_all=True).tensors
+    expected = sim.run(sample, keep_all=True).tensors
     for op_index in order:
         op = graph.operators[op_index]
         for t in op.outputs:
