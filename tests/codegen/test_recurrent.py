@@ -121,3 +121,42 @@ def test_single_op_svdf_c_matches_simulator(data, host_build):
     model = host_build(graph, "portable", sanitize=True)
     rng = np.random.default_rng(data.draw(st.integers(0, 99), "input_seed"))
     _check_sequences(model, [random_inputs(graph, rng) for _ in range(max(10, memory + 3))])
+
+
+def _cmsis_tree():
+    import os
+    tree = os.environ.get("MCUGEN_CMSIS_NN")
+    if not tree:
+        pytest.skip("set MCUGEN_CMSIS_NN to a CMSIS-NN tree to run the CMSIS-NN backend tests")
+    return tree
+
+
+@pytest.mark.cmsis_nn
+@examples(5)
+@given(data=st.data())
+def test_cmsis_nn_svdf_matches_simulator(data, host_build):
+    """arm_svdf_s8 / arm_svdf_state_s16_s8 (plain C on the host) where the record takes them
+    (state zero point 0); other instances fall to the portable kernel."""
+    tree = _cmsis_tree()
+    state_dtype = data.draw(st.sampled_from([np.int8, np.int16]), "state")
+    memory = data.draw(st.integers(1, 6), "memory")
+    state_zp = data.draw(st.sampled_from([0, 0, 0, 5]), "state_zp")
+    graph = svdf_graph(
+        np.int8, state_dtype=state_dtype,
+        batch=data.draw(st.integers(1, 3), "batch"),
+        n_input=data.draw(st.integers(1, 12), "n_input"),
+        n_unit=data.draw(st.integers(1, 5), "n_unit"),
+        rank=data.draw(st.integers(1, 3), "rank"),
+        memory=memory,
+        seed=data.draw(st.integers(0, 2 ** 16), "seed"),
+        input_q=(data.draw(pow2_scales(-8.0, -2.0), "input_scale"),
+                 data.draw(st.integers(-30, 30), "input_zp")),
+        state_q=(data.draw(pow2_scales(-8.0, -2.0), "state_scale"), state_zp),
+        time_scale=data.draw(pow2_scales(-16.0 if state_dtype == np.int16 else -9.0, -4.0),
+                             "time_scale"),
+        output_q=(data.draw(pow2_scales(-6.0, 0.0), "output_scale"),
+                  data.draw(st.integers(-128, 20), "output_zp")))
+    model = host_build(graph, "cmsis-nn", sanitize=True, cmsis_nn=tree)
+    assert model.rendered.plan.backends[0] == ("cmsis-nn" if state_zp == 0 else "portable")
+    rng = np.random.default_rng(data.draw(st.integers(0, 99), "input_seed"))
+    _check_sequences(model, [random_inputs(graph, rng) for _ in range(max(10, memory + 3))])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...ops.svdf import BIAS, INPUT, STATE, WEIGHTS_FEATURE, WEIGHTS_TIME, prepare_svdf
+from ...plan.scratch import variant
 from ..context import LoweringContext
 from ..lowering import lowering
 
@@ -18,7 +19,13 @@ def svdf(ctx: LoweringContext, op) -> dict:
     wf, wt = ctx.tensor(op.inputs[WEIGHTS_FEATURE]), ctx.tensor(op.inputs[WEIGHTS_TIME])
     b = ctx.tensor(op.inputs[BIAS])
     state = ctx.tensor(op.inputs[STATE])
+    scratch, size = ctx.scratch(op.index)
+    a_bytes = 4 * p.batch * p.n_filter
+    b_bytes = 4 * p.batch * p.n_unit
+    mve = ctx.backend == "cmsis-nn" and variant(ctx.cpu) == "mve"
     return {
+        "mve": mve, "scratch": scratch, "buffer_a": 0, "buffer_b": a_bytes,
+        "sums": a_bytes + b_bytes, "sums_bytes": 4 * p.n_filter if mve else 0,
         "p": p, "state_bits": 8 * state.dtype.itemsize,
         "weights_feature": ctx.const(f"{tag}_weights_feature", wf.data,
                                      comment=f"{wf.name} {list(wf.shape)}"),
