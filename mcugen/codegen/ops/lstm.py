@@ -25,7 +25,19 @@ def lstm(ctx: LoweringContext, op) -> dict:
         bias = ctx.const(f"{tag}_{gate}_bias", b.data.astype(np.int64 if p.wide else np.int32),
                          comment=b.name)
         fi, fr = p.input_fc[gate], p.recurrent_fc[gate]
-        gates.append({
+        effective = {}
+        if ctx.backend == "cmsis-nn":
+            # CMSIS-NN sums raw int8 products: the zero points' share is folded into the biases
+            rows_w = w.data.astype(np.int64).sum(axis=1)
+            rows_r = r.data.astype(np.int64).sum(axis=1)
+            effective = {
+                "input_effective": ctx.const(f"{tag}_{gate}_input_effective_bias", (
+                    b.data.astype(np.int64) - fi.input_zero_point * rows_w).astype(np.int32),
+                    comment="bias - input zero point * row sums"),
+                "hidden_effective": ctx.const(f"{tag}_{gate}_hidden_effective_bias", (
+                    -fr.input_zero_point * rows_r).astype(np.int32),
+                    comment="-hidden zero point * recurrent row sums")}
+        gates.append({**effective,
             "name": gate,
             "weights": ctx.const(f"{tag}_{gate}_weights", w.data, comment=f"{w.name} {list(w.shape)}"),
             "recurrent": ctx.const(f"{tag}_{gate}_recurrent", r.data,
