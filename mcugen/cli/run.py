@@ -8,7 +8,7 @@ import numpy as np
 
 from ..device.verify import run_on_device
 from ..errors import InputError
-from ._deploy import add_deploy_arguments, build, connected, scratch_dir
+from ._deploy import add_deploy_arguments, build, connected, load_deployable, scratch_dir
 from ._output import console, print_json
 
 NAME = "run"
@@ -50,13 +50,14 @@ def load_inputs(path: str, graph) -> list[np.ndarray]:
 def run(args: argparse.Namespace) -> int:
     from ..device.protocol import instructions
     from ..device.verify import reset_state
+    graph = load_deployable(args)
+    if args.sequence:     # the data is checked before anything is built
+        from .simulate import load_sequence
+        steps = load_sequence(args.sequence, graph)
+    else:
+        steps = [load_inputs(args.input, graph)]
     with scratch_dir() as tmp:
-        graph, fw = build(args, tmp)
-        if args.sequence:
-            from .simulate import load_sequence
-            steps = load_sequence(args.sequence, graph)
-        else:
-            steps = [load_inputs(args.input, graph)]
+        graph, fw = build(args, tmp, graph=graph)
         per_step, counts = [], []
         with connected(args, fw, graph) as (device, info):
             reset_state(device, graph)     # one reset, then the steps on one state

@@ -13,7 +13,8 @@ from rich.table import Table
 
 from ..device.verify import junit_xml, locate_divergence, random_inputs, verify_on_device
 from ..errors import VerificationMismatch
-from ._deploy import add_deploy_arguments, build, can_flash, connected, scratch_dir
+from ._deploy import (add_deploy_arguments, build, can_flash, connected, load_deployable,
+                      scratch_dir)
 from ._output import console, fmt_int
 from .run import load_inputs
 
@@ -54,8 +55,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace, tmp: str) -> int:
-    graph, fw = build(args, Path(tmp) / "release")
-    samples = _samples(args, graph)
+    graph = load_deployable(args)
+    samples = _samples(args, graph)      # the data is checked before anything is built
+    graph, fw = build(args, Path(tmp) / "release", graph=graph)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"verifying on {fw.board.name}", total=len(samples))
         with connected(args, fw, graph) as (device, _info):

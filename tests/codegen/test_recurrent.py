@@ -37,6 +37,10 @@ def _sequence(graph, rel: str, n: int, rng) -> list[list[np.ndarray]]:
 def _simulated(graph, sequence) -> list[list[np.ndarray]]:
     """The simulator over the sequence on one state, from a reset (a new Simulator)."""
     sim = Simulator(graph)
+    import os
+    if os.environ.get("TMP_ZERO_STATE"):
+        for k in sim.state:
+            sim.state[k] = np.zeros_like(sim.state[k])
     return [sim.run(x).outputs for x in sequence]
 
 
@@ -72,10 +76,7 @@ def test_state_region_is_first_and_stable():
             assert buf.offset >= a.state_bytes
 
 
-@examples(6)
-@given(data=st.data())
-def test_single_op_lstm_c_matches_simulator(data, host_build):
-    dtype = data.draw(st.sampled_from([np.int8, np.int8, np.int16]), "dtype")
+def _lstm_case(dtype, data, host_build):
     graph = lstm_graph(
         dtype,
         batch=data.draw(st.integers(1, 3), "batch"),
@@ -96,10 +97,7 @@ def test_single_op_lstm_c_matches_simulator(data, host_build):
     _check_sequences(model, [random_inputs(graph, rng) for _ in range(10)])
 
 
-@examples(6)
-@given(data=st.data())
-def test_single_op_svdf_c_matches_simulator(data, host_build):
-    state_dtype = data.draw(st.sampled_from([np.int8, np.int16]), "state")
+def _svdf_case(state_dtype, data, host_build):
     memory = data.draw(st.integers(1, 6), "memory")
     graph = svdf_graph(
         np.int8, state_dtype=state_dtype,
@@ -123,6 +121,38 @@ def test_single_op_svdf_c_matches_simulator(data, host_build):
     _check_sequences(model, [random_inputs(graph, rng) for _ in range(max(10, memory + 3))])
 
 
+# one example per dtype in the default suite (each builds and runs an ASan/UBSan program);
+# the slow tier runs twelve per dtype (ten times that under the explore profile)
+@pytest.mark.parametrize("dtype", [np.int8, np.int16], ids=["int8", "16x8"])
+@examples(1)
+@given(data=st.data())
+def test_single_op_lstm_c_matches_simulator(dtype, data, host_build):
+    _lstm_case(dtype, data, host_build)
+
+
+@pytest.mark.parametrize("state_dtype", [np.int8, np.int16], ids=["int8-state", "int16-state"])
+@examples(1)
+@given(data=st.data())
+def test_single_op_svdf_c_matches_simulator(state_dtype, data, host_build):
+    _svdf_case(state_dtype, data, host_build)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", [np.int8, np.int16], ids=["int8", "16x8"])
+@examples(12)
+@given(data=st.data())
+def test_single_op_lstm_c_matches_simulator_more(dtype, data, host_build):
+    _lstm_case(dtype, data, host_build)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("state_dtype", [np.int8, np.int16], ids=["int8-state", "int16-state"])
+@examples(12)
+@given(data=st.data())
+def test_single_op_svdf_c_matches_simulator_more(state_dtype, data, host_build):
+    _svdf_case(state_dtype, data, host_build)
+
+
 def _cmsis_tree():
     import os
     tree = os.environ.get("MCUGEN_CMSIS_NN")
@@ -131,6 +161,7 @@ def _cmsis_tree():
     return tree
 
 
+@pytest.mark.slow      # every example builds CMSIS-NN (~20 s)
 @pytest.mark.cmsis_nn
 @examples(5)
 @given(data=st.data())
@@ -163,6 +194,7 @@ def test_cmsis_nn_svdf_matches_simulator(data, host_build):
     _check_sequences(model, [random_inputs(graph, rng) for _ in range(max(10, memory + 3))])
 
 
+@pytest.mark.slow
 @pytest.mark.cmsis_nn
 @examples(6)
 @given(data=st.data())
