@@ -49,7 +49,7 @@ def load_inputs(path: str, graph) -> list[np.ndarray]:
 
 def run(args: argparse.Namespace) -> int:
     from ..device.protocol import instructions
-    from ..device.verify import reset_state
+    from ..device.verify import run_sequence_on_device
     graph = load_deployable(args)
     if args.sequence:     # the data is checked before anything is built
         from .simulate import load_sequence
@@ -58,13 +58,13 @@ def run(args: argparse.Namespace) -> int:
         steps = [load_inputs(args.input, graph)]
     with scratch_dir() as tmp:
         graph, fw = build(args, tmp, graph=graph)
-        per_step, counts = [], []
         with connected(args, fw, graph) as (device, info):
-            reset_state(device, graph)     # one reset, then the steps on one state
-            for sample in steps:
-                outputs, inference = run_on_device(device, graph, sample)
-                per_step.append(outputs)
-                counts.append(instructions(inference, info))
+            if args.sequence:        # one reset, then the steps in order on one state
+                ran = run_sequence_on_device(device, graph, steps)
+            else:                    # from a reset, when the model keeps state
+                ran = [run_on_device(device, graph, steps[0])]
+    per_step = [outputs for outputs, _ in ran]
+    counts = [instructions(inference, info) for _, inference in ran]
     count = counts[-1]
     if args.json:
         if args.sequence:   # per output, the steps stacked on a leading time axis

@@ -97,44 +97,57 @@ def check_identity(info: DeviceInfo, firmware, graph: Graph, where: str | None =
                            f"{text(want)}, got {text(got)}", where or firmware.board.name)
 
 
-def run_on_device(device: Device, graph: Graph, sample: list[np.ndarray]):
-    if device.expected_invoke_seconds is None:
-        device.expected_invoke_seconds = estimate_invoke_seconds(graph)
-    inference = device.run(pack_inputs(sample))
+def _outputs(graph: Graph, inference) -> list[np.ndarray]:
     outputs, offset = [], 0
     for index in graph.outputs:
         t = graph.tensors[index]
         outputs.append(np.frombuffer(inference.outputs[offset:offset + t.nbytes],
                                      dtype=t.dtype).reshape(t.shape))
         offset += t.nbytes
-    return outputs, inference
+    return outputs
+
+
+def run_on_device(device: Device, graph: Graph, sample: list[np.ndarray]):
+    """One inference (after a reset of the model's state, when it keeps one: Device.run)."""
+    if device.expected_invoke_seconds is None:
+        device.expected_invoke_seconds = estimate_invoke_seconds(graph)
+    inference = device.run(pack_inputs(sample))
+    return _outputs(graph, inference), inference
+
+
+def run_sequence_on_device(device: Device, graph: Graph, steps: list[list[np.ndarray]]):
+    """The steps of a sequence in order on one model state from one reset
+    (Device.run_sequence: replayed whole from a reset after a link fault); per step
+    (outputs, inference)."""
+    if device.expected_invoke_seconds is None:
+        device.expected_invoke_seconds = estimate_invoke_seconds(graph)
+    inferences = device.run_sequence([pack_inputs(s) for s in steps])
+    return [(_outputs(graph, inf), inf) for inf in inferences]
 
 
 def has_state(graph: Graph) -> bool:
     return any(t.is_variable for t in graph.tensors)
 
 
-def reset_state(device: Device, graph: Graph) -> None:
-    """The protocol's reset (the model's ``<name>_reset()``: every variable tensor back to its
-    initial value) before a run on a model that keeps state; stateless models need none."""
-    if has_state(graph):
-        device.reset()
-
-
 def verify_on_device(device: Device, graph: Graph, samples: list[list[np.ndarray]],
                      progress=None, sequence: bool = False) -> VerifyResult:
-    """Each sample after a reset of the device's and the simulator's state; with ``sequence``
-    the samples are the steps of one sequence: one reset, then every step on one state."""
+    """Each sample from a reset of the device's and the simulator's state (a model with state);
+    with ``sequence`` the samples are the steps of one sequence: one reset, then every step on
+    one state, each step's outputs compared."""
     info = device.hello()
     sim = Simulator(graph)
     result = VerifyResult(n_inputs=len(samples), info=info)
     if sequence:
-        reset_state(device, graph)
+        ran = run_sequence_on_device(device, graph, samples)
+    else:
+        ran = None
     for n, sample in enumerate(samples):
-        if not sequence and has_state(graph):
-            reset_state(device, graph)
-            sim.reset()
-        got, inference = run_on_device(device, graph, sample)
+        if ran is not None:
+            got, inference = ran[n]
+        else:
+            if has_state(graph):
+                sim.reset()
+            got, inference = run_on_device(device, graph, sample)
         expected = sim.run(sample).outputs
         for k, (g, e) in enumerate(zip(got, expected)):
             if g.tobytes() != e.tobytes():
@@ -153,11 +166,12 @@ def locate_divergence(device: Device, graph: Graph, sample: list[np.ndarray],
     """On a debug build (every tensor kept), the first op whose output differs (``before``:
     the steps of a sequence that precede ``sample``, run first on the same state)."""
     sim = Simulator(graph)
-    reset_state(device, graph)
-    for step in before:
-        run_on_device(device, graph, step)
-        sim.run(step)
-    run_on_device(device, graph, sample)
+    if before:
+        run_sequence_on_device(device, graph, [*before, sample])
+        for step in before:
+            sim.run(step)
+    else:
+        run_on_device(device, graph, sample)
     expected = sim.run(sample, keep_all=True).tensors
     for op_index in order:
         op = graph.operators[op_index]

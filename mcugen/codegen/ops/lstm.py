@@ -25,7 +25,19 @@ def lstm(ctx: LoweringContext, op) -> dict:
         bias = ctx.const(f"{tag}_{gate}_bias", b.data.astype(np.int64 if p.wide else np.int32),
                          comment=b.name)
         fi, fr = p.input_fc[gate], p.recurrent_fc[gate]
-        effective = {}
+        effective = {"input_folded": "NULL", "recurrent_folded": "NULL"}
+        if ctx.backend == "portable" and not p.wide and fi.weights_zero_point == 0 \
+                and fr.weights_zero_point == 0:
+            # sum (x - zx) w + b = sum x w + (b - zx sum w): exact in int32 by the record's
+            # accumulator bound, which covers the partial sums of both forms
+            effective = {
+                "input_folded": ctx.const(f"{tag}_{gate}_input_folded", (
+                    b.data.astype(np.int64) - fi.input_zero_point
+                    * w.data.astype(np.int64).sum(axis=1)).astype(np.int32),
+                    comment="bias - input zero point * row sums"),
+                "recurrent_folded": ctx.const(f"{tag}_{gate}_recurrent_folded", (
+                    -fr.input_zero_point * r.data.astype(np.int64).sum(axis=1)).astype(np.int32),
+                    comment="-hidden zero point * recurrent row sums")}
         if ctx.backend == "cmsis-nn":
             # CMSIS-NN sums raw int8 products: the zero points' share is folded into the biases
             rows_w = w.data.astype(np.int64).sum(axis=1)

@@ -902,6 +902,16 @@ static int32_t lstm_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t 
     return acc;
 }
 
+/* sum x * w (the zero points folded into the row's constant on the host) */
+static int32_t lstm_dot_raw_s8(const int8_t *x, const int8_t *w, int32_t n)
+{
+    int32_t acc = 0;
+    for (int32_t k = 0; k < n; ++k) {
+        acc += (int32_t)x[k] * w[k];
+    }
+    return acc;
+}
+
 static int64_t lstm_dot_s16(const int16_t *x, const int8_t *w, int32_t n, int32_t x_zp,
                             int32_t w_zp)
 {
@@ -926,6 +936,11 @@ static int32_t lstm_gate_pre(const mcugen_lstm_params_t *p, const mcugen_lstm_ga
         acc = lstm_dot_s16((const int16_t *)h, g->recurrent + j * n_cell, n_cell,
                            g->hidden_zero_point, g->recurrent_zero_point);
         b = mcugen_requantize_s64(acc, g->recurrent_multiplier, g->recurrent_shift);
+    } else if (g->input_folded != NULL) {
+        int32_t acc = g->input_folded[j] + lstm_dot_raw_s8((const int8_t *)x, g->weights + j * n_in, n_in);
+        a = mcugen_requantize(acc, g->input_multiplier, g->input_shift);
+        acc = g->recurrent_folded[j] + lstm_dot_raw_s8((const int8_t *)h, g->recurrent + j * n_cell, n_cell);
+        b = mcugen_requantize(acc, g->recurrent_multiplier, g->recurrent_shift);
     } else {
         int32_t acc = lstm_dot_s8((const int8_t *)x, g->weights + j * n_in, n_in,
                                   g->input_zero_point, g->weights_zero_point);

@@ -210,6 +210,10 @@ typedef struct {
     const int64_t *bias64;           /* int16 activations: int64 bias [n_cell] */
     int32_t input_zero_point, weights_zero_point, input_multiplier, input_shift;
     int32_t hidden_zero_point, recurrent_zero_point, recurrent_multiplier, recurrent_shift;
+    /* int8 with weights zero points 0 (else NULL): the zero points' share of each row folded
+     * on the host, bias - input zp * sum(w) and -hidden zp * sum(r), so the rows sum x * w */
+    const int32_t *input_folded;
+    const int32_t *recurrent_folded;
 } mcugen_lstm_gate_t;
 
 typedef struct {
