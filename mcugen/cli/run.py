@@ -8,7 +8,7 @@ import numpy as np
 
 from ..device.verify import run_on_device
 from ..errors import InputError
-from ._deploy import add_deploy_arguments, build, connected, load_deployable, scratch_dir
+from ._deploy import add_deploy_arguments, build, connected, load_checked, scratch_dir
 from ._output import console, print_json
 
 NAME = "run"
@@ -50,7 +50,7 @@ def load_inputs(path: str, graph) -> list[np.ndarray]:
 def run(args: argparse.Namespace) -> int:
     from ..device.protocol import instructions
     from ..device.verify import run_sequence_on_device
-    graph = load_deployable(args)
+    graph = load_checked(args)
     if args.sequence:     # the data is checked before anything is built
         from .simulate import load_sequence
         steps = load_sequence(args.sequence, graph)

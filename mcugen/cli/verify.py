@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ..device.verify import junit_xml, locate_divergence, random_inputs, verify_on_device
 from ..errors import VerificationMismatch
-from ._deploy import (add_deploy_arguments, build, can_flash, connected, load_deployable,
+from ._deploy import (add_deploy_arguments, build, can_flash, connected, load_checked,
                       scratch_dir)
 from ._output import console, fmt_int
 from .run import load_inputs
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace, tmp: str) -> int:
-    graph = load_deployable(args)
+    graph = load_checked(args)
     samples = _samples(args, graph)      # the data is checked before anything is built
     graph, fw = build(args, Path(tmp) / "release", graph=graph)
     with Progress(console=console, transient=True) as progress:
