@@ -3,8 +3,9 @@ exact instruction counts), per kernel backend, for each real-data model shipping
 
     python benchmarks/device_16x8.py [--board mps2-an386] [--cmsis-nn DIR]
 
-16x8 layers run mcugen's portable int16 kernels whatever the backend asked for (mcugen's own
-kernels and CMSIS-NN refuse int16 layers); the int8 rows show what each backend does for int8.
+16x8 layers run mcugen's portable int16 kernels, or with a CMSIS-NN tree CMSIS-NN's s16 kernels
+where the registry's per-instance checks prove them exact (conv, depthwise, pools); mcugen's own
+kernels refuse int16 layers. The int8 rows show what each backend does for int8.
 Every run is checked bit-exact against the simulator (verify_on_device).
 """
 
@@ -54,7 +55,7 @@ def main() -> int:
         table.add_column(col)
     kernel_sets = ["portable", "mcugen"] + (["cmsis-nn"] if args.cmsis_nn else [])
     for name in MODELS:
-        for rel in ("tf_int8", "tf_16x8"):
+        for rel in ("tf_int8", "tf_16x8", "tf_16x8_floatio"):
             graph = load_model(REAL / name / f"{rel}.tflite")
             for kernels in kernel_sets:
                 count, arena, flash, exact, ran = measure(graph, board, kernels, args.cmsis_nn)

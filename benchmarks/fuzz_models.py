@@ -1,13 +1,23 @@
-"""Fuzz the code behind ``mcugen inspect``, ``plan`` and ``simulate`` with mutated models.
+"""Fuzz the code behind ``mcugen inspect``, ``plan`` and ``simulate`` with mutated models, and
+mcugen's data loaders with mutated data files.
 
     python benchmarks/fuzz_models.py                      # 300 cases, seed 0
     python benchmarks/fuzz_models.py --cases 100000 --jobs 2 --out fuzz-out/
+    python benchmarks/fuzz_models.py --kind onnx          # the shared .onnx models as seeds
+    python benchmarks/fuzz_models.py --kind data          # .npy/.npz for --input and --calib
 
 Seeds are the shared models (``../shared/models``, or ``--seeds FILE...``). Each case is one
 mutation of one seed: raw (a bit flip, a byte or a 32-bit field overwritten, a flatbuffer offset
 moved, a chunk duplicated) or structure-aware through the flatbuffer object API (a shape, dtype,
 buffer index, quantization parameter, option, operator input/output, graph input/output,
-operator order or opcode changed; a buffer referenced many times). Each case runs in a forked
+operator order or opcode changed; a buffer referenced many times). ``.onnx`` seeds get the same
+raw mutations and structure-aware ones through the ONNX protobuf (an operator type, attribute,
+input or output name, initializer shape, type or bytes, graph input shape, opset; a node
+deleted or duplicated). Data seeds (``--kind data``: ``.npy`` and ``.npz`` inputs of
+``examples/hello_world_int8.tflite`` and calibration data of the shared float hello_world) get
+raw mutations and structure-aware ones of the ``.npy`` header and the zip members (shape, dtype,
+byte order, Fortran order, object and complex types, member names, a header claiming 10^12
+elements, a member stored twice), run through ``simulate --input`` and ``quantize --calib``. Each case runs in a forked
 child with an address-space cap (RLIMIT_AS) and a time limit, through mcugen's own command-line
 entry point (``inspect``, ``plan``, ``simulate`` with zero inputs), and is classified:
 
@@ -213,22 +223,188 @@ def _structured(data: bytes, rng: random.Random) -> tuple[bytes, str]:
     return _pack(model), what
 
 
-def mutate(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+def _structured_onnx(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    import onnx
+    from onnx import TensorProto, helper
+    model = onnx.load_from_string(data)
+    g = model.graph
+    nodes, inits = list(g.node), list(g.initializer)
+    kind = rng.choice(["op_type", "attribute", "attribute", "node_io", "graph_io", "init_dims",
+                       "init_type", "init_bytes", "input_shape", "opset", "delete", "duplicate"])
+    what = kind
+    if kind == "op_type" and nodes:
+        n = rng.choice(nodes)
+        n.op_type = rng.choice(["Conv", "Gemm", "MatMul", "Relu", "Add", "Reshape", "Transpose",
+                                "QuantizeLinear", "DequantizeLinear", "Softmax", "Nope", ""])
+        what = f"node '{n.name}' op_type := {n.op_type!r}"
+    elif kind == "attribute" and nodes:
+        n = rng.choice([n for n in nodes if n.attribute] or nodes)
+        if n.attribute:
+            a = rng.choice(list(n.attribute))
+            if a.ints:
+                k = rng.randrange(len(a.ints))
+                a.ints[k] = rng.choice(INTERESTING)
+            elif a.type == onnx.AttributeProto.INT:
+                a.i = rng.choice(INTERESTING)
+            elif a.type == onnx.AttributeProto.FLOAT:
+                a.f = rng.choice([0.0, -1.0, float("inf"), float("nan"), 1e30])
+            else:
+                a.type = rng.randrange(0, 14)
+            what = f"node '{n.name}' attribute {a.name} changed"
+        else:
+            n.attribute.append(helper.make_attribute(rng.choice(["axis", "group", "perm"]),
+                                                     rng.choice([7, [9, 9]])))
+            what = f"node '{n.name}' attribute added"
+    elif kind == "node_io" and nodes:
+        n = rng.choice(nodes)
+        lst = n.input if rng.random() < 0.6 or not n.output else n.output
+        if len(lst):
+            k = rng.randrange(len(lst))
+            lst[k] = rng.choice(["", "missing", g.input[0].name if g.input else "x",
+                                 nodes[0].output[0] if nodes[0].output else "y"])
+        else:
+            lst.append("missing")
+        what = f"node '{n.name}' io := {list(lst)}"
+    elif kind == "graph_io":
+        lst = g.output if rng.random() < 0.5 else g.input
+        if len(lst) and rng.random() < 0.7:
+            lst[rng.randrange(len(lst))].name = rng.choice(["missing", inits[0].name if inits
+                                                            else "w", ""])
+        else:
+            lst.add().name = "extra"
+        what = "graph io renamed"
+    elif kind in ("init_dims", "init_type", "init_bytes") and inits:
+        t = rng.choice(inits)
+        if kind == "init_dims":
+            dims = list(t.dims)
+            if dims:
+                dims[rng.randrange(len(dims))] = rng.choice([0, -1, 1, 65536, 2 ** 31 - 1])
+            else:
+                dims = [rng.choice([0, 3])]
+            del t.dims[:]
+            t.dims.extend(dims)
+            what = f"initializer '{t.name}' dims := {dims}"
+        elif kind == "init_type":
+            t.data_type = rng.choice([0, TensorProto.INT8, TensorProto.UINT8, TensorProto.INT64,
+                                      TensorProto.FLOAT16, TensorProto.STRING,
+                                      TensorProto.COMPLEX64, 99])
+            what = f"initializer '{t.name}' data_type := {t.data_type}"
+        else:
+            if t.raw_data:
+                t.raw_data = t.raw_data[:rng.randrange(len(t.raw_data))]
+            else:
+                t.raw_data = b"\x01\x02\x03"
+            what = f"initializer '{t.name}' bytes cut"
+    elif kind == "input_shape" and g.input:
+        inp = rng.choice(list(g.input))
+        dims = inp.type.tensor_type.shape.dim
+        if len(dims):
+            d = dims[rng.randrange(len(dims))]
+            d.dim_value = rng.choice([0, 1, 3, 65536, 2 ** 31 - 1])
+        else:
+            dims.add().dim_value = 4
+        what = f"graph input '{inp.name}' shape changed"
+    elif kind == "opset" and model.opset_import:
+        model.opset_import[0].version = rng.choice([1, 7, 12, 22, 99, 0])
+        what = f"opset := {model.opset_import[0].version}"
+    elif kind == "delete" and nodes:
+        k = rng.randrange(len(nodes))
+        del g.node[k]
+        what = f"node {k} deleted"
+    elif kind == "duplicate" and nodes:
+        k = rng.randrange(len(nodes))
+        g.node.insert(rng.randrange(len(nodes)), nodes[k])
+        what = f"node {k} duplicated"
+    return model.SerializeToString(), what
+
+
+def _npy_header(arr_shape, descr: str, fortran: bool = False, extra: str = "") -> bytes:
+    text = f"{{'descr': {descr!r}, 'fortran_order': {fortran}, 'shape': {tuple(arr_shape)}, " \
+           f"{extra}}}"
+    text += " " * ((64 - (len(text) + 11) % 64) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode("latin1")
+
+
+def _structured_npy(data: bytes, rng: random.Random) -> tuple[bytes, str]:
+    """A .npy whose header says something else (the data bytes kept), or an .npz with its
+    members renamed, doubled or so re-written."""
+    import zipfile
+    if data[:2] == b"PK":
+        src = zipfile.ZipFile(io.BytesIO(data))
+        members = [(i.filename, src.read(i.filename)) for i in src.infolist()]
+        kind = rng.choice(["rename", "double", "member", "member", "stored_huge"])
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", rng.choice([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED]))\
+                as z:
+            for k, (name, body) in enumerate(members):
+                if kind == "rename" and k == 0:
+                    name = rng.choice(["x.npy", "arr_9.npy", "arr_0", "../arr_0.npy", ""])
+                if kind == "member" and k == 0:
+                    body, _ = _structured_npy(body, rng)
+                if kind == "stored_huge" and k == 0:
+                    body = _npy_header((10 ** 6, 10 ** 6), "<f4") + body[128:]
+                z.writestr(name or "noname", body)
+                if kind == "double" and k == 0:
+                    z.writestr(name + "_", body)
+        return out.getvalue(), f"npz {kind}"
+    header_len = int.from_bytes(data[8:10], "little")
+    body = data[10 + header_len:]
+    kind = rng.choice(["shape", "shape", "descr", "descr", "fortran", "huge", "garbage_header",
+                       "version"])
+    shape = rng.choice([(), (0,), (1,), (1, 1), (3, 2), (10 ** 12,), (-1,), (2 ** 40, 2 ** 40)])
+    descr = rng.choice(["|i1", "<i2", ">i4", "<f4", ">f8", "<c8", "|O", "|b1", "<U4", "|V8",
+                        "<M8[s]", "[('a', '<i4')]"])
+    if kind == "shape":
+        return _npy_header(shape, "|i1") + body, f"npy shape := {shape}"
+    if kind == "descr":
+        return _npy_header((len(body),), descr) + body, f"npy descr := {descr}"
+    if kind == "fortran":
+        return _npy_header((1, len(body)), "|i1", True) + body, "npy fortran order"
+    if kind == "huge":
+        return _npy_header((10 ** 12,), "<f8") + body, "npy header claims 10^12 elements"
+    if kind == "version":
+        return data[:6] + bytes([rng.choice([0, 2, 3, 9]), 0]) + data[8:], "npy version changed"
+    return data[:10] + b"{'descr': " + bytes(rng.randrange(256) for _ in range(20)) + \
+        data[30:], "npy header garbled"
+
+
+def mutate(data: bytes, rng: random.Random, kind: str = "tflite") -> tuple[bytes, str]:
     if rng.random() < 0.5:
         return _raw(data, rng)
+    structured = {"tflite": _structured, "onnx": _structured_onnx, "data": _structured_npy}[kind]
     try:
-        return _structured(data, rng)
-    except Exception:           # the object API could not pack this mutation: a raw one instead
+        return structured(data, rng)
+    except Exception:           # the structure could not be rebuilt this way: a raw one instead
         return _raw(data, rng)
 
 
 # -- one case, in a child -------------------------------------------------------------------------
-def _run_commands(path: str, workdir: str) -> dict:
+def _run_data_commands(path: str, workdir: str, role: tuple[str, str]) -> dict:
+    """In the child, for a data file: the command that reads it (``simulate --input`` or
+    ``quantize --calib``) through mcugen's entry point; accepted when it ran (exit 0)."""
+    from mcugen.cli import main
+    flag, model = role
+    argv = ["simulate", model, "--input", path] if flag == "input" else \
+        ["quantize", model, "--calib", path, "--method", "minmax", "-o",
+         os.path.join(workdir, "q.tflite")]
+    result = {"codes": {}, "message": ""}
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["--debug", *argv])
+    result["codes"][argv[0]] = code
+    _note(result, err.getvalue())
+    result["loaded"] = code == 0
+    return result
+
+
+def _run_commands(path: str, workdir: str, role: tuple[str, str] | None = None) -> dict:
     """In the child: the three commands through mcugen's entry point; what happened."""
     from mcugen.cli import main
     from mcugen.model import load_model
     from mcugen.errors import McugenError
 
+    if role is not None:
+        return _run_data_commands(path, workdir, role)
     result = {"codes": {}, "message": ""}
     for name, argv in (("inspect", ["inspect", path]), ("plan", ["plan", path])):
         out, err = io.StringIO(), io.StringIO()
@@ -263,13 +439,14 @@ def _note(result: dict, stderr: str) -> None:
         result["frame"] = frames[-1][:300] if frames else ""
 
 
-def _child(path: str, workdir: str, mem_bytes: int, wfd: int) -> None:
+def _child(path: str, workdir: str, mem_bytes: int, wfd: int,
+           role: tuple[str, str] | None = None) -> None:
     try:
         with open("/proc/self/status") as f:
             vm = next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith("VmSize:"))
         limit = vm + mem_bytes
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        result = _run_commands(path, workdir)
+        result = _run_commands(path, workdir, role)
     except MemoryError:
         result = {"codes": {}, "internal": True, "message": "MemoryError", "frame": ""}
     except BaseException as exc:  # noqa: BLE001 - the harness reports, never dies
@@ -317,16 +494,17 @@ def run_fuzz(seeds: list[Path], cases: int, seed: int = 0, jobs: int = 2,
 
     def launch(n: int) -> None:
         p = seeds[n % len(seeds)]
-        data, what = mutate(originals[p], rng)
+        kind = seed_kind(p)
+        data, what = mutate(originals[p], rng, kind)
         tmp = Path(workroot.name) / f"case{n}"
         tmp.mkdir()
-        path = tmp / "model.tflite"
+        path = tmp / ("case" + p.suffix if kind == "data" else "model" + p.suffix)
         path.write_bytes(data)
         rfd, wfd = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(rfd)
-            _child(str(path), str(tmp), mem_bytes, wfd)
+            _child(str(path), str(tmp), mem_bytes, wfd, DATA_ROLES.get(p))
         os.close(wfd)
         running[pid] = (rfd, time.monotonic() + timeout, p, what, data, tmp)
 
@@ -360,9 +538,10 @@ def run_fuzz(seeds: list[Path], cases: int, seed: int = 0, jobs: int = 2,
             figures.problems.append((cls, _label(p), what, message, frame))
             if out is not None:
                 k = sum(1 for c, *_ in figures.problems if c == cls)
-                (out / f"{cls}_{k}.tflite").write_bytes(data)
+                (out / f"{cls}_{k}{p.suffix}").write_bytes(data)
                 (out / f"{cls}_{k}.json").write_text(json.dumps(
-                    {"seed_model": str(p), "mutation": what, "message": message,
+                    {"seed_model": str(p), "data_for": DATA_ROLES.get(p), "mutation": what,
+                     "message": message,
                      "frame": frame}, indent=2) + "\n")
         for f in tmp.iterdir():
             f.unlink()
@@ -398,8 +577,43 @@ def _label(p: Path) -> str:
         return p.name
 
 
-def default_seeds(small: bool = False) -> list[Path]:
-    found = sorted(SHARED.glob("**/*.tflite"))
+DATA_ROLES: dict[Path, tuple[str, str]] = {}   # data seed -> (--input|--calib, its model)
+EXAMPLES = REPO / "examples"
+
+
+def seed_kind(p: Path) -> str:
+    return "data" if p in DATA_ROLES else "onnx" if p.suffix == ".onnx" else "tflite"
+
+
+def data_seeds(where: Path) -> list[Path]:
+    """Valid data files to mutate, written to ``where``: the input of
+    examples/hello_world_int8.tflite as .npy and .npz, and calibration data for the shared float
+    hello_world (when present) as .npy and .npz."""
+    where.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    seeds = []
+    model = EXAMPLES / "hello_world_int8.tflite"
+    x = rng.integers(-128, 128, (1, 1), dtype=np.int8)
+    np.save(where / "input.npy", x)
+    np.savez(where / "input.npz", arr_0=x)
+    for f in ("input.npy", "input.npz"):
+        DATA_ROLES[where / f] = ("input", str(model))
+        seeds.append(where / f)
+    float_model = SHARED / "tflm" / "hello_world_float.tflite"
+    if float_model.exists():
+        calib = rng.uniform(0, 6.28, (16, 1, 1)).astype(np.float32)
+        np.save(where / "calib.npy", calib)
+        np.savez(where / "calib.npz", arr_0=calib)
+        for f in ("calib.npy", "calib.npz"):
+            DATA_ROLES[where / f] = ("calib", str(float_model))
+            seeds.append(where / f)
+    return seeds
+
+
+def default_seeds(small: bool = False, kind: str = "tflite") -> list[Path]:
+    if kind == "data":
+        return data_seeds(Path(tempfile.mkdtemp(prefix="mcugen-fuzz-data-")))
+    found = sorted(SHARED.glob(f"**/*.{kind}"))
     if small:   # the default test tier: the models that simulate in milliseconds
         found = [p for p in found if p.stat().st_size < 120_000]
     return found
@@ -435,8 +649,10 @@ def main() -> int:
                     help="where crash/memory/hang reproducers go")
     ap.add_argument("--seeds", type=Path, nargs="*", help="seed models (default: shared models)")
     ap.add_argument("--small", action="store_true", help="only the small shared models")
+    ap.add_argument("--kind", choices=["tflite", "onnx", "data"], default="tflite",
+                    help="what to mutate: .tflite models, .onnx models, or .npy/.npz data files")
     args = ap.parse_args()
-    seeds = args.seeds or default_seeds(args.small)
+    seeds = args.seeds or default_seeds(args.small, args.kind)
     if not seeds:
         print(f"no seed models: {SHARED} is absent; pass --seeds", file=sys.stderr)
         return 2

@@ -10,6 +10,7 @@ not .npy, pickled objects (never loaded), complex numbers and structured records
 
 from __future__ import annotations
 
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -24,6 +25,10 @@ from .model.validate import max_tensor_bytes
 NUMERIC_KINDS = "biuf"
 _READ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error, KeyError,
                 RuntimeError, NotImplementedError, OverflowError)
+# numpy parses the .npy header's dict literal with Python's own tokenizer and ast: a garbled
+# header raises their errors too (found by benchmarks/fuzz_models.py --kind data)
+_HEADER_ERRORS = (*_READ_ERRORS, SyntaxError, tokenize.TokenError, TypeError, AttributeError,
+                  RecursionError, UnicodeError)
 
 
 def _header(f: BinaryIO, where: str,
@@ -37,7 +42,7 @@ def _header(f: BinaryIO, where: str,
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
         else:
             raise ValueError(f"unsupported .npy version {version}")
-    except _READ_ERRORS as exc:
+    except _HEADER_ERRORS as exc:
         raise InputError(f"cannot read {what} as .npy/.npz: not a .npy array ({_reason(exc)})",
                          where) from None
     header_len = f.tell() if hasattr(f, "tell") else 0
@@ -166,6 +171,27 @@ def open_data(path: str | Path, what: str = "data") -> np.ndarray | NpzArchive:
     if not magic:
         raise InputError(f"cannot read {what} as .npy/.npz: the file is empty", where)
     return load_npy(p, what)
+
+
+def squeezed(shape) -> tuple[int, ...]:
+    """A shape without its size-1 axes: two shapes that agree so hold the same values in the
+    same order."""
+    return tuple(int(d) for d in shape if d != 1)
+
+
+def as_input_shape(a: np.ndarray, shape, what: str, where: str) -> np.ndarray:
+    """``a`` as an array of the input's ``shape``: it must hold the same values in the same
+    order, so its shape may differ from the input's only by axes of size 1 (a batch axis left
+    out, a channel axis of 1). Anything else — a flat vector for an image, or channels-last data
+    for a channels-first (ONNX) input — would be a silent re-interpretation: refused."""
+    shape = tuple(int(d) for d in shape)
+    if tuple(a.shape) == shape:
+        return a
+    if a.size == int(np.prod(shape, dtype=np.int64)) and squeezed(a.shape) == squeezed(shape):
+        return a.reshape(shape)
+    raise InputError(f"{what} has shape {list(a.shape)}; the input is {list(shape)} (only axes "
+                     "of size 1 may differ: data in another layout or flattened is not "
+                     "reinterpreted)", where)
 
 
 def writable_file(path: str | Path, what: str = "output") -> Path:

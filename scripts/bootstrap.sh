@@ -4,13 +4,15 @@
 #   scripts/bootstrap.sh [--test] [COMMAND ...]
 #
 # System packages: the Arm cross compiler with newlib, QEMU for the emulated boards, a host C
-# compiler. Python: mcugen itself (editable), with the test extra when --test is given. The Python
+# compiler; with --test also Debian's chromium (a test renders the HTML report headless).
+# Python: mcugen itself (editable), with the test and farm extras when --test is given (the farm
+# tests start a labgrid coordinator and exporter on loopback). The Python
 # environment is the active virtualenv if there is one, else the current python3 when pip may
 # install into it, else a .venv beside this script's repository.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 extra=""
-if [ "${1:-}" = "--test" ]; then extra="[test]"; shift; fi
+if [ "${1:-}" = "--test" ]; then extra="[test,farm]"; shift; fi
 
 need=()
 command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi)
@@ -18,6 +20,8 @@ command -v arm-none-eabi-gcc >/dev/null || need+=(gcc-arm-none-eabi)
 command -v qemu-system-arm >/dev/null || need+=(qemu-system-arm)
 command -v gcc >/dev/null || need+=(gcc libc6-dev)
 command -v python3 >/dev/null || need+=(python3 python3-venv python3-pip)
+# the test route only: Debian's Chromium renders the --report page in a test (headless)
+if [ -n "$extra" ]; then [ -x /usr/bin/chromium ] || need+=(chromium); fi
 if [ ${#need[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
   echo "bootstrap: installing ${need[*]}" >&2
@@ -33,7 +37,7 @@ fi
 install=0
 [ -e "$repo/.bootstrap-stamp" ] && [ "$repo/.bootstrap-stamp" -nt "$repo/pyproject.toml" ] || install=1
 (cd / && "$py" -c "import mcugen, onnx") 2>/dev/null || install=1
-if [ -n "$extra" ] && ! "$py" -c "import pytest, hypothesis, pytest_timeout, onnxruntime" 2>/dev/null; then install=1; fi
+if [ -n "$extra" ] && ! "$py" -c "import pytest, hypothesis, pytest_timeout, onnxruntime, labgrid" 2>/dev/null; then install=1; fi
 if [ "$install" = 1 ]; then
   echo "bootstrap: pip install -e .$extra" >&2
   "$py" -m pip install -q --disable-pip-version-check -e "$repo$extra" >&2

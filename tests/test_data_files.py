@@ -18,6 +18,7 @@ from tests.conftest import EXAMPLES
 from tests.oracle import shared_model
 
 KWS = EXAMPLES / "kws_ref_model.tflite"
+HELLO = EXAMPLES / "hello_world_int8.tflite"
 HELLO_FLOAT = "tflm/hello_world_float.tflite"
 
 
@@ -162,3 +163,16 @@ def test_output_path_refused(where, tmp_path, capsys):
     assert main(["quantize", str(model), "--calib", "random", "-o", str(q)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and ("does not exist" in err or "is a directory" in err), err
+
+
+@pytest.mark.parametrize("header", [b"{'descr': '|i1', 'fortran_order': False, 'shape': (1, 1)",
+                                    b"{'descr': \x07\x00, (((", b"[1, 2, 3]"])
+def test_garbled_npy_header_refused(header, tmp_path, capsys):
+    """numpy parses the header with Python's tokenizer and ast: their errors (TokenError,
+    SyntaxError, ...) are one line and exit 2 (found by benchmarks/fuzz_models.py --kind data)."""
+    text = header + b" " * (63 - (len(header) + 10) % 64) + b"\n"
+    path = tmp_path / "x.npy"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + b"\x00")
+    code = main(["simulate", str(HELLO), "--input", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "not a .npy array" in err, err

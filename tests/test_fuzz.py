@@ -40,3 +40,26 @@ def test_harness_classifies_a_crash(tmp_path, monkeypatch):
     assert fig.counts["crash"] == 4
     assert any("planted" in m for _, _, _, m, _ in fig.problems)
     assert list(tmp_path.glob("crash_*.tflite")) and list(tmp_path.glob("crash_*.json"))
+
+
+def test_bounded_fuzz_tier_data_files(tmp_path):
+    """Mutated .npy/.npz files through simulate --input and quantize --calib."""
+    from benchmarks.fuzz_models import data_seeds
+    seeds = data_seeds(tmp_path / "seeds")
+    fig = run_fuzz(seeds, 24, seed=SEED, jobs=2, mem_bytes=1 << 30, timeout=30.0,
+                   out=tmp_path / "out")
+    bad = list(fig.problems)
+    assert not bad, "\n".join(f"{c}: {s}: {w}: {m} [{f}]" for c, s, w, m, f in bad[:10])
+    assert fig.counts["rejected"] > 4 and fig.counts["accepted"] > 2
+
+
+def test_bounded_fuzz_tier_onnx(tmp_path):
+    """Mutated shared .onnx models (float and QDQ) through inspect, plan and simulate."""
+    seeds = [p for p in default_seeds(kind="onnx") if p.stat().st_size < 200_000]
+    if not seeds:
+        pytest.skip(f"{SHARED} has no .onnx models (the ONNX seeds live in ../shared/models/onnx)")
+    fig = run_fuzz(seeds, 16, seed=SEED, jobs=2, mem_bytes=1 << 30, timeout=30.0,
+                   out=tmp_path)
+    bad = list(fig.problems)
+    assert not bad, "\n".join(f"{c}: {s}: {w}: {m} [{f}]" for c, s, w, m, f in bad[:10])
+    assert fig.counts["rejected"] > 2 and fig.counts["accepted"] > 2

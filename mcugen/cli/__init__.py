@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import signal
 import sys
@@ -40,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mcugen", description="Neural network -> verified C for Cortex-M.")
     parser.add_argument("--version", action="version", version=f"mcugen {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--requantize-qdq-weights", action="store_true",
+                        help="QDQ ONNX models: re-quantize weights TFLite's int8 rules cannot take "
+                             "(uint8, asymmetric, -128) from their real values instead of "
+                             "refusing them")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for module in _commands():
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
@@ -64,6 +69,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "_run", None):
         parser.print_help(sys.stderr)
         return 2
+    if args.requantize_qdq_weights:
+        from ..model.onnx_qdq import REQUANTIZE_ENV
+        os.environ[REQUANTIZE_ENV] = "1"     # read where the QDQ importer meets such weights
     try:
         return int(args._run(args) or 0)
     except McugenError as exc:
@@ -74,12 +82,26 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("mcugen: error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`mcugen boards --json | head -1`): what it wanted it has; not an
+        # error of mcugen's. Point stdout at /dev/null so the interpreter's final flush is quiet.
+        _quiet_stdout()
+        return 0
     except Exception as exc:  # a bug in mcugen: still one line, but say it is ours
         if args.debug:
             traceback.print_exc()
         print(f"mcugen: error: internal error: {type(exc).__name__}: {exc} "
               "(run with --debug and report it)", file=sys.stderr)
         return 3
+
+
+def _quiet_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):   # no real file descriptor (captured)
+        pass
 
 
 if __name__ == "__main__":

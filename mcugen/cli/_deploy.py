@@ -36,6 +36,45 @@ def add_deploy_arguments(p: argparse.ArgumentParser) -> None:
                    "twice their flash) so the fused tiles skip the widening (faster)")
 
 
+def add_farm_arguments(p: argparse.ArgumentParser, several: bool = False) -> None:
+    """--place/--coordinator (and --places for verify): a board booked through a labgrid farm
+    (mcugen/device/farm.py)."""
+    g = p.add_argument_group("labgrid farm (pip install 'mcugen[farm]')")
+    g.add_argument("--place", metavar="NAME", help="reserve and acquire this labgrid place, "
+                   "flash it, run over its NetworkSerialPort, release it")
+    if several:
+        g.add_argument("--places", metavar="A,B,C", help="several places (names or patterns "
+                       "such as 'emu-*'), in parallel, one report")
+    g.add_argument("--coordinator", metavar="ADDRESS", help="labgrid coordinator host:port "
+                   "(default $LG_COORDINATOR, else 127.0.0.1:20408)")
+    g.add_argument("--place-timeout", metavar="SECONDS", type=float, default=600.0,
+                   help="wait at most this long for a busy place, then exit 3 (default 600)")
+
+
+@contextmanager
+def farm(args: argparse.Namespace):
+    """Holds the command's labgrid places (acquired by the first `connected`, after the build)
+    and releases them on every exit path; without --place/--places, nothing."""
+    places = getattr(args, "places", None)
+    wanted = [p.strip() for p in places.split(",") if p.strip()] if places else \
+        ([args.place] if getattr(args, "place", None) else [])
+    if places and getattr(args, "place", None):
+        raise InputError("give --place or --places, not both")
+    if getattr(args, "port", None) and wanted:
+        raise InputError("give --port or --place, not both")
+    if not wanted:
+        yield None
+        return
+    from ..device.farm import Holder
+    holder = args.farm_holder = Holder(args.coordinator, wanted, args.place_timeout,
+                                       load_board(args.board).name)
+    try:
+        holder.check()          # reach the farm and name the places before building
+        yield holder
+    finally:
+        holder.close()
+
+
 def load_deployable(args: argparse.Namespace) -> Graph:
     graph = load_model(args.model)
     refuse_unimplemented_dtypes(graph, "the code generator")
@@ -82,6 +121,8 @@ def build(args: argparse.Namespace, out_dir: str | Path, debug_keep_all: bool = 
 def can_flash(args: argparse.Namespace, firmware) -> bool:
     """Whether mcugen itself puts a firmware it built on the board: always, except on a real
     board on --port that it does not flash (--no-flash, or no PlatformIO upload for it)."""
+    if getattr(args, "farm_holder", None) is not None:
+        return not args.no_flash
     if not getattr(args, "port", None):
         return True
     return not args.no_flash and firmware.board.run_method == "platformio"
@@ -93,6 +134,16 @@ def connected(args: argparse.Namespace, firmware, graph: Graph):
     HELLO's model hash, kernels and arena); yields (device, info)."""
     from ..device.runner import open_device
     from ..device.verify import check_identity
+    holder = getattr(args, "farm_holder", None)
+    if holder is not None:
+        from ..device.farm import open_farm_device
+        board = getattr(args, "farm_board", None) or holder.get()[0]
+        with open_farm_device(board, firmware, flash=not getattr(args, "no_flash", False)) \
+                as device:
+            info = device.hello()
+            check_identity(info, firmware, graph, board.place)
+            yield device, info
+        return
     with open_device(firmware, port=getattr(args, "port", None),
                      flash=not getattr(args, "no_flash", False), graph=graph,
                      cmsis_nn=args.cmsis_nn) as device:

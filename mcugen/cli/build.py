@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ._deploy import add_deploy_arguments, build
-from ._output import console, fmt_int
+from ._output import console, fmt_int, status
 
 NAME = "build"
 HELP = "generate and compile firmware for a board; report flash and RAM"
@@ -17,11 +17,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", default=None, help="output directory (default: build/<model>-<board>)")
     p.add_argument("--platformio", metavar="DIR", default=None,
                    help="write a PlatformIO project for the board instead (pio run -t upload)")
+    p.add_argument("--report", metavar="DIR", help="write an HTML report (one self-contained "
+                   "file) and CSV files into DIR")
 
 
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
     if args.platformio:  # the PlatformIO route: a project, built and flashed by `pio run`
+        if args.report:
+            from ..errors import InputError
+            raise InputError("--report describes mcugen's own build: build without "
+                             "--platformio for a report")
         if args.wide_weights:
             from ..errors import InputError
             raise InputError("--wide-weights is not available with --platformio yet: build "
@@ -34,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
                       f"({project.library.kernels} kernels): cd there and run `pio run -t upload`")
         return 0
     out = args.output or str(Path("build") / f"{Path(args.model).stem}-{args.board}")
-    graph, fw = build(args, out)
+    from ._deploy import load_deployable
+    graph = load_deployable(args)     # a calibration shows its own progress bar first
+    with status(f"building {Path(args.model).name} for {args.board}"):
+        graph, fw = build(args, out, graph=graph)
     console.print(f"built {fw.elf} for {fw.board.name} ({fw.rendered.kernels} kernels"
                   f"{', ' + fw.rendered.kernels_version if fw.rendered.kernels != 'portable' else ''})")
     console.print(f"arena: {fmt_int(fw.rendered.arena_bytes)} bytes")
@@ -44,4 +53,7 @@ def run(args: argparse.Namespace) -> int:
                       f"{fmt_int(s.model_data_bytes)} model data) of {fmt_int(fw.board.flash.length)}")
         console.print(f"RAM: {fmt_int(s.ram_bytes)} bytes (stack reserve "
                       f"{fmt_int(s.stack_bytes)}) of {fmt_int(fw.board.ram.length)}")
+    if args.report:
+        from ..report import write_build_report
+        console.print(f"report: {write_build_report(args.report, graph, fw)}")
     return 0

@@ -12,7 +12,7 @@ from ..errors import InputError
 from ..model import load_model
 from ..plan import CORES, KERNELS, plan_memory, validate_plan
 from ..plan.svg import plan_svg
-from ._output import console, fmt_int, print_json
+from ._output import console, err_console, fmt_int, print_json
 
 NAME = "plan"
 HELP = "plan the static tensor arena: size, lower bound, per-buffer offsets and lifetimes"
@@ -29,7 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
     p.add_argument("--no-optimize", action="store_true",
                    help="skip the graph optimiser (mcugen/optimize/): plan the model as read")
-    p.add_argument("--svg", metavar="FILE", help="write a picture of the plan")
+    p.add_argument("--svg", metavar="FILE", help="write a picture of the plan: every buffer "
+                   "labelled, operators along the time axis, peak and lower bound marked")
+    p.add_argument("--report", metavar="DIR", help="write an HTML report (one self-contained "
+                   "file) and CSV files into DIR")
 
 
 def resolve_cpu(board: str | None, cpu: str | None) -> str:
@@ -54,7 +57,14 @@ def run(args: argparse.Namespace) -> int:
     plan = plan_memory(graph, kernels=kernel_chain(kernels, args.cmsis_nn), cpu=cpu)
     validate_plan(graph, plan)
     if args.svg:
-        Path(args.svg).write_text(plan_svg(graph, plan))
+        from ..npdata import writable_file
+        writable_file(args.svg, "--svg file").write_text(plan_svg(graph, plan))
+    report = None
+    if args.report:
+        from ..report import write_plan_report
+        report = write_plan_report(args.report, graph, plan, board)
+        if args.json:
+            err_console.print(f"report: {report}")
     if args.json:
         data = plan.to_json()
         data["state"] = [{"tensor": t, "offset": o, "bytes": n, "fill": f}
@@ -67,12 +77,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     table = Table(title=f"{graph.name}: arena plan ({kernels} kernels, {cpu})",
                   title_justify="left")
-    for col, justify in (("buffer", "left"), ("kind", "left"), ("offset", "right"),
+    # whole names in a pipe (the console does not wrap there); cut to fit a terminal
+    table.add_column("buffer", no_wrap=True, overflow="ellipsis")
+    for col, justify in (("kind", "left"), ("offset", "right"),
                          ("bytes", "right"), ("ops", "right"), ("backend", "left")):
         table.add_column(col, justify=justify)
     for b in plan.buffers:
         kind = "state" if b.kind == "tensor" and b.offset < plan.state_bytes else b.kind
-        table.add_row(b.name[:48], kind, fmt_int(b.offset), fmt_int(b.size),
+        table.add_row(b.name, kind, fmt_int(b.offset), fmt_int(b.size),
                       f"{plan.order[b.first_op]}-{plan.order[b.last_op]}",
                       plan.backends.get(b.op, "") if b.kind == "scratch" else "")
     console.print(table)
@@ -85,4 +97,6 @@ def run(args: argparse.Namespace) -> int:
                       "kept across invocations, never reused; reset to their initial values)")
     if plan.order != sorted(plan.order):
         console.print(f"execution order changed to lower the peak: {plan.order}")
+    if report:
+        console.print(f"report: {report}")
     return 0

@@ -23,6 +23,7 @@ from ..model.graph import Graph
 from ..model.summary import op_macs
 from ..ops.variants import kernel_variant
 from ._deploy import add_deploy_arguments, build, connected, load_deployable, scratch_dir
+from ._deploy import add_farm_arguments, farm
 from ._output import console, fmt_int, print_json
 
 NAME = "profile"
@@ -45,9 +46,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input", help=".npy (one input) or .npz (one array per input); default: "
                    "the peer's input, np.random.default_rng(0) bytes")
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
+    add_farm_arguments(p)
     p.add_argument("--no-flash", action="store_true",
                    help="the board on --port already runs this model's profiling build")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--report", metavar="DIR", help="write an HTML report (one self-contained "
+                   "file) and CSV files into DIR")
 
 
 def peer_input(graph: Graph) -> list[np.ndarray]:
@@ -114,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         sample = peer_input(graph)
     from ..device.verify import run_on_device
-    with scratch_dir() as tmp:
+    with scratch_dir() as tmp, farm(args):
         _, fw = build(args, tmp, profile=True, graph=graph)
         with connected(args, fw, graph) as (device, info):
             if not info.profiling:
@@ -124,10 +128,19 @@ def run(args: argparse.Namespace) -> int:
             _, inference = run_on_device(device, graph, sample)
             profile = device.profile()
     data = profile_layers(graph, fw, info, inference, profile)
+    report = None
+    if args.report:
+        from ..report import write_profile_report
+        report = write_profile_report(args.report, graph, fw, data)
     if args.json:
         print_json(data)
+        if report:
+            from ._output import err_console
+            err_console.print(f"report: {report}")
         return 0
     _print(data)
+    if report:
+        console.print(f"report: {report}")
     return 0
 
 

@@ -18,7 +18,7 @@ from rich.table import Table
 from ..errors import InputError
 from ..model import load_model
 from ..model.graph import Graph
-from ..npdata import NpzArchive, open_data, writable_file
+from ..npdata import NpzArchive, as_input_shape, open_data, writable_file
 from ..sim import Simulator
 from ._output import console, print_json
 
@@ -78,10 +78,7 @@ def load_inputs(path: str, graph: Graph) -> list[np.ndarray]:
         if a.dtype != t.dtype:
             raise InputError(f"input '{t.name}' is {t.dtype}{list(t.shape)}, got "
                              f"{a.dtype}{list(a.shape)}", path)
-        if a.size != t.size:
-            raise InputError(f"input '{t.name}' has shape {list(t.shape)} ({t.size} values), "
-                             f"got {list(a.shape)} ({a.size} values)", path)
-        result.append(a.reshape(t.shape))
+        result.append(as_input_shape(a, t.shape, f"input '{t.name}'", path))
     return result
 
 
@@ -98,6 +95,7 @@ def load_sequence(path: str, graph: Graph) -> list[list[np.ndarray]]:
             raise InputError(f"sequence of input '{t.name}' has shape {list(a.shape)}; expected "
                              f"[steps, {', '.join(str(d) for d in t.shape)}] (time first, then "
                              f"{t.size} values per step)", path)
+        as_input_shape(a[0], t.shape, f"each step of input '{t.name}'", path)
         if steps is not None and a.shape[0] != steps:
             raise InputError(f"sequences differ in length: {steps} and {a.shape[0]} steps "
                              f"(input '{t.name}')", path)

@@ -88,6 +88,8 @@ class LoweringContext:
                 "bias16": "{ %s, %s, %d }" % (named if named and wide else "NULL",
                                               named if named and not wide else "NULL",
                                               int(p.wide)),
+                # CMSIS-NN's cmsis_nn_bias_data: the data and whether it is int32
+                "bias": named or "NULL", "bias_is_int32": int(not p.wide),
                 "multiplier": self.const(f"{tag}_multiplier", p.multipliers, "int32_t"),
                 "shift": self.const(f"{tag}_shift", p.shifts, "int32_t"),
             }
@@ -123,14 +125,23 @@ def lead(n: int) -> int:
     return 4 - n
 
 
+def element_ctype(ctx: LoweringContext, tensor: int) -> str:
+    """The C element type the data movement kernels copy: int16_t for a 16x8 tensor, else the
+    bytes as int8_t."""
+    return "int16_t" if ctx.tensor(tensor).dtype == np.int16 else "int8_t"
+
+
 def at(ctx: LoweringContext, tensor: int, offset: int) -> str:
-    """C expression for the int8 element ``offset`` of a tensor in the arena."""
-    return f"(((int8_t *)&arena[{ctx.plan.tensor_offset(tensor)}]) + {offset})"
+    """C expression for element ``offset`` (int8, or int16 for an int16 tensor) of a tensor in
+    the arena."""
+    ctype = element_ctype(ctx, tensor)
+    return f"((({ctype} *)&arena[{ctx.plan.tensor_offset(tensor)}]) + {offset})"
 
 
-def strided_copies(copies, fill=None) -> dict:
-    """Parameters of templates/ops/portable/_strided_copy.c.j2: copies after an optional fill."""
-    return {"copies": copies, "fill": fill}
+def strided_copies(copies, fill=None, s16: bool = False) -> dict:
+    """Parameters of templates/ops/portable/_strided_copy.c.j2: copies after an optional fill;
+    ``s16``: the elements are int16 (strides and offsets count elements either way)."""
+    return {"copies": copies, "fill": fill, "s16": s16}
 
 
 # -- mcugen's own kernels: constants in the order the inner loops read them ---------------------

@@ -22,6 +22,7 @@ _ABI = c_constants("runtime/mcugen_model_api.h")     # the ABI's numbers, define
 _IO_TYPES = {np.dtype(np.int8): ("int8_t", -128, 127, _ABI["MCUGEN_DTYPE_INT8"]),
              np.dtype(np.uint8): ("uint8_t", 0, 255, _ABI["MCUGEN_DTYPE_UINT8"]),
              np.dtype(np.int16): ("int16_t", -32768, 32767, _ABI["MCUGEN_DTYPE_INT16"]),
+             np.dtype(np.int32): ("int32_t", -2 ** 31, 2 ** 31 - 1, _ABI["MCUGEN_DTYPE_INT32"]),
              np.dtype(np.float32): ("float", 0, 0, _ABI["MCUGEN_DTYPE_FLOAT32"])}
 
 
@@ -64,7 +65,7 @@ def _io(graph: Graph, index: int, plan) -> dict:
     is_float = t.dtype == np.float32
     if t.dtype not in _IO_TYPES or (t.quant is None and not is_float):
         raise InputError(f"model I/O tensor '{t.name}' is {t.dtype}; the code generator handles "
-                         "int8, uint8, int16 and float I/O", graph.name)
+                         "int8, uint8, int16, int32 and float I/O", graph.name)
     ctype, qmin, qmax, abi = _IO_TYPES[t.dtype]
     scale = float(t.quant.scale[0]) if t.quant is not None else 1.0
     return {"tensor": t, "shape": list(t.shape), "ctype": ctype, "qmin": qmin, "qmax": qmax,
@@ -124,8 +125,10 @@ def render_sources(graph: Graph, plan, kernels: str, cpu: str, name: str,
     constants = [{"name": c.name, "ctype": c.ctype, "length": int(c.values.size),
                   "comment": c.comment.replace("*/", "* /"), "body": _format_array(c.values)}
                  for c in ctx.constants]
+    variables = state_resets(graph, plan)
     common = dict(banner=banner, name=name, NAME=name.upper(), inputs=inputs, outputs=outputs,
-                  signature=signature, arena_bytes=plan.arena_bytes)
+                  signature=signature, arena_bytes=plan.arena_bytes,
+                  state_bytes=sum(v["nbytes"] for v in variables))
     return {
         f"{name}_model.h": env.get_template("model/model.h.j2").render(**common),
         f"{name}_weights.h": env.get_template("model/weights.h.j2").render(
@@ -136,8 +139,21 @@ def render_sources(graph: Graph, plan, kernels: str, cpu: str, name: str,
             layers=layers, kernel_headers=kernel_headers, lower_bound=plan.lower_bound_bytes,
             peak_op=plan.peak_op, model_hash=model_hash, kernels_text=kernels_text,
             abi_call=abi_call, num_tensors=len(graph.tensors), tensor_table=tensor_table,
-            generated_kernels=list(ctx.generated.values()), **common),
+            generated_kernels=list(ctx.generated.values()), variables=variables, **common),
     }
+
+
+def state_resets(graph: Graph, plan) -> list[dict]:
+    """What ``<name>_reset()`` writes: each variable tensor's arena bytes filled as TFLM's
+    ResetVariableTensors does (an int8 tensor with its zero point, any other with 0 bytes)."""
+    resets = []
+    for t in graph.tensors:
+        if not t.is_variable or t.data is not None:
+            continue
+        fill = int(t.quant.zero_point[0]) if t.dtype == np.int8 and t.quant is not None else 0
+        resets.append({"name": t.name.replace("*/", "* /"), "offset": plan.tensor_offset(t.index),
+                       "nbytes": t.nbytes, "fill": fill})
+    return resets
 
 
 def _short(tensor_name: str) -> str:

@@ -94,6 +94,7 @@ class DeviceInfo:
     profiling: bool = False
     input_dtypes: tuple = ()
     output_dtypes: tuple = ()
+    state_bytes: int = 0          # variable tensors the model keeps from one invoke to the next
 
     @property
     def counter_unit(self) -> str:
@@ -143,6 +144,7 @@ class Device:
         self.invoke_floor = INVOKE_FLOOR
         self.retries = 0                            # link errors recovered from
         self.stale = 0                              # stale replies skipped
+        self.state_bytes = None                     # the model's state, once hello has told
 
     @classmethod
     def open(cls, url: str, timeout: float = 10.0, baudrate: int = 115200,
@@ -301,15 +303,20 @@ class Device:
                     self._refuse_version(old)
         if not body or body[0] != PROTOCOL_VERSION:
             self._refuse_version(body[0] if body else None)
-        version, arena, n_in, n_out, tpi, layers, profiling, k_in, k_out = struct.unpack(
-            "<BIIIIIBBB", body[:24])
-        dt_in, dt_out = body[24:24 + k_in], body[24 + k_in:24 + k_in + k_out]
-        text = body[24 + k_in + k_out:]
+        head = struct.Struct("<BIIIIIIBBB")
+        if len(body) < head.size:
+            raise LinkError(f"short hello reply ({len(body)} bytes)", self.what)
+        version, arena, n_in, n_out, tpi, layers, state, profiling, k_in, k_out = head.unpack(
+            body[:head.size])
+        at = head.size
+        dt_in, dt_out = body[at:at + k_in], body[at + k_in:at + k_in + k_out]
+        text = body[at + k_in + k_out:]
         fields = dict(line.split("=", 1) for line in text.decode(errors="replace")
                       .splitlines() if "=" in line)
+        self.state_bytes = state
         return DeviceInfo(version, arena, n_in, n_out, tpi / 1000.0, fields, layers,
                           bool(profiling), tuple(DTYPES.get(c, c) for c in dt_in),
-                          tuple(DTYPES.get(c, c) for c in dt_out))
+                          tuple(DTYPES.get(c, c) for c in dt_out), state)
 
     def _refuse_version(self, version) -> None:
         raise InfrastructureError(f"the board's firmware speaks mcugen protocol version "
@@ -362,15 +369,41 @@ class Device:
         return Inference(body[20:], lo | hi << 32, olo | ohi << 32, stack)
 
     def run(self, data: bytes, timeout: float | None = None) -> Inference:
-        """Upload the inputs and invoke; on a link error, resynchronise and do both once more."""
-        try:
+        """Upload the inputs and invoke, after a reset of the model's state when it has one (or
+        before hello has said); on a link error, resynchronise and do it all once more (the reset
+        makes the retry safe for a model with state, whose lost invoke may have advanced it)."""
+        def once() -> Inference:
+            if self.state_bytes is None or self.state_bytes > 0:
+                self.reset()
             self.set_inputs(data)
             return self.invoke(timeout)
+        try:
+            return once()
         except LinkError:
             self.retries += 1
             self.resync()
-            self.set_inputs(data)
-            return self.invoke(timeout)
+            return once()
+
+    def run_sequence(self, steps: list[bytes], timeout: float | None = None,
+                     attempts: int = 3) -> list[Inference]:
+        """Reset the state once and run the steps in order on it (a recurrent model's time
+        steps). A link error in the middle cannot be retried in place (the lost invoke may have
+        advanced the state): the host resynchronises and replays the whole sequence from a reset,
+        up to ``attempts`` times in all."""
+        for attempt in range(attempts):
+            try:
+                self.reset()
+                results = []
+                for data in steps:
+                    self.set_inputs(data)
+                    results.append(self.invoke(timeout))
+                return results
+            except LinkError:
+                if attempt == attempts - 1:
+                    raise
+                self.retries += 1
+                self.resync()
+        raise AssertionError("unreachable")
 
     def profile(self) -> Profile:
         body = self.request(PROFILE)
@@ -386,6 +419,7 @@ class Device:
         return bytes(out)
 
     def reset(self) -> None:
+        """The model's variable tensors back to their initial values (the inputs zeroed)."""
         self.request(RESET)
 
     def exit(self) -> None:

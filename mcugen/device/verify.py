@@ -34,6 +34,9 @@ class VerifyResult:
     counts: list[int] = field(default_factory=list)     # instructions or cycles per inference
     stack_bytes: int = 0
     info: DeviceInfo | None = None
+    # per input: the device's outputs and the simulator's (for accuracy and the report)
+    outputs: list[list[np.ndarray]] = field(default_factory=list, repr=False)
+    expected: list[list[np.ndarray]] = field(default_factory=list, repr=False)
 
     @property
     def bit_exact(self) -> bool:
@@ -97,22 +100,17 @@ def check_identity(info: DeviceInfo, firmware, graph: Graph, where: str | None =
                            f"{text(want)}, got {text(got)}", where or firmware.board.name)
 
 
-def _outputs(graph: Graph, inference) -> list[np.ndarray]:
+def run_on_device(device: Device, graph: Graph, sample: list[np.ndarray]):
+    if device.expected_invoke_seconds is None:
+        device.expected_invoke_seconds = estimate_invoke_seconds(graph)
+    inference = device.run(pack_inputs(sample))
     outputs, offset = [], 0
     for index in graph.outputs:
         t = graph.tensors[index]
         outputs.append(np.frombuffer(inference.outputs[offset:offset + t.nbytes],
                                      dtype=t.dtype).reshape(t.shape))
         offset += t.nbytes
-    return outputs
-
-
-def run_on_device(device: Device, graph: Graph, sample: list[np.ndarray]):
-    """One inference (after a reset of the model's state, when it keeps one: Device.run)."""
-    if device.expected_invoke_seconds is None:
-        device.expected_invoke_seconds = estimate_invoke_seconds(graph)
-    inference = device.run(pack_inputs(sample))
-    return _outputs(graph, inference), inference
+    return outputs, inference
 
 
 def run_sequence_on_device(device: Device, graph: Graph, steps: list[list[np.ndarray]]):
@@ -121,8 +119,16 @@ def run_sequence_on_device(device: Device, graph: Graph, steps: list[list[np.nda
     (outputs, inference)."""
     if device.expected_invoke_seconds is None:
         device.expected_invoke_seconds = estimate_invoke_seconds(graph)
-    inferences = device.run_sequence([pack_inputs(s) for s in steps])
-    return [(_outputs(graph, inf), inf) for inf in inferences]
+    ran = []
+    for inference in device.run_sequence([pack_inputs(s) for s in steps]):
+        outputs, offset = [], 0
+        for index in graph.outputs:
+            t = graph.tensors[index]
+            outputs.append(np.frombuffer(inference.outputs[offset:offset + t.nbytes],
+                                         dtype=t.dtype).reshape(t.shape))
+            offset += t.nbytes
+        ran.append((outputs, inference))
+    return ran
 
 
 def has_state(graph: Graph) -> bool:
@@ -131,16 +137,13 @@ def has_state(graph: Graph) -> bool:
 
 def verify_on_device(device: Device, graph: Graph, samples: list[list[np.ndarray]],
                      progress=None, sequence: bool = False) -> VerifyResult:
-    """Each sample from a reset of the device's and the simulator's state (a model with state);
-    with ``sequence`` the samples are the steps of one sequence: one reset, then every step on
-    one state, each step's outputs compared."""
+    """Each sample from a reset of the device's state (Device.run) and the simulator's, for a
+    model with state; with ``sequence`` the samples are the steps of one sequence: one reset,
+    then every step on one state, each step's outputs compared."""
     info = device.hello()
     sim = Simulator(graph)
     result = VerifyResult(n_inputs=len(samples), info=info)
-    if sequence:
-        ran = run_sequence_on_device(device, graph, samples)
-    else:
-        ran = None
+    ran = run_sequence_on_device(device, graph, samples) if sequence else None
     for n, sample in enumerate(samples):
         if ran is not None:
             got, inference = ran[n]
@@ -148,7 +151,9 @@ def verify_on_device(device: Device, graph: Graph, samples: list[list[np.ndarray
             if has_state(graph):
                 sim.reset()
             got, inference = run_on_device(device, graph, sample)
-        expected = sim.run(sample).outputs
+        expected = [e.copy() for e in sim.run(sample).outputs]
+        result.outputs.append([g.copy() for g in got])
+        result.expected.append(expected)
         for k, (g, e) in enumerate(zip(got, expected)):
             if g.tobytes() != e.tobytes():
                 result.mismatches.append(Mismatch(n, k, int(np.count_nonzero(g != e))))

@@ -89,6 +89,11 @@ class _RegionOverflow(Exception):
         self.region, self.overflow = region, overflow
 
 
+def model_symbol(name: str) -> str:
+    """The C name of a generated model's ABI descriptor (``templates/model/model.c.j2``)."""
+    return f"{name}_model"
+
+
 def write_harness_sources(board: Board, fw_dir: Path, rendered, build_flags: str) -> list[str]:
     """Lay out mcugen's firmware harness for ``board`` in ``fw_dir``: board_config.h, the linker
     script, startup, counter, the board's UART driver and the protocol server (or the host
@@ -98,7 +103,8 @@ def write_harness_sources(board: Board, fw_dir: Path, rendered, build_flags: str
     (fw_dir / "board_config.h").write_text(env.get_template("firmware/board_config.h.j2").render(
         board=board, semihosting=board.run_method == "qemu",
         input_bytes=sum(n for n, _ in rendered.inputs),
-        output_bytes=sum(n for n, _ in rendered.outputs), build_flags=build_flags))
+        output_bytes=sum(n for n, _ in rendered.outputs), build_flags=build_flags,
+        model_symbol=model_symbol(rendered.name)))
     harness = ["harness.h", "mcugen_protocol.h", "protocol.c"]
     if board.is_host:
         harness += ["host_main.c"]

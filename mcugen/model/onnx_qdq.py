@@ -21,6 +21,7 @@ zero: the model's graph input is int8, quantized by the caller.
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import numpy as np
@@ -289,6 +290,16 @@ def to_int8(graph: Graph, vals: dict[str, Any], notes: Annotations) -> Graph:
     return g
 
 
+REQUANTIZE_ENV = "MCUGEN_REQUANTIZE_QDQ_WEIGHTS"
+
+
+def requantize_weights() -> bool:
+    """Whether QDQ weights TFLite's int8 rules cannot take (uint8, asymmetric, per-channel on
+    another axis, -128) are re-quantized from their real values instead of refused: the global
+    option --requantize-qdq-weights (which sets MCUGEN_REQUANTIZE_QDQ_WEIGHTS=1)."""
+    return os.environ.get(REQUANTIZE_ENV) == "1"
+
+
 def _params(t: Tensor) -> tuple:
     return (t.quant.scale[0], int(t.quant.zero_point[0]))
 
@@ -307,26 +318,45 @@ def _weighted(g: Graph, op: Operator, notes: Annotations, params) -> None:
                          "for them", where)
     kind = notes.consts.get(w.name + "#dtype", (None, None, 0))[2]
     scale, zp, _ = spec
-    if kind != 0:
-        raise InputError(f"weights '{w.name}' are not int8: TFLite int8 needs symmetric int8 "
-                         "weights (quantize with weight_type=QuantType.QInt8)", where)
-    if np.any(zp != 0):
-        raise InputError(f"weights '{w.name}' have zero point {int(zp[zp != 0][0])}: TFLite "
-                         "int8 needs symmetric weights (zero point 0)", where)
     axis = WEIGHTED[op.opcode]
     channels = w.shape[axis]
-    if scale.size not in (1, channels):
-        raise InputError(f"weights '{w.name}' have {scale.size} scales for {channels} output "
-                         "channels: per-channel quantization must be on the output axis", where)
-    if scale.size == 1 and op.opcode != "FULLY_CONNECTED":
-        scale = np.full(channels, scale[0], np.float32)    # TFLite convs are per channel
-    q = params.quantize_weights(w.data, scale.astype(np.float32), axis if scale.size > 1 else None)
-    # the file's integers back, exactly (|q| <= 127: the float round trip is exact)
-    real = q.astype(np.float64) * (scale.astype(np.float64).reshape(
-        [-1 if d == axis else 1 for d in range(q.ndim)]) if scale.size > 1 else float(scale[0]))
-    if not np.allclose(real, w.data, rtol=1e-5, atol=1e-12):
-        raise InputError(f"weights '{w.name}' lie outside [-127, 127] x scale (int8 value "
-                         "-128?): the TFLite spec's range is [-127, 127]", where)
+    problem = short = None
+    if kind != 0:
+        short = "not int8"
+        problem = (f"weights '{w.name}' are not int8: TFLite int8 needs symmetric int8 weights "
+                   "(quantize with weight_type=QuantType.QInt8)")
+    elif np.any(zp != 0):
+        short = f"zero point {int(zp[zp != 0][0])}"
+        problem = (f"weights '{w.name}' have zero point {int(zp[zp != 0][0])}: TFLite int8 "
+                   "needs symmetric weights (zero point 0)")
+    elif scale.size not in (1, channels):
+        short = "per-channel on another axis"
+        problem = (f"weights '{w.name}' have {scale.size} scales for {channels} output channels: "
+                   "per-channel quantization must be on the output axis")
+    if problem is None:
+        if scale.size == 1 and op.opcode != "FULLY_CONNECTED":
+            scale = np.full(channels, scale[0], np.float32)    # TFLite convs are per channel
+        q = params.quantize_weights(w.data, scale.astype(np.float32),
+                                    axis if scale.size > 1 else None)
+        # the file's integers back, exactly (|q| <= 127: the float round trip is exact)
+        real = q.astype(np.float64) * (scale.astype(np.float64).reshape(
+            [-1 if d == axis else 1 for d in range(q.ndim)]) if scale.size > 1
+            else float(scale[0]))
+        if not np.allclose(real, w.data, rtol=1e-5, atol=1e-12):
+            short = "values outside [-127, 127]"
+            problem = (f"weights '{w.name}' lie outside [-127, 127] x scale (int8 value -128?): "
+                       "the TFLite spec's range is [-127, 127]")
+    if problem is not None:
+        if not requantize_weights():
+            raise InputError(f"{problem}; or let mcugen re-quantize them: "
+                             f"--requantize-qdq-weights", where)
+        # the weights' real values (the file's integers dequantized) quantized anew the way
+        # mcugen's quantizer does: symmetric int8, per channel for convolutions
+        per_axis = axis if op.opcode != "FULLY_CONNECTED" else None
+        scale = params.symmetric_weight_scales(w.data, per_axis).astype(np.float32)
+        q = params.quantize_weights(w.data, scale, per_axis)
+        g.description = (g.description + "; " if g.description else "") + \
+            f"weights '{w.name}' re-quantized to symmetric int8 (were: {short})"
     w.data, w.dtype = q, np.dtype(np.int8)
     w.quant = Quantization(scale=scale.astype(np.float32),
                            zero_point=np.zeros(scale.size, np.int64),

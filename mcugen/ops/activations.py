@@ -1,5 +1,6 @@
 """Records and constants (``prepare_*``, shared by simulator, code generator and planner) of
-Standalone activations: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
+Standalone activations: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH (int8; all but
+HARD_SWISH also int16, 16x8).
 
 The arithmetic these constants serve is described with the kernels in
 ``mcugen/sim/kernels/activations.py``."""
@@ -11,10 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import fixedpoint as fx
-from ..errors import InputError
+from ..errors import InputError, UnsupportedOperatorError
 from ..model.graph import Graph, Operator
 from .common import QMAX, QMIN, scale_of, zero_point_of
-from .registry import PORTABLE, FixedOutput, FreeOutput, SameParams, record
+from .registry import PORTABLE, PORTABLE_16X8, FixedOutput, FreeOutput, SameParams, record
 
 ALL_INT8 = np.arange(-128, 128, dtype=np.int64)
 
@@ -32,7 +33,7 @@ def all_values(dtype) -> np.ndarray:
     return np.arange(QMIN[dtype], QMAX[dtype] + 1, dtype=np.int64)
 
 
-def _int16_zero_points(graph: Graph, op: Operator) -> None:
+def int16_zero_points(graph: Graph, op: Operator) -> None:
     """int16 RELU / RELU6 / LEAKY_RELU: zero points 0 (TFLM's int16 RELU requires it; 16x8
     models are symmetric)."""
     for t in _io(graph, op):
@@ -84,11 +85,67 @@ def _sigmoid_lut(p: SigmoidParams, fixed_point_fn, output_shift: int, output_off
 
 
 def lut_logistic(graph: Graph, op: Operator) -> np.ndarray:
+    x, _ = _io(graph, op)
+    if x.dtype == np.int16:
+        p = prepare_sigmoid16(graph, op)
+        return fx.logistic_int16(all_values(np.int16), p.input_multiplier, p.input_left_shift)
     return _sigmoid_lut(prepare_logistic(graph, op), fx.fixed_point_logistic, 31 - 8, -128)
 
 
 def lut_tanh(graph: Graph, op: Operator) -> np.ndarray:
+    x, _ = _io(graph, op)
+    if x.dtype == np.int16:
+        p = prepare_sigmoid16(graph, op)
+        return fx.tanh_int16(all_values(np.int16), p.input_multiplier, p.input_left_shift)
     return _sigmoid_lut(prepare_tanh(graph, op), fx.fixed_point_tanh, 31 - 7, 0)
+
+
+@dataclass
+class Sigmoid16Params:
+    """int16 LOGISTIC and TANH constants (OpDataLogistic / tanh OpData for int16): the input is
+    rescaled to units of 1/(3 * 4096) by (x * input_multiplier + round) >> input_left_shift; an
+    input_multiplier of 0 marks a power-of-two input scale (the kernel then multiplies by 3)."""
+    input_multiplier: int
+    input_left_shift: int
+
+
+def _checked_log2(scale: float) -> tuple[bool, int]:
+    """CheckedLog2 in float32: (is a power of two within 1e-3 of the exponent, the exponent)."""
+    x_log2 = np.float32(np.log(np.float32(scale))) * np.float32(1.0 / np.log(np.float32(2.0)))
+    rounded = np.float32(fx.round_half_away(x_log2))
+    return bool(abs(np.float32(x_log2 - rounded)) < np.float32(1e-3)), int(rounded)
+
+
+def prepare_sigmoid16(graph: Graph, op: Operator) -> Sigmoid16Params:
+    """CalculateArithmeticOpDataLogistic / TanhPrepare for int16: zero points 0, output scale
+    2^-15; a power-of-two input scale of 2^-12 (TANH also 2^-11) takes the fixed x3 path, any
+    other a multiplier found by doubling (TFLM's loop, in double). Input scales whose product
+    x * multiplier would overflow TFLM's int32 (scales from ~5.3 up): refused."""
+    x, y = _io(graph, op)
+    where = f"operator {op.index}"
+    for t in (x, y):
+        if zero_point_of(t) != 0:
+            raise InputError(f"int16 {op.opcode} tensor '{t.name}' has zero point "
+                             f"{zero_point_of(t)} (TFLM takes 0)", where)
+    pot_out, log2_out = _checked_log2(scale_of(y))
+    if not pot_out or log2_out != -15:
+        raise InputError(f"int16 {op.opcode} output scale {scale_of(y):g} is not 2^-15 "
+                         "(TFLM requires it)", where)
+    pot, log2_in = _checked_log2(scale_of(x))
+    left_shift = 12 + log2_in
+    if pot and (left_shift == 0 or (op.opcode == "TANH" and left_shift == 1)):
+        return Sigmoid16Params(0, left_shift)
+    multiplier = float(np.float32(scale_of(x))) * 4096.0 * 3.0
+    left_shift = 0
+    while multiplier <= 32767.0 / 2.0 and left_shift <= 30:
+        left_shift += 1
+        multiplier *= 2.0
+    rounding = (1 << (left_shift - 1)) if left_shift > 0 else 0
+    if int(multiplier) * 32768 + rounding >= 1 << 31:
+        raise UnsupportedOperatorError(f"{op.opcode} (int16)", op.index, graph.name,
+                                       stage=f"input scale {scale_of(x):g} overflows TFLM's int32 "
+                                             "input rescaling: no oracle")
+    return Sigmoid16Params(int(multiplier), left_shift)
 
 
 @dataclass
@@ -116,7 +173,7 @@ def prepare_relu(graph: Graph, op: Operator) -> ReluParams:
 
 def lut_relu(graph: Graph, op: Operator) -> np.ndarray:
     """ReluQuantized<int8_t / int16_t> on every input value."""
-    _int16_zero_points(graph, op)
+    int16_zero_points(graph, op)
     x, y = _io(graph, op)
     p = prepare_relu(graph, op)
     out = p.output_offset + fx.multiply_by_quantized_multiplier(
@@ -140,7 +197,7 @@ def prepare_relu6(graph: Graph, op: Operator) -> Relu6Params:
 
 
 def lut_relu6(graph: Graph, op: Operator) -> np.ndarray:
-    _int16_zero_points(graph, op)
+    int16_zero_points(graph, op)
     x, y = _io(graph, op)
     p = prepare_relu6(graph, op)
     return np.clip(all_values(x.dtype), p.zero, p.six).astype(y.dtype)
@@ -169,7 +226,7 @@ def prepare_leaky_relu(graph: Graph, op: Operator) -> LeakyReluParams:
 
 
 def lut_leaky_relu(graph: Graph, op: Operator) -> np.ndarray:
-    _int16_zero_points(graph, op)
+    int16_zero_points(graph, op)
     x, y = _io(graph, op)
     p = prepare_leaky_relu(graph, op)
     values = all_values(x.dtype) - p.input_offset
@@ -232,11 +289,11 @@ def lut_hard_swish(graph: Graph, op: Operator) -> np.ndarray:
 
 
 _UNARY = dict(dtypes=("int8", "float32"), version=2, inplace=True, backends=PORTABLE)
-_UNARY16 = {**_UNARY, "dtypes": ("int8", "int16", "float32")}
+_UNARY16 = {**_UNARY, "dtypes": ("int8", "int16", "float32"), "backends": PORTABLE_16X8}
 RECORDS = (
     record("LOGISTIC", "activations", prepare=lut_logistic,
-           quant=FixedOutput(1.0 / 256, -128), **_UNARY),
-    record("TANH", "activations", prepare=lut_tanh, quant=FixedOutput(1.0 / 128, 0), **_UNARY),
+           quant=FixedOutput(1.0 / 256, -128), **_UNARY16),
+    record("TANH", "activations", prepare=lut_tanh, quant=FixedOutput(1.0 / 128, 0), **_UNARY16),
     record("RELU", "activations", prepare=lut_relu, quant=FreeOutput(), **_UNARY16),
     # TFLM clamps RELU6 in the input's domain (Relu6Prepare): the output shares its parameters
     record("RELU6", "activations", prepare=lut_relu6, quant=SameParams((0,)), **_UNARY16),

@@ -151,6 +151,28 @@ def depthwise_conv_wrapper_s8_get_buffer_size(variant: str, p: ConvParams, i: Di
     return size
 
 
+# -- 16x8 (s16) convolutions: the same formulas in v7.0.0 and 4ab83cc3 ----------------------------
+def convolve_wrapper_s16_get_buffer_size(variant: str, i: Dims, f: Dims) -> int:
+    """arm_convolve_wrapper_s16_get_buffer_size (plain, dsp) and _mve: im2col columns of int16
+    (two; on MVE four, each rounded up to 8 elements)."""
+    if variant == "mve":
+        return 4 * ((i.c * f.w * f.h + 7) // 8) * 8 * 2
+    return 2 * i.c * f.w * f.h * 2
+
+
+def depthwise_conv_wrapper_s16_get_buffer_size(variant: str, p: ConvParams, i: Dims, f: Dims,
+                                               ch_mult: int) -> int:
+    """arm_depthwise_conv_wrapper_s16_get_buffer_size*: only the fast kernel (channel multiplier
+    1, no dilation, KH * KW < 512) asks for a buffer, and only with DSP (MVE: four of them)."""
+    if not (ch_mult == 1 and p.dil_w == 1 and p.dil_h == 1 and f.w * f.h < 512):
+        return 0
+    if variant == "mve":
+        return 4 * i.c * f.w * f.h * 2 + 8
+    if variant == "dsp":
+        return i.c * f.w * f.h * 2
+    return 0
+
+
 # -- fully connected, pooling --------------------------------------------------------------------
 def fully_connected_s8_get_buffer_size(variant: str, f: Dims) -> int:
     """arm_fully_connected_s8_get_buffer_size: on MVE the kernel sums, one int32 per output."""
@@ -188,6 +210,8 @@ def conv_2d(graph: Graph, op: Operator, variant: str) -> int:
     i, o, ins = _shapes(graph, op)
     w = ins[1]
     f = Dims(1, w.shape[1], w.shape[2], w.shape[3])
+    if ins[0].dtype.name == "int16":
+        return convolve_wrapper_s16_get_buffer_size(variant, i, f)
     return convolve_wrapper_s8_get_buffer_size(variant, _conv_params(graph, op), i, f, o)
 
 
@@ -195,6 +219,9 @@ def depthwise_conv_2d(graph: Graph, op: Operator, variant: str) -> int:
     i, o, ins = _shapes(graph, op)
     w = ins[1]
     f = Dims(1, w.shape[1], w.shape[2], o.c)
+    if ins[0].dtype.name == "int16":
+        return depthwise_conv_wrapper_s16_get_buffer_size(variant, _conv_params(graph, op), i, f,
+                                                          o.c // i.c)
     return depthwise_conv_wrapper_s8_get_buffer_size(variant, _conv_params(graph, op), i, f, o)
 
 
@@ -205,5 +232,7 @@ def fully_connected(graph: Graph, op: Operator, variant: str) -> int:
 
 
 def average_pool_2d(graph: Graph, op: Operator, variant: str) -> int:
+    """arm_avgpool_s8_get_buffer_size*; arm_avgpool_s16_get_buffer_size* is the same formula
+    (one int32 per channel on DSP, none otherwise)."""
     _, o, _ = _shapes(graph, op)
     return avgpool_s8_get_buffer_size(variant, o.w, o.c)

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..model.graph import Graph, Operator
-from .registry import PORTABLE, SameParams, record
+from .registry import PORTABLE_16X8, SameParams, record
 
 
 @dataclass
@@ -48,5 +48,5 @@ def prepare_concatenation(graph: Graph, op: Operator) -> ConcatParams:
 
 RECORDS = (
     record("CONCATENATION", "concatenation", dtypes=("int8", "int16", "float32"),
-           prepare=prepare_concatenation, quant=SameParams(None), version=2, backends=PORTABLE),
+           prepare=prepare_concatenation, quant=SameParams(None), version=2, backends=PORTABLE_16X8),
 )

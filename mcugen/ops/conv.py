@@ -240,9 +240,59 @@ def fast_depthwise_check(graph: Graph, op: Operator) -> str | None:
     return reason
 
 
+def cmsis_s16_check(graph: Graph, op: Operator) -> str | None:
+    """Where CMSIS-NN's s16 convolutions (arm_convolve_s16, arm_depthwise_conv_s16 and its fast
+    variant; v7.0.0 and 4ab83cc3 alike) are bit-exact with TFLM's reference for one 16x8 layer.
+    They sum the products of each output in an int32 (TFLM: int64) before adding the bias, count
+    columns in uint16_t, and narrow ``acc * reduced_multiplier >> (14 - shift)`` to int32 one bit
+    earlier than TFLM's int64 requantization. So a layer qualifies when, for every output
+    channel, sum |w| * 32768 (+ |bias| with an int32 bias) < 2^31, (sum |w| * 32768 + |bias|) *
+    reduced multiplier < 2^(45 - shift), its im2col row (KH * KW * C_IN) < 65536, and it is not a
+    grouped conv; the depthwise kernels read an int64 bias only. Else the layer falls to the
+    portable kernels (tests/codegen/test_16x8.py shows the values that differ)."""
+    x, w = graph.tensors[op.inputs[0]], graph.tensors[op.inputs[1]]
+    depthwise = op.opcode == "DEPTHWISE_CONV_2D"
+    if not depthwise and w.shape[3] != x.shape[3]:
+        return "grouped convolution (CMSIS-NN's s16 conv takes none)"
+    if w.shape[1] * w.shape[2] * (1 if depthwise else w.shape[3]) >= 65536:
+        return "im2col row of 65536 or more (CMSIS-NN counts columns in uint16_t)"
+    bias = graph.tensors[op.inputs[2]] if len(op.inputs) > 2 and op.inputs[2] >= 0 else None
+    p = prepare_conv(graph, op)
+    if depthwise and not p.wide:
+        return "int32 accumulator (CMSIS-NN's s16 depthwise takes an int64 bias only)"
+    axis = 3 if depthwise else 0
+    by_channel = np.moveaxis(w.data.astype(np.int64), axis, 0).reshape(w.shape[axis], -1)
+    products = np.abs(by_channel).sum(axis=1) * 32768
+    b = np.abs(bias.data.astype(np.int64)) if bias is not None else np.zeros_like(products)
+    partial = products + (0 if p.wide else b)
+    if partial.size and int(partial.max()) >= 1 << 31:
+        c = int(np.argmax(partial))
+        return (f"int32 partial sums may overflow (channel {c}: bound {int(partial[c])} >= 2^31; "
+                "TFLM sums in int64)")
+    if p.wide:
+        mult = np.resize(np.asarray(p.multipliers, np.int64), products.size)
+        shift = np.resize(np.asarray(p.shifts, np.int64), products.size)
+        for bound, m, s in zip((products + b).tolist(), mult.tolist(), shift.tolist()):
+            reduced = (m + (1 << 15)) >> 16 if m < 0x7FFF0000 else 0x7FFF
+            if bound * reduced >= 1 << (45 - s):
+                return ("requantization narrows to int32 before TFLM's does (accumulator "
+                        "too large)")
+    return None
+
+
+def cmsis_depthwise_check(graph: Graph, op: Operator) -> str | None:
+    """int8 layers (rank <= 4), and 16x8 layers :func:`cmsis_s16_check` proves exact."""
+    if int8_or_16x8_tensors(graph, op) is None and graph.tensors[op.inputs[0]].dtype == np.int16:
+        return cmsis_s16_check(graph, op)
+    return int8_tensors(graph, op)
+
+
 def cmsis_conv_check(graph: Graph, op: Operator) -> str | None:
     """CMSIS-NN's 1xN convolution on MVE (arm_convolve_1_x_n_s8) fails unless the padding is
-    TFLite's SAME split (left = total // 2): explicit padding otherwise goes to the next backend."""
+    TFLite's SAME split (left = total // 2): explicit padding otherwise goes to the next backend.
+    16x8 layers: :func:`cmsis_s16_check`."""
+    if int8_or_16x8_tensors(graph, op) is None and graph.tensors[op.inputs[0]].dtype == np.int16:
+        return cmsis_s16_check(graph, op)
     reason = int8_tensors(graph, op)
     explicit = explicit_padding(op.options)
     if reason is not None or explicit is None:
@@ -355,6 +405,14 @@ def depthwise_macs(graph: Graph, op: Operator) -> int:
     return graph.tensors[op.outputs[0]].size * w[1] * w[2]
 
 
+def transpose_conv_check(graph: Graph, op: Operator) -> str | None:
+    """mcugen's portable TRANSPOSE_CONV (int8, and 16x8) takes a constant output_shape: one the
+    graph feeds at run time is simulated (its values checked) but not generated."""
+    if graph.tensors[op.inputs[0]].data is None:
+        return "output_shape is not a constant"
+    return int8_or_16x8_tensors(graph, op)
+
+
 def transpose_conv_macs(graph: Graph, op: Operator) -> int:
     """inputs: output_shape, weights [Cout, KH, KW, Cin], input."""
     w = graph.tensors[op.inputs[1]].shape
@@ -370,11 +428,11 @@ RECORDS = (
                                     "mcugen": fast_conv_scratch}),
     record("DEPTHWISE_CONV_2D", "conv", dtypes=("int8", "int16", "float32"), prepare=prepare_conv,
            quant=Weighted(axis=3), version=3,
-           backends={"mcugen": fast_depthwise_check, "cmsis-nn": int8_tensors,
+           backends={"mcugen": fast_depthwise_check, "cmsis-nn": cmsis_depthwise_check,
                      "portable": int8_or_16x8_tensors},
            macs=depthwise_macs, scratch={"cmsis-nn": cmsis_nn_scratch.depthwise_conv_2d,
                                          "mcugen": fast_depthwise_scratch}),
-    # Simulated (int8 and 16x8); not quantized or generated yet.
+    # Simulated and generated (int8 and 16x8, portable kernels); not quantized yet.
     record("TRANSPOSE_CONV", "conv", dtypes=("int8", "int16"), prepare=prepare_transpose_conv,
-           macs=transpose_conv_macs),
+           backends={"portable": transpose_conv_check}, macs=transpose_conv_macs),
 )

@@ -25,7 +25,7 @@ from ..errors import UnsupportedOperatorError
 from ..fixedpoint import quantize_multiplier
 from ..model.graph import Graph, Operator
 from .common import QMAX, QMIN, effective_scale, scale_of, zero_point_of
-from .registry import record
+from .registry import SameParams, record
 
 # TFLM's input indices (lstm_shared.h)
 INPUT = 0
@@ -296,8 +296,10 @@ def lstm_cmsis_nn_scratch(graph: Graph, op: Operator, path: str) -> int:
 
 
 RECORDS = (
+    # quantized by mcugen/quantize/rewrite.py's _quantize_lstm; the hidden state (input 18)
+    # shares the output's parameters
     record("UNIDIRECTIONAL_SEQUENCE_LSTM", "lstm", dtypes=("int8", "int16", "float32"),
-           prepare=prepare_lstm, version=1, macs=lstm_macs,
+           prepare=prepare_lstm, version=1, macs=lstm_macs, quant=SameParams((HIDDEN_STATE,)),
            backends={"cmsis-nn": cmsis_nn_check, "portable": portable_check},
            scratch={"cmsis-nn": lstm_cmsis_nn_scratch, "portable": lstm_scratch}),
 )

@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..fixedpoint import quantize_multiplier
 from ..model.graph import Graph, Operator
 from .common import scale_of, zero_point_of
-from .registry import PORTABLE, FreeOutput, record
+from .registry import PORTABLE_16X8, FreeOutput, record
 
 
 @dataclass
@@ -70,5 +70,5 @@ def prepare_mean(graph: Graph, op: Operator) -> MeanParams:
 RECORDS = (
     record("MEAN", "mean", dtypes=("int8", "int16", "float32"), prepare=prepare_mean,
            quant=FreeOutput(),
-           version=2, backends=PORTABLE),
+           version=2, backends=PORTABLE_16X8),
 )

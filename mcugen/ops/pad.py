@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import InputError
 from ..model.graph import Graph, Operator
 from .common import constant_input
-from .registry import PORTABLE, SameParams, record
+from .registry import PORTABLE_16X8, SameParams, record
 
 
 @dataclass
@@ -50,7 +50,7 @@ def prepare_pad(graph: Graph, op: Operator) -> PadParams:
 
 RECORDS = (
     record("PAD", "pad", dtypes=("int8", "int16", "float32"), prepare=prepare_pad,
-           quant=SameParams((0,)), version=2, backends=PORTABLE),
+           quant=SameParams((0,)), version=2, backends=PORTABLE_16X8),
     record("PADV2", "pad", dtypes=("int8", "int16", "float32"), prepare=prepare_pad,
-           quant=SameParams((0, 2)), version=2, backends=PORTABLE),
+           quant=SameParams((0, 2)), version=2, backends=PORTABLE_16X8),
 )

@@ -40,13 +40,28 @@ def prepare_pool(graph: Graph, op: Operator) -> PoolParams:
                       padding_before(pad, x.shape[2], fw, sw, 1, y.shape[2]), *act)
 
 
+def cmsis_pool_check(graph: Graph, op: Operator) -> str | None:
+    """int8 layers, and 16x8 ones: CMSIS-NN's arm_avgpool_s16 / arm_max_pool_s16 (v7.0.0 and
+    4ab83cc3) compute TFLM's reference (int32 window sums, the same rounding division by the
+    count of taps inside the input, the clamp) as long as a window's sum fits int32: fewer than
+    65536 taps."""
+    x = graph.tensors[op.inputs[0]]
+    if x.dtype.name != "int16":
+        return int8_tensors(graph, op)
+    reason = int8_or_16x8_tensors(graph, op)
+    o = op.options
+    if reason is None and o["filter_height"] * o["filter_width"] >= 65536:
+        reason = "window of 65536 taps or more (its int32 sum may overflow)"
+    return reason
+
+
 RECORDS = (
     record("AVERAGE_POOL_2D", "pooling", dtypes=("int8", "int16", "float32"), prepare=prepare_pool,
            quant=SameParams((0,)), version=2,
-           backends={"mcugen": int8_tensors, "cmsis-nn": int8_tensors,
+           backends={"mcugen": int8_tensors, "cmsis-nn": cmsis_pool_check,
                      "portable": int8_or_16x8_tensors},
            scratch={"cmsis-nn": cmsis_nn_scratch.average_pool_2d}),
     record("MAX_POOL_2D", "pooling", dtypes=("int8", "int16", "float32"), prepare=prepare_pool,
            quant=SameParams((0,)), version=2,
-           backends={"cmsis-nn": int8_tensors, "portable": int8_or_16x8_tensors}),
+           backends={"cmsis-nn": cmsis_pool_check, "portable": int8_or_16x8_tensors}),
 )

@@ -244,6 +244,8 @@ def undeployable(graph: Graph, chain: tuple[str, ...],
         floats = "float32" in op_dtypes(graph, op) and op.opcode not in ("QUANTIZE", "DEQUANTIZE")
         if r is None or not r.backends or "int8" not in r.dtypes:
             found.append((op.index, op.opcode, "mcugen has no kernel for it"))
+        elif floats and r.quant is None:
+            found.append((op.index, op.opcode, "mcugen does not quantize it"))
         elif floats and integer_model:
             found.append((op.index, op.opcode, "float island inside an integer model "
                           "(DEQUANTIZE -> float op -> QUANTIZE): mcugen generates no float "

@@ -69,7 +69,14 @@ def prepare_softmax(graph: Graph, op: Operator) -> SoftmaxParams:
     y = graph.tensors[op.outputs[0]]
     if x.dtype == np.int16:
         return prepare_softmax_int16(graph, op)
-    if y.dtype != np.int8 or y.quant is None or int(y.quant.zero_point[0]) != -128 \
+    if y.dtype == np.int16:
+        # int8 -> int16 (a keyword model's head feeding an int16 consumer): the same fixed-point
+        # softmax, rounded to 16 output bits, at TFLM's fixed 1/65536 with zero point -32768
+        if y.quant is None or int(y.quant.zero_point[0]) != -32768 \
+                or abs(float(y.quant.scale[0]) - 1.0 / 65536) > 0.001 / 65536:
+            raise InputError("int8 -> int16 SOFTMAX needs output scale 1/65536 and zero point "
+                             "-32768 (TFLM rejects any other)", f"operator {op.index}")
+    elif y.dtype != np.int8 or y.quant is None or int(y.quant.zero_point[0]) != -128 \
             or float(y.quant.scale[0]) != 1.0 / 256:
         raise InputError("int8 SOFTMAX needs output scale 1/256 and zero point -128 (TFLM "
                          "rejects any other)", f"operator {op.index}")

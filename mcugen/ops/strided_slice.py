@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import InputError
 from ..model.graph import Graph, Operator
 from .common import constant_input
-from .registry import PORTABLE, SameParams, record
+from .registry import PORTABLE_16X8, SameParams, record
 
 
 @dataclass
@@ -81,5 +81,5 @@ def prepare_strided_slice(graph: Graph, op: Operator) -> StridedSliceParams:
 
 RECORDS = (
     record("STRIDED_SLICE", "strided_slice", dtypes=("int8", "int16", "float32"),
-           prepare=prepare_strided_slice, quant=SameParams((0,)), version=2, backends=PORTABLE),
+           prepare=prepare_strided_slice, quant=SameParams((0,)), version=2, backends=PORTABLE_16X8),
 )

@@ -16,6 +16,9 @@ def _quant(rule) -> str:
     if isinstance(rule, Weighted):
         return f"per-channel weights (axis {rule.axis})"
     if isinstance(rule, SameParams):
+        if rule.inputs is not None and 0 not in rule.inputs:
+            which = ", ".join(str(i) for i in rule.inputs)
+            return f"input {which} shares the output's parameters"
         return "keeps its input's parameters"
     if isinstance(rule, FixedOutput):
         return f"output {rule.scale:g} @ {rule.zero_point}"

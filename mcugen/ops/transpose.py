@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from ..errors import InputError
 from ..model.graph import Graph, Operator
 from .common import constant_input
-from .registry import PORTABLE, SameParams, record
+from .registry import PORTABLE_16X8, SameParams, record
 
 
 @dataclass
@@ -34,5 +34,5 @@ def prepare_transpose(graph: Graph, op: Operator) -> TransposeParams:
 RECORDS = (
     record("TRANSPOSE", "transpose", dtypes=("int8", "int16", "float32"),
            prepare=prepare_transpose,
-           quant=SameParams((0,)), version=2, backends=PORTABLE),
+           quant=SameParams((0,)), version=2, backends=PORTABLE_16X8),
 )

@@ -44,8 +44,6 @@ def scratch_bytes(graph: Graph, op: Operator, kernels: str, cpu: str) -> int:
     r = lookup(op.opcode)
     fn = r.scratch.get(kernels) if r is not None else None
     ins = graph.op_inputs(op)
-    if fn is None or not ins or ins[0] is None:
-        return 0
-    if ins[0].dtype != np.int8 and kernels != "portable":   # portable scratch covers int16 too
+    if fn is None or not ins or ins[0] is None or ins[0].dtype not in (np.int8, np.int16):
         return 0
     return fn(graph, op, path)

@@ -85,7 +85,8 @@ def quantize_model(graph: Graph, samples: list[list[np.ndarray]], io: str | None
         best = None
         for m in _AUTO_CANDIDATES:
             candidate = rewrite(float_graph, ranges[m], io, per_channel_fc, means, activations)
-            quality = output_quality(float_graph, candidate, samples, per_layer=False)
+            quality = output_quality(float_graph, candidate, samples, per_layer=False,
+                                     progress=progress, what=f"scoring {m}")
             scores[m] = float(np.mean(quality.output_sqnr_db))
             if best is None or scores[m] > scores[best[0]]:
                 best = (m, candidate)

@@ -111,8 +111,13 @@ def calibrate(graph: Graph, samples: Iterable[list[np.ndarray]], methods: Iterab
     acts = [t.index for t in graph.tensors if not t.is_constant]
     observer = RangeObserver(acts, keep_values=any(m in ("percentile", "mse") for m in methods))
     if runner is None:
-        sim = Simulator(graph)
-        runner = lambda xs: sim.run(xs, keep_all=True).tensors  # noqa: E731
+        # each sample from a reset state (samples are independent), and a recurrent state's
+        # range over every time step, not only its last value
+        sim = Simulator(graph, record_state=True)
+
+        def runner(xs: list[np.ndarray]) -> dict[int, np.ndarray]:
+            sim.reset()
+            return sim.run(xs, keep_all=True).tensors
     for n, xs in enumerate(_progress(samples, total, "calibrating", progress)):
         try:
             observer.observe(runner(xs))
@@ -122,11 +127,16 @@ def calibrate(graph: Graph, samples: Iterable[list[np.ndarray]], methods: Iterab
                              graph.name) from None
     if observer.count == 0:
         raise ValueError("no calibration samples")
+    if progress and any(m in ("percentile", "mse") for m in methods):
+        from ..cli._output import status
+        with status(f"choosing ranges ({', '.join(methods)})"):   # seconds of silence else
+            return {m: observer.ranges(m) for m in methods}, observer.channel_means()
     return {m: observer.ranges(m) for m in methods}, observer.channel_means()
 
 
 def _progress(items: Iterable, total: int | None, what: str, show: bool):
-    if not show:
+    from ..cli._output import progress_shown
+    if not show or not progress_shown():     # a bar only on a terminal, never in CI logs
         yield from items
         return
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,

@@ -11,7 +11,10 @@ operator and tensor. Rules (TFLite quantization spec + the Prepare checks of TFL
 * bias: int32, zero point 0, scale = s_input * s_weight per channel (float32 rounding);
 * SOFTMAX/LOGISTIC outputs 1/256 with zero point -128, TANH 1/128 with 0;
 * byte-moving operators (pools, reshape family, pad, slice, transpose, concat, max/min) keep
-  their input's (scale, zero point) on the output.
+  their input's (scale, zero point) on the output;
+* UNIDIRECTIONAL_SEQUENCE_LSTM: input, output and hidden state are activations, the hidden
+  state with the output's parameters; weights, biases and the int16 cell state (a power-of-two
+  scale) as TFLM's integer LSTM Prepare takes them (mcugen/ops/lstm.py).
 
 A graph with int16 activations is checked against the 16x8 rules instead (TF converter 2.21,
 "16-bit activations with 8-bit weights", and TFLM's int16 Prepare checks): activations int16,
@@ -33,8 +36,12 @@ _BIAS_RTOL = 2.0 ** -20   # s_in * s_w recomputed in float32 by another tool may
 
 
 def is_16x8(graph: Graph) -> bool:
-    """A graph with int16 activations: judged by the 16x8 rules."""
-    return any(t.dtype == np.int16 and not t.is_constant for t in graph.tensors)
+    """A graph with int16 activations: judged by the 16x8 rules. (An int8 LSTM's cell state is
+    int16 in both: it is not an activation.)"""
+    cells = {op.inputs[19] for op in graph.operators
+             if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM" and len(op.inputs) > 19}
+    return any(t.dtype == np.int16 and not t.is_constant and t.index not in cells
+               for t in graph.tensors)
 
 
 def check(graph: Graph) -> list[str]:
@@ -55,6 +62,9 @@ def check(graph: Graph) -> list[str]:
         weights = {op.inputs[1]} if op.opcode in WEIGHTED else set()
         bias = {op.inputs[2]} if op.opcode in WEIGHTED and len(op.inputs) > 2 \
             and op.inputs[2] >= 0 else set()
+        if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+            problems += _check_lstm(graph, op, where)
+            weights = {i for k, i in enumerate(op.inputs) if k not in (0, 18)}   # all but x, h
         for i in op.inputs + op.outputs:
             if i < 0 or i in weights or i in bias:
                 continue
@@ -75,6 +85,17 @@ def check(graph: Graph) -> list[str]:
         if op.opcode in SAME_PARAMS:
             problems += _check_same(graph, op, where)
     return problems
+
+
+def _check_lstm(graph: Graph, op: Operator, where: str) -> list[str]:
+    """Weights, biases and cell state as TFLM's integer LSTM Prepare takes them."""
+    from ..errors import McugenError
+    from ..ops.lstm import prepare_lstm
+    try:
+        prepare_lstm(graph, op)
+    except McugenError as exc:
+        return [f"{where}: {exc.message if hasattr(exc, 'message') else exc}"]
+    return []
 
 
 def _edge_tensors(graph: Graph) -> set[int]:

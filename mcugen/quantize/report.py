@@ -76,7 +76,8 @@ def is_classifier(graph: Graph) -> bool:
 
 
 def output_quality(float_graph: Graph, quant_graph: Graph, samples: list[list[np.ndarray]],
-                   per_layer: bool = True, progress: bool = False) -> QualityReport:
+                   per_layer: bool = True, progress: bool = False,
+                   what: str = "measuring") -> QualityReport:
     fsim, qsim = Simulator(float_graph), Simulator(quant_graph)
     qin = [quant_graph.tensors[i] for i in quant_graph.inputs]
     qout = [quant_graph.tensors[i] for i in quant_graph.outputs]
@@ -86,7 +87,7 @@ def output_quality(float_graph: Graph, quant_graph: Graph, samples: list[list[np
     out_power = [[0.0, 0.0] for _ in qout]
     classifier = is_classifier(float_graph)
     agree = 0
-    for xs in _progress(samples, len(samples), "measuring", progress):
+    for xs in _progress(samples, len(samples), what, progress):
         fres = fsim.run(xs, keep_all=per_layer)
         qres = qsim.run([to_model_input(x, t) for x, t in zip(xs, qin)], keep_all=per_layer)
         for _, i in layer_tensors:

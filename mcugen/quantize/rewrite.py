@@ -52,8 +52,12 @@ def refuse_for_16x8(graph: Graph) -> None:
 
 
 def is_float_model(graph: Graph) -> bool:
+    """Float I/O or a float activation that an operator reads or writes (an LSTM's converter
+    intermediates are float placeholders no kernel touches: they do not count)."""
+    used = {i for op in graph.operators for i in op.inputs + op.outputs if i >= 0}
     return any(graph.tensors[i].dtype == np.float32 for i in graph.inputs + graph.outputs) or \
-        any(t.dtype == np.float32 and not t.is_constant for t in graph.tensors)
+        any(t.dtype == np.float32 and not t.is_constant and t.index in used
+            for t in graph.tensors)
 
 
 def prepare_float(graph: Graph) -> Graph:
@@ -203,6 +207,8 @@ def rewrite(float_graph: Graph, ranges: dict[int, tuple[float, float]], io: str 
     for op in g.operators:
         if op.opcode in WEIGHTED:
             _quantize_weighted(g, op, per_channel_fc or wide, done, channel_means, wide)
+        elif op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM":
+            _quantize_lstm(g, op, ranges, done, wide)
     for op in g.operators:
         for i in op.inputs:
             if i < 0 or i in done:
@@ -286,6 +292,50 @@ def _quantize_weighted(g: Graph, op: Operator, per_channel_fc: bool, done: set[i
         b.dtype = np.dtype(np.int64 if wide else np.int32)
         b.quant = quantization(bscales, 0, 0)
         done.add(b_index)
+
+
+def cell_state_scale(lo: float, hi: float) -> np.float32:
+    """An LSTM's int16 cell state scale: the power of two 2^k / 32768 with 2^k the smallest power
+    of two covering the calibrated range, as the TF converter chooses it (TFLM's integer LSTM
+    needs a power of two)."""
+    bound = max(abs(lo), abs(hi), 2.0 ** -20)
+    return np.float32(2.0 ** (int(np.ceil(np.log2(bound))) - 15))
+
+
+def _quantize_lstm(g: Graph, op: Operator, ranges: dict[int, tuple[float, float]],
+                   done: set[int], wide: bool) -> None:
+    """The integer LSTM TFLM runs (mcugen/ops/lstm.py), in the TF converter's scheme: the eight
+    weight matrices int8 symmetric per tensor (TFLM builds the gates per tensor), each gate's
+    bias int32 (16x8: int64) at s_input * s_input_weights, the cell state int16 at a power-of-two
+    scale covering its calibrated range over every time step; input, output and hidden state
+    are activations (the hidden state shares the output's parameters: SameParams)."""
+    from ..ops import lstm
+    x = g.tensors[op.inputs[lstm.INPUT]]
+    lstm.check_variant(g, op)
+    for gate in lstm.GATES:
+        scales = {}
+        for i in (lstm.INPUT_WEIGHTS[gate], lstm.RECURRENT_WEIGHTS[gate]):
+            w = g.tensors[op.inputs[i]]
+            if not w.is_constant or w.dtype != np.float32 or op.inputs[i] in done:
+                raise UnsupportedOperatorError(op.opcode, op.index, g.name,
+                                               stage=f"weights at input {i} are not constant "
+                                               "float weights of this LSTM alone")
+            scales[i] = params.symmetric_weight_scales(w.data, None)
+            w.data = params.quantize_weights(w.data, scales[i], None)
+            w.dtype, w.quant = np.dtype(np.int8), quantization(scales[i], 0, 0)
+            done.add(w.index)
+        b = g.tensors[op.inputs[lstm.BIASES[gate]]]
+        if not b.is_constant or op.inputs[lstm.BIASES[gate]] in done:
+            raise UnsupportedOperatorError(op.opcode, op.index, g.name,
+                                           stage=f"bias at input {lstm.BIASES[gate]} is not a "
+                                           "constant of this LSTM alone")
+        bscales = params.bias_scales(x.quant.scale[0], scales[lstm.INPUT_WEIGHTS[gate]])
+        b.data = (params.quantize_bias_int64 if wide else params.quantize_bias)(b.data, bscales)
+        b.dtype, b.quant = np.dtype(np.int64 if wide else np.int32), quantization(bscales, 0, 0)
+        done.add(b.index)
+    cell = g.tensors[op.inputs[lstm.CELL_STATE]]
+    cell.dtype = np.dtype(np.int16)
+    cell.quant = quantization(cell_state_scale(*ranges[cell.index]), 0)
 
 
 def _sees_no_padding(op: Operator, w: Tensor) -> bool:

@@ -27,8 +27,12 @@ class Simulator:
     :meth:`reset` sets them back to their initial values (done once on construction).
     """
 
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, record_state: bool = False):
         self.graph = graph
+        # with record_state, run(keep_all=True) gives each variable tensor as the stack of the
+        # values it took at every time step of the run (calibration of recurrent state)
+        self.record_state = record_state
+        self.trajectory: dict[int, list] | None = None
         self._steps = []
         for op in graph.operators:
             check_dtypes(graph, op, "the simulator")
@@ -61,10 +65,14 @@ class Simulator:
                                  f"{list(array.shape)}", g.name)
             values[index] = array.reshape(t.shape)
         remaining = _last_uses(g) if not keep_all else None
+        self.trajectory = {} if self.record_state else None
         with single_threaded_blas():
             self._run_steps(values, remaining)
         if keep_all:
             values.update((i, a.copy()) for i, a in self.state.items())
+            for i, steps in (self.trajectory or {}).items():
+                values[i] = np.stack([np.asarray(v, np.float32).reshape(g.tensors[i].shape)
+                                      for v in steps])
         return SimResult(outputs=[values[i] for i in g.outputs],
                          tensors=values if keep_all else {})
 
@@ -75,7 +83,8 @@ class Simulator:
             args = [None if i < 0 else (g.tensors[i].data if g.tensors[i].is_constant
                                         else self.state[i] if i in self.state
                                         else values[i]) for i in op.inputs]
-            call = KernelCall(g, op, g.op_inputs(op), g.op_outputs(op), args, cache, self.state)
+            call = KernelCall(g, op, g.op_inputs(op), g.op_outputs(op), args, cache, self.state,
+                              self.trajectory)
             results = kernel(call)
             for index, array in zip(op.outputs, results):
                 t = g.tensors[index]

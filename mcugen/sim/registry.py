@@ -40,6 +40,10 @@ class KernelCall:
     values: list[np.ndarray | None]    # input values, constants included
     cache: dict[str, Any] = field(default_factory=dict)
     state: dict[int, np.ndarray] = field(default_factory=dict)
+    # calibration only (Simulator(record_state=True)): a stateful float kernel appends every time
+    # step's value of its variable tensors here, so the quantizer sees the range a state takes
+    # inside one invocation, not only its last value
+    trajectory: dict[int, list] | None = None
 
 
 def register(opcode: str, arithmetic: str) -> Callable[[Kernel], Kernel]:

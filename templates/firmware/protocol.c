@@ -14,6 +14,10 @@
 #include "mcugen_model_api.h"
 #include "mcugen_protocol.h"   /* command and status codes, shared with the host */
 
+/* The model this firmware serves: its descriptor, named in board_config.h (MCUGEN_MODEL). */
+extern const mcugen_model_t MCUGEN_MODEL;
+#define MODEL (&MCUGEN_MODEL)
+
 /* Inputs are uploaded straight into the model's arena and outputs sent from it (zero-copy I/O:
  * no second copy of the I/O in RAM, no copying inside the timed invoke). */
 static uint8_t rx[MCUGEN_MAX_PAYLOAD];
@@ -23,9 +27,9 @@ static uint8_t rx[MCUGEN_MAX_PAYLOAD];
 static uint64_t stamp_cost;      /* one stamp's own ticks, measured before each invoke */
 
 /* out of line, so that every stamp (the model's and the calibrating pair) costs the same */
-__attribute__((noinline)) void mcugen_profile_stamp(uint32_t boundary)
+__attribute__((noinline)) void mcugen_profile_stamp(uint64_t *stamps, uint32_t boundary)
 {
-    mcugen_profile_stamps[boundary] = counter_read();
+    stamps[boundary] = counter_read();
 }
 #else
 #define MCUGEN_PROFILING 0
@@ -34,11 +38,11 @@ __attribute__((noinline)) void mcugen_profile_stamp(uint32_t boundary)
 /* The byte at flat offset `at` of the inputs laid back to back, inside the arena. */
 static uint8_t *input_byte(uint32_t at)
 {
-    for (uint32_t i = 0; i < mcugen_model_info.num_inputs; ++i) {
-        if (at < mcugen_model_info.input_bytes[i]) {
-            return (uint8_t *)mcugen_model_input(i) + at;
+    for (uint32_t i = 0; i < MODEL->info->num_inputs; ++i) {
+        if (at < MODEL->info->input_bytes[i]) {
+            return (uint8_t *)MODEL->input(i) + at;
         }
-        at -= mcugen_model_info.input_bytes[i];
+        at -= MODEL->info->input_bytes[i];
     }
     return NULL;
 }
@@ -117,13 +121,13 @@ static uint32_t text_length(const char *s)
 static void hello(void)
 {
     /* key=value lines: what the host needs to check it talks to the firmware it built */
-    const mcugen_model_info_t *m = &mcugen_model_info;
+    const mcugen_model_info_t *m = MODEL->info;
     static const char *const keys[] = {"board=", "\nname=", "\nhash=", "\nkernels=",
                                        "\ncounter=", "\nflags="};
     const char *values[] = {MCUGEN_BOARD_NAME, m->name, m->hash, m->kernels,
                             MCUGEN_COUNTER_UNIT, MCUGEN_BUILD_FLAGS};
     const uint32_t n_in = m->num_inputs, n_out = m->num_outputs;
-    uint32_t length = 1 + 1 + 5 * 4 + 3 + n_in + n_out;
+    uint32_t length = 1 + 1 + 6 * 4 + 3 + n_in + n_out;
     for (int i = 0; i < 6; ++i) {
         length += text_length(keys[i]) + text_length(values[i]);
     }
@@ -135,6 +139,7 @@ static void hello(void)
     send_u32(MCUGEN_OUTPUT_BYTES);
     send_u32(MCUGEN_TICKS_PER_INSTRUCTION_X1000);
     send_u32(m->num_layers);
+    send_u32(m->state_bytes);
     const uint8_t io[3] = {MCUGEN_PROFILING, (uint8_t)n_in, (uint8_t)n_out};
     send_bytes(io, 3);
     send_bytes(m->input_dtype, n_in);
@@ -168,24 +173,24 @@ static void invoke(void)
 {
     const void *in_ptrs[MCUGEN_MAX_IO];
     void *out_ptrs[MCUGEN_MAX_IO];
-    for (uint32_t i = 0; i < mcugen_model_info.num_inputs; ++i) {
-        in_ptrs[i] = mcugen_model_input(i);
+    for (uint32_t i = 0; i < MODEL->info->num_inputs; ++i) {
+        in_ptrs[i] = MODEL->input(i);
     }
-    for (uint32_t i = 0; i < mcugen_model_info.num_outputs; ++i) {
-        out_ptrs[i] = mcugen_model_output(i);
+    for (uint32_t i = 0; i < MODEL->info->num_outputs; ++i) {
+        out_ptrs[i] = MODEL->output(i);
     }
     /* the counter's own cost, measured the same way, is reported so the host can remove it */
     counter_restart();
 #ifdef MCUGEN_PROFILE
-    mcugen_profile_stamp(0);
-    const uint64_t first = mcugen_profile_stamps[0];
-    mcugen_profile_stamp(0);
-    stamp_cost = mcugen_profile_stamps[0] - first;
+    mcugen_profile_stamp(MODEL->profile_stamps, 0);
+    const uint64_t first = MODEL->profile_stamps[0];
+    mcugen_profile_stamp(MODEL->profile_stamps, 0);
+    stamp_cost = MODEL->profile_stamps[0] - first;
 #endif
     const uint64_t e0 = counter_read();
     const uint64_t e1 = counter_read();
     const uint64_t t0 = counter_read();
-    const int rc = mcugen_model_invoke(in_ptrs, out_ptrs);
+    const int rc = MODEL->invoke(in_ptrs, out_ptrs);
     const uint64_t t1 = counter_read();
     if (rc != MCUGEN_OK) {
         respond_status(MCUGEN_CMD_INVOKE, MCUGEN_ST_MODEL_ERROR);
@@ -198,8 +203,8 @@ static void invoke(void)
     send_u32((uint32_t)overhead);
     send_u32((uint32_t)(overhead >> 32));
     send_u32(stack_used_bytes());
-    for (uint32_t i = 0; i < mcugen_model_info.num_outputs; ++i) {
-        send_bytes((const uint8_t *)out_ptrs[i], mcugen_model_info.output_bytes[i]);
+    for (uint32_t i = 0; i < MODEL->info->num_outputs; ++i) {
+        send_bytes((const uint8_t *)out_ptrs[i], MODEL->info->output_bytes[i]);
     }
     end_response();
 }
@@ -208,14 +213,14 @@ static void profile(void)
 {
     /* num_layers u32 | cost of one stamp u64 | (num_layers + 1) stamps u64 of the last invoke */
 #ifdef MCUGEN_PROFILE
-    const uint32_t n = mcugen_model_info.num_layers;
+    const uint32_t n = MODEL->info->num_layers;
     begin_response(MCUGEN_CMD_PROFILE, 1 + 4 + 8 + 8 * (n + 1), MCUGEN_ST_OK);
     send_u32(n);
     send_u32((uint32_t)stamp_cost);
     send_u32((uint32_t)(stamp_cost >> 32));
     for (uint32_t i = 0; i <= n; ++i) {
-        send_u32((uint32_t)mcugen_profile_stamps[i]);
-        send_u32((uint32_t)(mcugen_profile_stamps[i] >> 32));
+        send_u32((uint32_t)MODEL->profile_stamps[i]);
+        send_u32((uint32_t)(MODEL->profile_stamps[i] >> 32));
     }
     end_response();
 #else
@@ -231,7 +236,7 @@ static void read_tensor(const uint8_t *p, uint32_t n)
         return;
     }
     uint32_t size = 0;
-    const uint8_t *data = (const uint8_t *)mcugen_model_tensor(get_u32(p), &size);
+    const uint8_t *data = (const uint8_t *)MODEL->tensor(get_u32(p), &size);
     const uint32_t offset = get_u32(p + 4), count = get_u32(p + 8);
     if (data == NULL || offset > size || count > size - offset || count > 0xFFF0u) {
         respond_status(MCUGEN_CMD_READ_TENSOR, MCUGEN_ST_BAD_ARGUMENT);
@@ -256,12 +261,19 @@ int main(void)
 {
     uart_init();
     counter_init();
+    MODEL->reset();          /* the state starts at its reset value, not at .bss's zeros */
     protocol_serve();
     return 0;
 }
 
 void protocol_serve(void)
 {
+    /* The last request carried out, by sequence number and CRC: a copy of it (the line duplicated
+     * the frame) is dropped unanswered, since the host already has its answer and an invoke
+     * carried out twice would advance a model's state twice. The host numbers requests 1..255 and
+     * a retry gets a new number; 0 (hand-made frames) is never taken for a copy. */
+    uint8_t last_seq = 0;
+    uint32_t last_crc = 0;
     for (;;) {
         if (uart_getc() != MCUGEN_SYNC0) {
             continue;
@@ -294,6 +306,11 @@ void protocol_serve(void)
             respond_status(head[0], MCUGEN_ST_BAD_CRC);
             continue;
         }
+        if (rx_seq != 0 && rx_seq == last_seq && crc == last_crc) {
+            continue;
+        }
+        last_seq = rx_seq;
+        last_crc = crc;
         switch (head[0]) {
         case MCUGEN_CMD_HELLO:
             hello();
@@ -311,6 +328,8 @@ void protocol_serve(void)
             read_tensor(rx, length);
             break;
         case MCUGEN_CMD_RESET:
+            /* the state back to its initial values (a new sequence starts), the inputs zeroed */
+            MODEL->reset();
             for (uint32_t i = 0; i < MCUGEN_INPUT_BYTES; ++i) {
                 *input_byte(i) = 0;
             }

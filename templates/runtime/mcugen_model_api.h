@@ -1,9 +1,12 @@
 /*
  * mcugen_model_api.h - the ABI between a generated model and anything that runs it.
  *
- * The code generator emits, beside <name>_model.{h,c}, an implementation of these three entry
- * points for its model; the firmware harness, the host runner and user code that wants to stay
- * model-agnostic call only these. Written by mcugen; this file is part of mcugen, not of a model.
+ * The code generator emits, beside <name>_model.{h,c}, one descriptor `const mcugen_model_t
+ * <name>_model` whose entries implement this ABI for its model; the firmware harness, the host
+ * runner and user code that wants to stay model-agnostic call a model only through such a
+ * descriptor. Every symbol a model exports carries its name, so any number of models link into
+ * one application (they share mcugen's kernel files, which are the same for every model).
+ * Written by mcugen; this file is part of mcugen, not of a model.
  */
 #ifndef MCUGEN_MODEL_API_H
 #define MCUGEN_MODEL_API_H
@@ -24,7 +27,7 @@ extern "C" {
 #define MCUGEN_DTYPE_INT32 3
 #define MCUGEN_DTYPE_FLOAT32 4
 
-/* Return codes of mcugen_model_invoke() and <name>_invoke(). */
+/* Return codes of a descriptor's invoke() and of <name>_invoke(). */
 enum { MCUGEN_OK = 0, MCUGEN_ERROR = 1 };
 
 typedef struct {
@@ -40,32 +43,45 @@ typedef struct {
     uint8_t output_dtype[MCUGEN_MAX_IO];
     uint32_t num_tensors;          /* tensors in the graph, for mcugen_model_tensor() */
     uint32_t num_layers;           /* operators in the schedule */
+    uint32_t state_bytes;          /* variable tensors (recurrent state) kept across invokes */
 } mcugen_model_info_t;
 
-extern const mcugen_model_info_t mcugen_model_info;
+typedef struct {
+    const mcugen_model_info_t *info;
 
-/* Run one inference: inputs[i] holds input_bytes[i] bytes, outputs[i] receives output_bytes[i]. */
-int mcugen_model_invoke(const void *const *inputs, void *const *outputs);
+    /* Run one inference: inputs[i] holds input_bytes[i] bytes, outputs[i] receives
+     * output_bytes[i]. A model with state (state_bytes > 0) carries it from one invoke to the
+     * next; the first invoke after start-up resets it first. */
+    int (*invoke)(const void *const *inputs, void *const *outputs);
 
-/* Where input / output `index` lives inside the model's arena. Writing an input there and passing
- * these same pointers to mcugen_model_invoke() skips every copy (zero-copy I/O); the input's bytes
- * are consumed by the inference, since the arena reuses them. */
-void *mcugen_model_input(uint32_t index);
-void *mcugen_model_output(uint32_t index);
+    /* Where input / output `index` lives inside the model's arena. Writing an input there and
+     * passing these same pointers to invoke() skips every copy (zero-copy I/O); the input's bytes
+     * are consumed by the inference, since the arena reuses them. */
+    void *(*input)(uint32_t index);
+    void *(*output)(uint32_t index);
 
-/* Where tensor `index` (graph tensor index) lives in the arena after the last invoke, and its size;
- * NULL for constant or unknown tensors. In a normal build dead tensors are overwritten; a debug
- * build (plan keeping every tensor) makes every intermediate readable. */
-const void *mcugen_model_tensor(uint32_t index, uint32_t *nbytes);
+    /* Where tensor `index` (graph tensor index) lives in the arena after the last invoke, and its
+     * size; NULL for constant or unknown tensors. In a normal build dead tensors are overwritten;
+     * a debug build (plan keeping every tensor) makes every intermediate readable. */
+    const void *(*tensor)(uint32_t index, uint32_t *nbytes);
 
-/* Per-layer profile, in builds with MCUGEN_PROFILE defined: the model calls
- * mcugen_profile_stamp(i) before layer i and mcugen_profile_stamp(num_layers) after the last one.
- * Whoever runs the model provides the function (the firmware harness stores its board counter in
- * mcugen_profile_stamps[i], an array the model defines with num_layers + 1 entries); two calls in
- * a row measure the cost of one stamp, to subtract from each layer. */
+    /* Every variable tensor back to its initial value, as TFLM's ResetVariableTensors: int8 state
+     * to its zero point, everything else to 0 (the same as <name>_reset()). Nothing to do for a
+     * model without state. */
+    void (*reset)(void);
+
+    /* The counter before each layer and after the last one of the last invoke (num_layers + 1
+     * entries), in builds with MCUGEN_PROFILE; NULL otherwise. */
+    uint64_t *profile_stamps;
+} mcugen_model_t;
+
+/* Per-layer profile, in builds with MCUGEN_PROFILE defined: a model calls
+ * mcugen_profile_stamp(its profile_stamps, i) before layer i and with num_layers after the last
+ * one. Whoever runs the model provides the function (the firmware harness stores its board
+ * counter in stamps[i]); two calls in a row measure the cost of one stamp, to subtract from each
+ * layer. */
 #ifdef MCUGEN_PROFILE
-void mcugen_profile_stamp(uint32_t boundary);
-extern uint64_t mcugen_profile_stamps[];
+void mcugen_profile_stamp(uint64_t *stamps, uint32_t boundary);
 #endif
 
 #ifdef __cplusplus

@@ -25,6 +25,7 @@ class HostModel:
 def host_build(tmp_path_factory):
     """host_build(rel_or_graph, kernels, sanitize) -> HostModel, cached per session."""
     cache = {}
+    objects = tmp_path_factory.mktemp("host-objects")     # kernel objects, compiled once
 
     def build(model, kernels="portable", sanitize=False, cmsis_nn=None):
         graph = load_model(shared_model(model)) if isinstance(model, str) else model
@@ -34,6 +35,7 @@ def host_build(tmp_path_factory):
             rendered = render_model(graph, out, kernels=kernels, cmsis_nn=cmsis_nn,
                                     cpu="host")
             cache[key] = HostModel(graph, rendered,
-                                   compile_host(rendered, out / "check", sanitize=sanitize))
+                                   compile_host(rendered, out / "check", sanitize=sanitize,
+                                                object_cache=objects))
         return cache[key]
     return build

@@ -50,7 +50,8 @@ def loop_firmware(tmp_path_factory):
         if (board, fixture) not in cache:
             need_tools("arm-none-eabi-gcc")
             stand_in = SimpleNamespace(
-                name="loop", kernels="test", sources=[FIXTURES / fixture],
+                name=Path(fixture).stem.removesuffix("_model"), kernels="test",
+                sources=[FIXTURES / fixture],
                 library_sources=[], include_dirs=[templates_dir() / "runtime", FIXTURES],
                 inputs=[(4, "int8")], outputs=[(4, "int8")])
             cache[(board, fixture)] = build_harness(

@@ -21,12 +21,22 @@ from tests.ops.models import single_op
 
 REPO = Path(__file__).resolve().parents[2]
 LINE = re.compile(r"^mcugen: error: unsupported operator ([A-Z_0-9]+) \((int16)\) at index (\d+)")
-CANDIDATES = ("LOGISTIC", "TANH", "ADD", "MUL", "SUB", "LEAKY_RELU", "PAD", "TRANSPOSE", "MEAN",
-              "CONCATENATION", "STRIDED_SLICE", "RELU", "RELU6")
+CANDIDATES = ("HARD_SWISH", "MAXIMUM", "MINIMUM", "LOGISTIC", "TANH", "ADD", "MUL", "SUB",
+              "LEAKY_RELU", "PAD", "TRANSPOSE", "MEAN", "CONCATENATION", "STRIDED_SLICE", "RELU",
+              "RELU6")
 
 
 def _undeployable_model(tmp_path: Path) -> tuple[Path, str]:
-    """A single-op int16 model the simulator runs but no backend generates."""
+    """A single-op int16 model the simulator runs but no backend generates: a TRANSPOSE_CONV
+    whose output_shape is a graph input (simulated, values checked; never generated)."""
+    from tests.sim.test_int16_props import _fixed_deconv, transpose_conv_graph
+    graph = transpose_conv_graph(_fixed_deconv(), np.int16, "int64", shape_input=True)
+    try:
+        choose_backend(graph, graph.operators[0], backend_chain("portable"))
+    except UnsupportedOperatorError:
+        path = tmp_path / "transpose_conv_int16.tflite"
+        save_model(graph, path)
+        return path, "TRANSPOSE_CONV"
     for opcode in CANDIDATES:
         r = lookup(opcode)
         if "int16" not in r.dtypes:

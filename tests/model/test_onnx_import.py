@@ -358,3 +358,61 @@ def test_classifier_label_branch_dropped_probabilities_kept():
 def test_zipmap_probabilities_refused_with_the_export_option():
     with pytest.raises(InputError, match="zipmap"):
         parse_onnx(_skl2onnx_like(zipmap=True), where="skl")
+
+
+def test_data_in_neither_layout_is_refused(tmp_path, capsys):
+    """A 3-channel ONNX input takes data in its own layout (NCHW, the batch axis optional);
+    channels-last or flattened data is refused in one line, never reinterpreted."""
+    from mcugen.cli import main
+    path = tmp_path / "m.onnx"
+    path.write_bytes(_case(_after_conv(_single("Relu"))))
+    x = RNG.standard_normal((1, 3, 8, 8)).astype(np.float32)
+    for name, data, ok in (("nchw", x, True), ("no_batch", x[0], True),
+                           ("nhwc", np.ascontiguousarray(x.transpose(0, 2, 3, 1)), False),
+                           ("flat", x.reshape(1, -1), False)):
+        np.save(tmp_path / f"{name}.npy", data)
+        code = main(["simulate", str(path), "--input", str(tmp_path / f"{name}.npy")])
+        err = capsys.readouterr().err
+        assert code == (0 if ok else 2), (name, err)
+        if not ok:
+            assert len(err.strip().splitlines()) == 1 and "[1, 3, 8, 8]" in err, err
+
+
+def test_a_real_skl2onnx_export(tmp_path):
+    """An MLPClassifier trained on scikit-learn's digits, exported by skl2onnx (Cast, MatMul,
+    Add, Relu, Softmax, and the label branch mcugen drops): the float simulation equals
+    onnxruntime's probabilities, mcugen's int8 quantization keeps the classifier's answers, and
+    the quantized model is bit-exact on the host board."""
+    skl2onnx = pytest.importorskip("skl2onnx", reason="skl2onnx is a test dependency "
+                                   "(pip install -e .[test])")
+    from sklearn.datasets import load_digits
+    from sklearn.neural_network import MLPClassifier
+    import warnings
+    from mcugen.cli import main
+    from mcugen.model import load_model
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16.0).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # not converged in 200 iterations: irrelevant here
+        clf = MLPClassifier((32,), max_iter=200, random_state=0).fit(x[:1200], y[:1200])
+    onx = skl2onnx.to_onnx(clf, x[:1], options={id(clf): {"zipmap": False}}, target_opset=17)
+    path = tmp_path / "mlp.onnx"
+    path.write_bytes(onx.SerializeToString())
+    graph = load_model(path)
+    test = x[1200:1300]
+    ref = _ort(path.read_bytes(), {"X": test})[1]          # probabilities
+    ours = np.concatenate([_simulate(graph, [test[k:k + 1]])[0] for k in range(len(test))])
+    assert np.max(np.abs(ours - ref)) <= 1e-5
+    np.save(tmp_path / "calib.npy", x[:300])
+    assert main(["quantize", str(path), "--calib", str(tmp_path / "calib.npy"),
+                 "-o", str(tmp_path / "q.tflite")]) == 0
+    q = load_model(tmp_path / "q.tflite")
+    sim = Simulator(q)
+    t_in = q.tensors[q.inputs[0]]
+    s, z = float(t_in.quant.scale[0]), int(t_in.quant.zero_point[0])
+    agree = 0
+    for k in range(len(test)):
+        xq = np.clip(np.round(test[k:k + 1] / s) + z, -128, 127).astype(np.int8)
+        agree += int(np.argmax(sim.run([xq.reshape(t_in.shape)]).outputs[0]) == ref[k].argmax())
+    assert agree >= 97, agree
+    assert main(["verify", str(tmp_path / "q.tflite"), "--board", "host", "--inputs", "3"]) == 0

@@ -6,6 +6,7 @@ equality. The firmware is compared bit for bit with the simulator (verify)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -144,3 +145,40 @@ def test_qdq_export_tflite_runs_in_tflm_like_the_simulator(tmp_path):
     for _ in range(3):
         x = rng.integers(-128, 128, t.shape).astype(np.int8)
         assert np.array_equal(tflm.run([x])[0], sim.run([x]).outputs[0])
+
+
+def test_asymmetric_weights_refused_or_requantized_on_request(tmp_path, capsys):
+    """onnxruntime's quantize_static with asymmetric int8 weights (WeightSymmetric False): refused
+    in one line naming the tensor and the option; with --requantize-qdq-weights the weights are
+    re-quantized symmetric from their real values, the description says so, and the model
+    verifies bit-exact on the host."""
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+    from mcugen.cli import main
+    from mcugen.model.onnx_qdq import REQUANTIZE_ENV
+    folder = ONNX_DIR / "pt_digits_cnn"
+    if not folder.exists():
+        pytest.skip(f"{folder} is absent")
+    calib = np.load(folder / "calib.npy")[:32].astype(np.float32)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.items = iter([{"image": c[None]} for c in calib])
+
+        def get_next(self):
+            return next(self.items, None)
+    path = tmp_path / "asym.onnx"
+    quantize_static(str(folder / "float.onnx"), str(path), Reader(),
+                    quant_format=QuantFormat.QDQ, weight_type=QuantType.QInt8,
+                    activation_type=QuantType.QInt8, extra_options={"WeightSymmetric": False})
+    assert main(["inspect", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "zero point" in err \
+        and "--requantize-qdq-weights" in err, err
+    try:
+        assert main(["--requantize-qdq-weights", "verify", str(path), "--board", "host",
+                     "--inputs", "3"]) == 0
+        graph = load_model(path)
+        assert "re-quantized to symmetric int8 (were: zero point" in graph.description
+    finally:
+        os.environ.pop(REQUANTIZE_ENV, None)

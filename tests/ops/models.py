@@ -85,7 +85,8 @@ def single_op(opcode: str, dtype=np.int8, broadcast: bool = False):
         y = out((1, 6, 6, 4), (1 / 256, -128) if np.dtype(dtype) != np.int16 else (1 / 32768, 0))
         b.op(opcode, [x], [y], "SoftmaxOptions", beta=1.0)
     elif opcode in ("LOGISTIC", "TANH", "RELU", "RELU6", "LEAKY_RELU", "HARD_SWISH"):
-        fixed = {"LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)}
+        fixed = {"LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0)} \
+            if np.dtype(dtype) != np.int16 else {"LOGISTIC": (1 / 32768, 0), "TANH": (1 / 32768, 0)}
         y = out((1, 6, 6, 4), fixed.get(opcode, Q_OUT))
         if opcode == "LEAKY_RELU":
             b.op(opcode, [x], [y], "LeakyReluOptions", alpha=0.2)

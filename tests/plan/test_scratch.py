@@ -20,7 +20,9 @@ from mcugen.model import load_model
 from mcugen.plan import scratch_bytes
 from mcugen.ops.cmsis_nn_scratch import (ConvParams, Dims, avgpool_s8_get_buffer_size,
                                  convolve_wrapper_s8_get_buffer_size,
+                                 convolve_wrapper_s16_get_buffer_size,
                                  depthwise_conv_wrapper_s8_get_buffer_size,
+                                 depthwise_conv_wrapper_s16_get_buffer_size,
                                  fully_connected_s8_get_buffer_size)
 from tests.oracle import INT8_MODELS, shared_model
 
@@ -34,9 +36,28 @@ int main(void) {
     int kind;
     while (scanf("%d", &kind) == 1) {
         int v[16];
-        int count = kind == 2 ? 2 : kind == 3 ? 2 : 16;
+        int count = kind == 2 || kind == 3 || kind == 6 ? 2 : 16;
         for (int i = 0; i < count; i++) if (scanf("%d", &v[i]) != 1) return 2;
-        if (kind == 0 || kind == 1) {
+        if (kind == 4 || kind == 5) {        /* s16 conv / depthwise (16x8) */
+            cmsis_nn_dims in = {v[0], v[1], v[2], v[3]};
+            cmsis_nn_dims f = {1, v[4], v[5], v[6]};
+            cmsis_nn_dims out = {v[0], v[7], v[8], v[9]};
+            cmsis_nn_tile stride = {v[11], v[10]}, pad = {v[13], v[12]}, dil = {v[15], v[14]};
+            cmsis_nn_activation act = {-32768, 32767};
+            if (kind == 4) {
+                cmsis_nn_conv_params p = {0, 0, stride, pad, dil, act};
+                printf("%ld %ld %ld\n",
+                       (long)arm_convolve_wrapper_s16_get_buffer_size(&p, &in, &f, &out),
+                       (long)arm_convolve_wrapper_s16_get_buffer_size_dsp(&p, &in, &f, &out),
+                       (long)arm_convolve_wrapper_s16_get_buffer_size_mve(&p, &in, &f, &out));
+            } else {
+                cmsis_nn_dw_conv_params p = {0, 0, v[9] / v[3], stride, pad, dil, act};
+                printf("%ld %ld %ld\n",
+                       (long)arm_depthwise_conv_wrapper_s16_get_buffer_size(&p, &in, &f, &out),
+                       (long)arm_depthwise_conv_wrapper_s16_get_buffer_size_dsp(&p, &in, &f, &out),
+                       (long)arm_depthwise_conv_wrapper_s16_get_buffer_size_mve(&p, &in, &f, &out));
+            }
+        } else if (kind == 0 || kind == 1) {
             cmsis_nn_dims in = {v[0], v[1], v[2], v[3]};
             cmsis_nn_dims f = {1, v[4], v[5], v[6]};
             cmsis_nn_dims out = {v[0], v[7], v[8], v[9]};
@@ -60,6 +81,10 @@ int main(void) {
             printf("%ld %ld %ld\n", (long)arm_fully_connected_s8_get_buffer_size(&f),
                    (long)arm_fully_connected_s8_get_buffer_size_dsp(&f),
                    (long)arm_fully_connected_s8_get_buffer_size_mve(&f));
+        } else if (kind == 6) {
+            printf("%ld %ld %ld\n", (long)arm_avgpool_s16_get_buffer_size(v[0], v[1]),
+                   (long)arm_avgpool_s16_get_buffer_size_dsp(v[0], v[1]),
+                   (long)arm_avgpool_s16_get_buffer_size_mve(v[0], v[1]));
         } else {
             printf("%ld %ld %ld\n", (long)arm_avgpool_s8_get_buffer_size(v[0], v[1]),
                    (long)arm_avgpool_s8_get_buffer_size_dsp(v[0], v[1]),
@@ -73,7 +98,10 @@ int main(void) {
 _SOURCES = ["Source/ConvolutionFunctions/arm_convolve_get_buffer_sizes_s8.c",
             "Source/ConvolutionFunctions/arm_depthwise_conv_get_buffer_sizes_s8.c",
             "Source/FullyConnectedFunctions/arm_fully_connected_get_buffer_sizes_s8.c",
-            "Source/PoolingFunctions/arm_avgpool_get_buffer_sizes_s8.c"]
+            "Source/PoolingFunctions/arm_avgpool_get_buffer_sizes_s8.c",
+            "Source/ConvolutionFunctions/arm_convolve_get_buffer_sizes_s16.c",
+            "Source/ConvolutionFunctions/arm_depthwise_conv_get_buffer_sizes_s16.c",
+            "Source/PoolingFunctions/arm_avgpool_get_buffer_sizes_s16.c"]
 
 
 @pytest.fixture(scope="module")
@@ -135,6 +163,14 @@ def _conv_cases(rng: np.random.Generator, count: int, depthwise: bool):
 
 
 def _python(kind: int, v) -> tuple[int, ...]:
+    if kind in (4, 5):
+        n, h, w, c, fh, fw, fc, oh, ow, oc, sh, sw, ph, pw, dh, dw = v
+        i, f = Dims(n, h, w, c), Dims(1, fh, fw, fc)
+        if kind == 4:
+            return tuple(convolve_wrapper_s16_get_buffer_size(var, i, f) for var in VARIANTS)
+        p = ConvParams(sh, sw, ph, pw, dh, dw)
+        return tuple(depthwise_conv_wrapper_s16_get_buffer_size(var, p, i, f, oc // c)
+                     for var in VARIANTS)
     if kind in (0, 1):
         n, h, w, c, fh, fw, fc, oh, ow, oc, sh, sw, ph, pw, dh, dw = v
         i, f, o = Dims(n, h, w, c), Dims(1, fh, fw, fc), Dims(n, oh, ow, oc)
@@ -145,7 +181,7 @@ def _python(kind: int, v) -> tuple[int, ...]:
     if kind == 2:
         return tuple(fully_connected_s8_get_buffer_size(var, Dims(v[0], 1, 1, v[1]))
                      for var in VARIANTS)
-    return tuple(avgpool_s8_get_buffer_size(var, v[0], v[1]) for var in VARIANTS)
+    return tuple(avgpool_s8_get_buffer_size(var, v[0], v[1]) for var in VARIANTS)  # s8 and s16
 
 
 @pytest.mark.cmsis_nn
@@ -155,6 +191,9 @@ def test_formulas_match_real_cmsis_nn(real):
     requests += [(1, v) for v in _conv_cases(rng, 400, True)]
     requests += [(2, (int(rng.integers(1, 2000)), int(rng.integers(1, 300)))) for _ in range(50)]
     requests += [(3, (int(rng.integers(1, 50)), int(rng.integers(1, 300)))) for _ in range(50)]
+    requests += [(4, v) for v in _conv_cases(rng, 200, False)]
+    requests += [(5, v) for v in _conv_cases(rng, 200, True)]
+    requests += [(6, (int(rng.integers(1, 50)), int(rng.integers(1, 300)))) for _ in range(50)]
     got = real([" ".join(map(str, (k, *v))) for k, v in requests])
     assert len(got) == len(requests)
     mismatches = [(k, v, c, _python(k, v)) for (k, v), c in zip(requests, got)
@@ -169,18 +208,20 @@ _CPU_OF = {"plain": "cortex-m3", "dsp": "cortex-m4", "mve": "cortex-m55"}
 
 
 @pytest.mark.cmsis_nn
-@pytest.mark.parametrize("rel", INT8_MODELS)
+@pytest.mark.parametrize("rel", INT8_MODELS + ["real_data/digits_dscnn/tf_16x8.tflite"])
 def test_model_scratch_matches_real_cmsis_nn(real, rel):
-    """Per op of a real model, with dims derived the way TFLM's CMSIS-NN glue derives them."""
+    """Per op of a real model, with dims derived the way TFLM's CMSIS-NN glue derives them
+    (16x8: the s16 conv and depthwise formulas)."""
     graph = load_model(shared_model(rel))
     lines, ops = [], []
     for op in graph.operators:
+        s16 = graph.tensors[op.inputs[0]].dtype == np.int16
         if op.opcode not in ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D"):
             continue
         x, y = graph.tensors[op.inputs[0]].shape, graph.tensors[op.outputs[0]].shape
         o = op.options
         if op.opcode == "AVERAGE_POOL_2D":
-            lines.append(f"3 {y[2]} {y[3]}")
+            lines.append(f"{6 if s16 else 3} {y[2]} {y[3]}")
         else:
             w = graph.tensors[op.inputs[1]].shape
             sh, sw = o.get("stride_h", 1), o.get("stride_w", 1)
@@ -190,7 +231,8 @@ def test_model_scratch_matches_real_cmsis_nn(real, rel):
             pw = _out_and_pad(x[2], w[2], sw, dw, same)[1]
             depthwise = op.opcode == "DEPTHWISE_CONV_2D"
             fc = y[3] if depthwise else w[3]
-            lines.append(" ".join(map(str, (int(depthwise), *x, w[1], w[2], fc, y[1], y[2], y[3],
+            lines.append(" ".join(map(str, (int(depthwise) + 4 * s16, *x, w[1], w[2], fc, y[1],
+                                            y[2], y[3],
                                             sh, sw, ph, pw, dh, dw))))
         ops.append(op)
     if not ops:

@@ -72,13 +72,32 @@ def test_16x8_quality_matches_the_tf_converter():
 
 
 def test_operator_without_int16_is_refused():
-    b = GraphBuilder("logistic_float")
+    b = GraphBuilder("hard_swish_float")
     x = b.input("x", (1, 4), np.float32)
     y = b.tensor("y", (1, 4), np.float32)
-    b.op("LOGISTIC", [x], [y])
+    b.op("HARD_SWISH", [x], [y])
     b.output(y)
-    with pytest.raises(UnsupportedOperatorError, match=r"LOGISTIC \(int16\) at index 0"):
+    with pytest.raises(UnsupportedOperatorError, match=r"HARD_SWISH \(int16\) at index 0"):
         quantize_model(b.build(), [[np.zeros((1, 4), np.float32)]], activations="int16")
+
+
+@pytest.mark.parametrize("opcode", ["LOGISTIC", "TANH"])
+def test_sigmoid_outputs_at_2_to_the_minus_15(opcode):
+    """16x8 LOGISTIC / TANH: output scale 1/32768, zero point 0 (TFLM's int16 prepare requires
+    it); the quantized model matches TFLM."""
+    from tests.sim.compare import assert_matches_tflm
+    b = GraphBuilder(f"{opcode.lower()}_float")
+    x = b.input("x", (1, 16), np.float32)
+    y = b.tensor("y", (1, 16), np.float32)
+    b.op(opcode, [x], [y])
+    b.output(y)
+    rng = np.random.default_rng(3)
+    calib = [[(rng.standard_normal((1, 16)) * 3).astype(np.float32)] for _ in range(8)]
+    graph = quantize_model(b.build(), calib, activations="int16", io="int16").graph
+    out = graph.tensors[graph.outputs[0]]
+    assert out.dtype == np.int16 and float(out.quant.scale[0]) == 1.0 / 32768
+    assert int(out.quant.zero_point[0]) == 0
+    assert_matches_tflm(graph, [[rng.integers(-32768, 32768, (1, 16)).astype(np.int16)]])
 
 
 def test_cli_flags(tmp_path):

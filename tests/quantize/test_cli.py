@@ -25,22 +25,32 @@ def _mcugen(*args, timeout=120):
                           capture_output=True, text=True, timeout=timeout)
 
 
-def test_lstm_is_refused_naming_operator_and_index():
+def _peephole_lstm():
+    """mnist_lstm_float with a peephole input (TFLM, hence mcugen, takes no peephole LSTM)."""
     graph = load_model(shared_model("tflm/mnist_lstm_float.tflite"))
+    lstm = [op for op in graph.operators if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM"][0]
+    lstm.inputs[9] = lstm.inputs[12]        # a [20] float constant as the input-gate peephole
+    return graph, lstm
+
+
+def test_unsupported_lstm_is_refused_naming_operator_and_index():
+    graph, lstm = _peephole_lstm()
     with pytest.raises(UnsupportedOperatorError) as info:
         quantize_model(graph, [[np.zeros(graph.tensors[graph.inputs[0]].shape, np.float32)]])
-    lstm = [op for op in graph.operators if op.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM"][0]
     assert info.value.opcode == "UNIDIRECTIONAL_SEQUENCE_LSTM"
     assert info.value.index == lstm.index
-    assert f"at index {lstm.index}" in str(info.value)
+    assert f"at index {lstm.index}" in str(info.value) and "peephole" in str(info.value)
 
 
-def test_lstm_cli_error_is_one_line_exit_2(tmp_path):
-    r = _mcugen("quantize", shared_model("tflm/mnist_lstm_float.tflite"), "--calib", "random",
+def test_unsupported_lstm_cli_error_is_one_line_exit_2(tmp_path):
+    from mcugen.model import save_model
+    graph, _ = _peephole_lstm()
+    save_model(graph, tmp_path / "peephole.tflite")
+    r = _mcugen("quantize", tmp_path / "peephole.tflite", "--calib", "random",
                 "-o", tmp_path / "out.tflite")
     assert r.returncode == 2
     err = [line for line in r.stderr.splitlines() if line.startswith("mcugen: error:")]
-    assert len(err) == 1 and "UNIDIRECTIONAL_SEQUENCE_LSTM" in err[0]
+    assert len(err) == 1 and "UNIDIRECTIONAL_SEQUENCE_LSTM" in err[0] and "peephole" in err[0]
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "out.tflite").exists()
 

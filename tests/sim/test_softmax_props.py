@@ -39,3 +39,14 @@ def test_softmax_float(shape, beta):
     check(unary_graph("SOFTMAX", shape, np.float32, np.float32, None, None, "SoftmaxOptions",
                       beta=beta))
 
+
+
+@given(shape=softmax_shapes, scale=softmax_input_scales, zero_point=zero_points,
+       beta=softmax_betas)
+def test_softmax_int8_to_int16(shape, scale, zero_point, beta):
+    """int8 in, int16 out at TFLM's fixed 1/65536 and -32768 (a keyword model's head)."""
+    graph = unary_graph("SOFTMAX", shape, np.int8, np.int16, (scale, zero_point),
+                        (1.0 / 65536, -32768), "SoftmaxOptions", beta=beta)
+    flat = int(np.prod(shape))
+    check(graph, extra_inputs=[[np.where(np.arange(flat) % shape[-1] == 0, 127, -128)
+                                .astype(np.int8).reshape(shape)]])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...ops.concatenation import prepare_concatenation
-from ..context import LoweringContext, at, dims4, lead, strided_copies, strides
+from ..context import LoweringContext, element_ctype, at, dims4, lead, strided_copies, strides
 from ..lowering import lowering
 
 
@@ -15,11 +15,11 @@ def _concatenation(ctx: LoweringContext, op) -> dict:
     copies, along = [], 0
     for i in op.inputs:
         shape4 = dims4(ctx.tensor(i).shape)
-        copies.append({"input": ctx.ptr(i), "in_strides": strides(shape4),
+        copies.append({"input": ctx.ptr(i, element_ctype(ctx, i)), "in_strides": strides(shape4),
                        "counts": list(shape4), "out_strides": out_strides,
                        "output": at(ctx, op.outputs[0], along * out_strides[axis4])})
         along += shape4[axis4]
-    return strided_copies(copies)
+    return strided_copies(copies, s16=element_ctype(ctx, op.outputs[0]) == "int16_t")
 
 
 lowering("CONCATENATION")(_concatenation)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ops.conv import (conv_rows, fused_conv, fused_depthwise, prepare_conv, row_length,
-                         rows_are_direct, single_channel_depthwise)
+from ...ops.conv import (conv_rows, fused_conv, fused_depthwise, prepare_conv,
+                         prepare_transpose_conv, row_length, rows_are_direct,
+                         single_channel_depthwise)
 from ...ops.fast import dead_channel_outputs, fused_requantization_row
 from ..context import (LoweringContext, dims4, fast_constants, fused_constants,
                        requantization_table)
@@ -24,7 +25,7 @@ def _common(ctx: LoweringContext, op) -> dict:
         "p": p, "in_dims": dims4(x.shape), "filter_dims": dims4(w.shape),
         "out_dims": dims4(y.shape), "input": ctx.ptr(op.inputs[0], act),
         "output": ctx.ptr(op.outputs[0], act), "scratch": ctx.scratch(op.index), "s16": s16,
-        "as_conv": single_channel_depthwise(ctx.graph, op),
+        "as_conv": single_channel_depthwise(ctx.graph, op), "transpose": False,
     }
     if ctx.backend != "mcugen":
         return {**params, **ctx.weighted_constants(op, p)}
@@ -103,3 +104,30 @@ def conv_2d(ctx: LoweringContext, op) -> dict:
 @lowering("DEPTHWISE_CONV_2D")
 def depthwise_conv_2d(ctx: LoweringContext, op) -> dict:
     return _common(ctx, op)
+
+
+@lowering("TRANSPOSE_CONV")
+def transpose_conv(ctx: LoweringContext, op) -> dict:
+    """Inputs: output_shape (constant), weights [C_OUT][KH][KW][C_IN], data, optional bias (int32
+    for int8; int64, or int16 widened to the int64 TFLM converts it to, for 16x8)."""
+    p = prepare_transpose_conv(ctx.graph, op)
+    w, x = ctx.tensor(op.inputs[1]), ctx.tensor(op.inputs[2])
+    y = ctx.tensor(op.outputs[0])
+    s16 = x.dtype == np.int16
+    act = "int16_t" if s16 else "int8_t"
+    tag = f"op{op.index}"
+    bias = ctx.tensor(op.inputs[3]) if len(op.inputs) > 3 and op.inputs[3] >= 0 else None
+    if bias is None:
+        named = "NULL"
+    else:
+        named = ctx.const(f"{tag}_bias", bias.data.astype(np.int64 if s16 else np.int32),
+                          comment=bias.name)
+    return {
+        "p": p, "s16": s16, "transpose": True,
+        "in_dims": dims4(x.shape), "filter_dims": dims4(w.shape), "out_dims": dims4(y.shape),
+        "input": ctx.ptr(op.inputs[2], act), "output": ctx.ptr(op.outputs[0], act),
+        "filter": ctx.const(f"{tag}_weights", w.data, comment=f"{w.name} {list(w.shape)}"),
+        "multiplier": ctx.const(f"{tag}_multiplier", p.multipliers, "int32_t"),
+        "shift": ctx.const(f"{tag}_shift", p.shifts, "int32_t"),
+        "bias": named, "bias16": "{ %s, NULL, 1 }" % named,
+    }

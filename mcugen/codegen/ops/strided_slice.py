@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...ops.strided_slice import prepare_strided_slice
-from ..context import LoweringContext, at, dims4, lead, strided_copies, strides
+from ..context import LoweringContext, element_ctype, at, dims4, lead, strided_copies, strides
 from ..lowering import lowering
 
 
@@ -16,9 +16,11 @@ def _strided_slice(ctx: LoweringContext, op) -> dict:
     starts = [0] * n_lead + list(p.starts)
     steps = [1] * n_lead + list(p.strides)
     start = sum(a * s for a, s in zip(starts, in_strides))
+    ctype = element_ctype(ctx, op.outputs[0])
     return strided_copies([{"input": at(ctx, op.inputs[0], start),
-                   "in_strides": [s * k for s, k in zip(in_strides, steps)], "counts": counts,
-                   "output": ctx.ptr(op.outputs[0]), "out_strides": strides(counts)}])
+                            "in_strides": [s * k for s, k in zip(in_strides, steps)],
+                            "counts": counts, "output": ctx.ptr(op.outputs[0], ctype),
+                            "out_strides": strides(counts)}], s16=ctype == "int16_t")
 
 
 lowering("STRIDED_SLICE")(_strided_slice)

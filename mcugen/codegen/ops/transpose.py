@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ...ops.transpose import prepare_transpose
-from ..context import LoweringContext, dims4, lead, strided_copies, strides
+from ..context import LoweringContext, element_ctype, dims4, lead, strided_copies, strides
 from ..lowering import lowering
 
 
@@ -13,10 +13,12 @@ def _transpose(ctx: LoweringContext, op) -> dict:
     n_lead = lead(len(x.shape))
     perm4 = list(range(n_lead)) + [n_lead + k for k in perm]
     in_strides = strides(dims4(x.shape))
-    return strided_copies([{"input": ctx.ptr(op.inputs[0]),
+    ctype = element_ctype(ctx, op.outputs[0])
+    return strided_copies([{"input": ctx.ptr(op.inputs[0], ctype),
                             "in_strides": [in_strides[k] for k in perm4],
-                            "counts": list(dims4(y.shape)), "output": ctx.ptr(op.outputs[0]),
-                            "out_strides": strides(dims4(y.shape))}])
+                            "counts": list(dims4(y.shape)),
+                            "output": ctx.ptr(op.outputs[0], ctype),
+                            "out_strides": strides(dims4(y.shape))}], s16=ctype == "int16_t")
 
 
 lowering("TRANSPOSE")(_transpose)

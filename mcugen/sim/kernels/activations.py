@@ -1,8 +1,9 @@
 """Standalone activations: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
 
-QUANT kernels follow TFLM's int8 (and, for RELU, RELU6, LEAKY_RELU, int16) reference kernels (logistic_common.cc + reference_integer_ops
-logistic.h, tanh.cc + tanh.h, activations_common.cc, leaky_relu_common.cc + leaky_relu.h,
-hard_swish_common.cc + hard_swish.h). Each activation maps one value to one value, so the
+QUANT kernels follow TFLM's int8 (and, for all but HARD_SWISH, int16) reference kernels
+(logistic_common.cc + reference_integer_ops logistic.h, tanh.cc + tanh.h, activations_common.cc,
+leaky_relu_common.cc + leaky_relu.h, hard_swish_common.cc + hard_swish.h); int16 LOGISTIC and
+TANH are fixedpoint.logistic_int16 / tanh_int16 with prepare_sigmoid16's constants. Each activation maps one value to one value, so the
 kernel evaluates TFLM's integer formula once on all 256 (int16: 65536) inputs (``lut_<op>``, cached per
 operator) and then indexes that table: exact by construction, and fast. The code generator can
 emit the same table or the same constants (``prepare_<op>``)."""
@@ -38,12 +39,12 @@ def _lut_kernel(call: KernelCall, make_lut, wide: bool = False) -> list[np.ndarr
 
 @register("LOGISTIC", QUANT)
 def logistic(call: KernelCall) -> list[np.ndarray]:
-    return _lut_kernel(call, lut_logistic)
+    return _lut_kernel(call, lut_logistic, wide=True)
 
 
 @register("TANH", QUANT)
 def tanh(call: KernelCall) -> list[np.ndarray]:
-    return _lut_kernel(call, lut_tanh)
+    return _lut_kernel(call, lut_tanh, wide=True)
 
 
 @register("RELU", QUANT)

@@ -138,4 +138,7 @@ def lstm_float(call: KernelCall) -> list[np.ndarray]:
             c = np.clip(c, -p.cell_clip, p.cell_clip)
         h = gate["output"] * np.tanh(c)
         ys[t] = h
+        if call.trajectory is not None:
+            for i, value in ((HIDDEN_STATE, h), (CELL_STATE, c)):
+                call.trajectory.setdefault(call.op.inputs[i], []).append(value)
     return _finish(call, p, ys, h, c)

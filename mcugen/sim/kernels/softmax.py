@@ -1,6 +1,7 @@
-"""SOFTMAX over the last axis (TFLM reference_ops::Softmax for int8 → int8 with gemmlowp
-fixed-point exp, kScaledDiffIntegerBits = 5; SoftmaxInt16 for int16 → int16 with two
-interpolated tables; and the float reference)."""
+"""SOFTMAX over the last axis (TFLM reference_ops::Softmax for int8 → int8, and int8 → int16 —
+the same arithmetic rounded to 16 output bits —, with gemmlowp fixed-point exp,
+kScaledDiffIntegerBits = 5; SoftmaxInt16 for int16 → int16 with two interpolated tables; and the
+float reference)."""
 
 from __future__ import annotations
 
@@ -57,11 +58,13 @@ def softmax(call: KernelCall) -> list[np.ndarray]:
     terms = np.where(used, rescale(exp, 0, ACCUMULATION_INTEGER_BITS), 0)
     sum_of_exps = ((terms.sum(axis=1) + (1 << 31)) & 0xFFFFFFFF) - (1 << 31)   # int32 adds wrap
     shifted_scale, num_bits_over_unit = get_reciprocal(sum_of_exps, ACCUMULATION_INTEGER_BITS)
-    exponent = (num_bits_over_unit + 31 - 8)[:, None]
+    out_dtype = call.outputs[0].dtype
+    info = np.iinfo(out_dtype)
+    exponent = (num_bits_over_unit + 31 - 8 * out_dtype.itemsize)[:, None]
     unsat = rounding_divide_by_pot(
         saturating_rounding_doubling_high_mul(shifted_scale[:, None], exp), exponent)
-    out = np.where(used, np.clip(unsat - 128, -128, 127), -128)
-    return [out.astype(np.int8).reshape(x.shape)]
+    out = np.where(used, np.clip(unsat + info.min, info.min, info.max), info.min)
+    return [out.astype(out_dtype).reshape(x.shape)]
 
 
 @register("SOFTMAX", FLOAT)

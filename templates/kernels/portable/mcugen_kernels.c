@@ -171,8 +171,10 @@ void mcugen_fully_connected_s8(int32_t batches, int32_t depth, int32_t out_depth
 
 /* ---- pooling --------------------------------------------------------------------------------- */
 
-static void pool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
-                    const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out, int average)
+/* AVERAGE_POOL_2D / MAX_POOL_2D over the taps inside the input, int8 or int16 (``wide``, a
+ * constant each public function passes: the compiler specialises the body). */
+static void pool_4d(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims, const void *in,
+                    const mcugen_dims_t *out_dims, void *out, int32_t average, int32_t wide)
 {
     const int32_t in_h = in_dims->h, in_w = in_dims->w, depth = in_dims->c;
     for (int32_t b = 0; b < out_dims->n; ++b) {
@@ -185,12 +187,13 @@ static void pool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                 const int32_t fx0 = MCUGEN_MAX(0, -x0);
                 const int32_t fx1 = MCUGEN_MIN(p->filter_w, in_w - x0);
                 for (int32_t c = 0; c < depth; ++c) {
-                    int32_t acc = average ? 0 : -128;
+                    int32_t acc = average ? 0 : (wide ? -32768 : -128);
                     int32_t count = 0;
                     for (int32_t fy = fy0; fy < fy1; ++fy) {
                         for (int32_t fx = fx0; fx < fx1; ++fx) {
-                            const int32_t v =
-                                in[((b * in_h + y0 + fy) * in_w + x0 + fx) * depth + c];
+                            const int32_t at = ((b * in_h + y0 + fy) * in_w + x0 + fx) * depth + c;
+                            const int32_t v = wide ? ((const int16_t *)in)[at]
+                                                   : ((const int8_t *)in)[at];
                             if (average) {
                                 acc += v;
                             } else {
@@ -203,8 +206,13 @@ static void pool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                         /* round half away from zero; C division truncates toward zero */
                         acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
                     }
-                    out[((b * out_dims->h + oy) * out_dims->w + ox) * depth + c] =
-                        clamp_s8(acc, p->act_min, p->act_max);
+                    const int32_t o = ((b * out_dims->h + oy) * out_dims->w + ox) * depth + c;
+                    const int32_t v = MCUGEN_MIN(MCUGEN_MAX(acc, p->act_min), p->act_max);
+                    if (wide) {
+                        ((int16_t *)out)[o] = (int16_t)v;
+                    } else {
+                        ((int8_t *)out)[o] = (int8_t)v;
+                    }
                 }
             }
         }
@@ -214,13 +222,13 @@ static void pool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
 void mcugen_avgpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                        const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out)
 {
-    pool_s8(p, in_dims, in, out_dims, out, 1);
+    pool_4d(p, in_dims, in, out_dims, out, 1, 0);
 }
 
 void mcugen_maxpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                        const int8_t *in, const mcugen_dims_t *out_dims, int8_t *out)
 {
-    pool_s8(p, in_dims, in, out_dims, out, 0);
+    pool_4d(p, in_dims, in, out_dims, out, 0, 0);
 }
 
 /* ---- elementwise ----------------------------------------------------------------------------- */
@@ -350,20 +358,34 @@ void mcugen_requantize_8(int32_t size, const void *in, int32_t in_unsigned, int3
 
 /* ---- data movement and reduction -------------------------------------------------------- */
 
-void mcugen_copy_4d_s8(const int8_t *in, const int32_t in_strides[4], const int32_t counts[4],
-                       int8_t *out, const int32_t out_strides[4])
+/* One body for int8 and int16 elements (``wide``): each public function passes a constant, so
+ * the compiler specialises it (and the int8 path keeps its byte loads). */
+static void copy_4d(const void *in, const int32_t in_strides[4], const int32_t counts[4],
+                    void *out, const int32_t out_strides[4], int32_t wide)
 {
     for (int32_t a = 0; a < counts[0]; ++a) {
         for (int32_t b = 0; b < counts[1]; ++b) {
             for (int32_t c = 0; c < counts[2]; ++c) {
-                const int8_t *src = in + a * in_strides[0] + b * in_strides[1] + c * in_strides[2];
-                int8_t *dst = out + a * out_strides[0] + b * out_strides[1] + c * out_strides[2];
+                const int32_t src = a * in_strides[0] + b * in_strides[1] + c * in_strides[2];
+                const int32_t dst = a * out_strides[0] + b * out_strides[1] + c * out_strides[2];
                 for (int32_t d = 0; d < counts[3]; ++d) {
-                    dst[d * out_strides[3]] = src[d * in_strides[3]];
+                    if (wide) {
+                        ((int16_t *)out)[dst + d * out_strides[3]] =
+                            ((const int16_t *)in)[src + d * in_strides[3]];
+                    } else {
+                        ((int8_t *)out)[dst + d * out_strides[3]] =
+                            ((const int8_t *)in)[src + d * in_strides[3]];
+                    }
                 }
             }
         }
     }
+}
+
+void mcugen_copy_4d_s8(const int8_t *in, const int32_t in_strides[4], const int32_t counts[4],
+                       int8_t *out, const int32_t out_strides[4])
+{
+    copy_4d(in, in_strides, counts, out, out_strides, 0);
 }
 
 void mcugen_fill_s8(int32_t size, int8_t value, int8_t *out)
@@ -373,12 +395,15 @@ void mcugen_fill_s8(int32_t size, int8_t value, int8_t *out)
     }
 }
 
-void mcugen_mean_s8(const mcugen_dims_t *in_dims, const int8_t *in, const int32_t reduce[4],
+/* QuantizedMeanOrSum over the flagged axes: the int32 sum (int16: the record bounds count *
+ * 32768 below 2^31) minus count * input zero point, requantized, clamped to [lo, hi]. */
+static void mean_4d(const mcugen_dims_t *in_dims, const void *in, const int32_t reduce[4],
                     int32_t input_zero_point, int32_t multiplier, int32_t shift,
-                    int32_t output_zero_point, int8_t *out)
+                    int32_t output_zero_point, void *out, int32_t wide)
 {
     const int32_t dims[4] = {in_dims->n, in_dims->h, in_dims->w, in_dims->c};
     const int32_t strides[4] = {dims[1] * dims[2] * dims[3], dims[2] * dims[3], dims[3], 1};
+    const int32_t lo = wide ? -32768 : -128, hi = wide ? 32767 : 127;
     int32_t outer[4], inner[4], count = 1;
     for (int32_t k = 0; k < 4; ++k) {
         outer[k] = reduce[k] ? 1 : dims[k];
@@ -390,26 +415,40 @@ void mcugen_mean_s8(const mcugen_dims_t *in_dims, const int8_t *in, const int32_
         for (int32_t a1 = 0; a1 < outer[1]; ++a1) {
             for (int32_t a2 = 0; a2 < outer[2]; ++a2) {
                 for (int32_t a3 = 0; a3 < outer[3]; ++a3) {
-                    const int8_t *base = in + a0 * strides[0] + a1 * strides[1]
+                    const int32_t base = a0 * strides[0] + a1 * strides[1]
                                          + a2 * strides[2] + a3 * strides[3];
                     int32_t sum = 0;
                     for (int32_t b0 = 0; b0 < inner[0]; ++b0) {
                         for (int32_t b1 = 0; b1 < inner[1]; ++b1) {
                             for (int32_t b2 = 0; b2 < inner[2]; ++b2) {
                                 for (int32_t b3 = 0; b3 < inner[3]; ++b3) {
-                                    sum += base[b0 * strides[0] + b1 * strides[1]
-                                                + b2 * strides[2] + b3 * strides[3]];
+                                    const int32_t at = base + b0 * strides[0] + b1 * strides[1]
+                                                       + b2 * strides[2] + b3 * strides[3];
+                                    sum += wide ? ((const int16_t *)in)[at]
+                                                : ((const int8_t *)in)[at];
                                 }
                             }
                         }
                     }
                     const int32_t v = mcugen_requantize(sum - input_zero_point * count,
                                                         multiplier, shift) + output_zero_point;
-                    out[o++] = clamp_s8(v, -128, 127);
+                    const int32_t clamped = MCUGEN_MIN(MCUGEN_MAX(v, lo), hi);
+                    if (wide) {
+                        ((int16_t *)out)[o++] = (int16_t)clamped;
+                    } else {
+                        ((int8_t *)out)[o++] = (int8_t)clamped;
+                    }
                 }
             }
         }
     }
+}
+
+void mcugen_mean_s8(const mcugen_dims_t *in_dims, const int8_t *in, const int32_t reduce[4],
+                    int32_t input_zero_point, int32_t multiplier, int32_t shift,
+                    int32_t output_zero_point, int8_t *out)
+{
+    mean_4d(in_dims, in, reduce, input_zero_point, multiplier, shift, output_zero_point, out, 0);
 }
 
 /* ---- softmax (gemmlowp fixed point: exp on F5 inputs, sums in F12) --------------------------- */
@@ -655,55 +694,16 @@ void mcugen_fully_connected_s16(int32_t batches, int32_t depth, int32_t out_dept
     }
 }
 
-static void pool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
-                     const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out, int average)
-{
-    const int32_t in_h = in_dims->h, in_w = in_dims->w, depth = in_dims->c;
-    for (int32_t b = 0; b < out_dims->n; ++b) {
-        for (int32_t oy = 0; oy < out_dims->h; ++oy) {
-            const int32_t y0 = oy * p->stride_h - p->pad_h;
-            const int32_t fy0 = MCUGEN_MAX(0, -y0);
-            const int32_t fy1 = MCUGEN_MIN(p->filter_h, in_h - y0);
-            for (int32_t ox = 0; ox < out_dims->w; ++ox) {
-                const int32_t x0 = ox * p->stride_w - p->pad_w;
-                const int32_t fx0 = MCUGEN_MAX(0, -x0);
-                const int32_t fx1 = MCUGEN_MIN(p->filter_w, in_w - x0);
-                for (int32_t c = 0; c < depth; ++c) {
-                    int32_t acc = average ? 0 : -32768;
-                    int32_t count = 0;
-                    for (int32_t fy = fy0; fy < fy1; ++fy) {
-                        for (int32_t fx = fx0; fx < fx1; ++fx) {
-                            const int32_t v =
-                                in[((b * in_h + y0 + fy) * in_w + x0 + fx) * depth + c];
-                            if (average) {
-                                acc += v;
-                            } else {
-                                acc = MCUGEN_MAX(acc, v);
-                            }
-                            ++count;
-                        }
-                    }
-                    if (average && count > 0) {
-                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-                    }
-                    out[((b * out_dims->h + oy) * out_dims->w + ox) * depth + c] =
-                        clamp_s16(acc, p->act_min, p->act_max);
-                }
-            }
-        }
-    }
-}
-
 void mcugen_avgpool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                         const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out)
 {
-    pool_s16(p, in_dims, in, out_dims, out, 1);
+    pool_4d(p, in_dims, in, out_dims, out, 1, 1);
 }
 
 void mcugen_maxpool_s16(const mcugen_pool_params_t *p, const mcugen_dims_t *in_dims,
                         const int16_t *in, const mcugen_dims_t *out_dims, int16_t *out)
 {
-    pool_s16(p, in_dims, in, out_dims, out, 0);
+    pool_4d(p, in_dims, in, out_dims, out, 0, 1);
 }
 
 static void broadcast_binary_s16(int32_t kind, const void *params, const mcugen_dims_t *a_dims,
@@ -825,6 +825,195 @@ void mcugen_softmax_s16(const mcugen_softmax16_params_t *p, int32_t rows, int32_
     }
 }
 
+/* ---- 16x8 activations ------------------------------------------------------------------------ */
+
+void mcugen_relu_s16(int32_t size, const int16_t *in, int32_t multiplier, int32_t shift,
+                     int32_t act_min, int32_t act_max, int16_t *out)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        out[i] = clamp_s16(mcugen_requantize(in[i], multiplier, shift), act_min, act_max);
+    }
+}
+
+void mcugen_clamp_s16(int32_t size, const int16_t *in, int32_t lo, int32_t hi, int16_t *out)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        out[i] = clamp_s16(in[i], lo, hi);
+    }
+}
+
+void mcugen_leaky_relu_s16(int32_t size, const int16_t *in, int32_t identity_multiplier,
+                           int32_t identity_shift, int32_t alpha_multiplier, int32_t alpha_shift,
+                           int32_t alpha_negative, int16_t *out)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        const int32_t x = in[i];
+        int32_t v;
+        if (x >= 0) {
+            v = mcugen_requantize(x, identity_multiplier, identity_shift);
+        } else {
+            v = mcugen_requantize(x, alpha_multiplier, alpha_shift);
+            v = alpha_negative ? -v : v;
+        }
+        out[i] = clamp_s16(v, -32768, 32767);
+    }
+}
+
+static int32_t sigmoid16_input(int32_t x, int32_t multiplier, int32_t left_shift)
+{
+    if (multiplier == 0) {            /* power-of-two input scale: the 3/4 folded in */
+        multiplier = 3 << left_shift;
+        left_shift = 0;
+    }
+    const int32_t round = left_shift > 0 ? (1 << (left_shift - 1)) : 0;
+    return (x * multiplier + round) >> left_shift;
+}
+
+void mcugen_logistic_s16(int32_t size, const int16_t *in, int32_t input_multiplier,
+                         int32_t input_left_shift, const uint16_t *sigmoid_table, int16_t *out)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        const int32_t v = sigmoid16_input(in[i], input_multiplier, input_left_shift);
+        const uint32_t a = (uint32_t)(v < 0 ? -v : v);
+        const uint32_t uh = a >> 9;
+        uint32_t result;
+        if (uh >= 255) {
+            result = 0x7FFFu << 10;
+        } else {
+            const uint32_t ua = sigmoid_table[uh], ub = sigmoid_table[uh + 1];
+            result = (ua << 9) + (a & 0x1FFu) * (ub - ua);
+        }
+        result = v >= 0 ? result + (1u << 9) : (1u << 25) - result + (1u << 9) - 1u;
+        out[i] = (int16_t)(result >> 10);
+    }
+}
+
+void mcugen_tanh_s16(int32_t size, const int16_t *in, int32_t input_multiplier,
+                     int32_t input_left_shift, const uint16_t *sigmoid_table, int16_t *out)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        const int32_t v = sigmoid16_input(in[i], input_multiplier, input_left_shift);
+        const uint32_t a = (uint32_t)(v < 0 ? -v : v);
+        const uint32_t uh = a >> 8;
+        int32_t result;
+        if (uh >= 255) {
+            result = 0xFFFF << 8;
+        } else {
+            const uint32_t ua = sigmoid_table[uh], ub = sigmoid_table[uh + 1];
+            result = (int32_t)((ua << 8) + (a & 0xFFu) * (ub - ua));
+        }
+        result = v >= 0 ? result - (1 << 23) + (1 << 7) : -result + (1 << 23) + (1 << 7) - 1;
+        out[i] = (int16_t)(result >> 8);
+    }
+}
+
+/* ---- 16x8 data movement, MEAN, TRANSPOSE_CONV ------------------------------------------------ */
+
+void mcugen_copy_4d_s16(const int16_t *in, const int32_t in_strides[4], const int32_t counts[4],
+                        int16_t *out, const int32_t out_strides[4])
+{
+    copy_4d(in, in_strides, counts, out, out_strides, 1);
+}
+
+void mcugen_fill_s16(int32_t size, int16_t value, int16_t *out)
+{
+    for (int32_t i = 0; i < size; ++i) {
+        out[i] = value;
+    }
+}
+
+void mcugen_mean_s16(const mcugen_dims_t *in_dims, const int16_t *in, const int32_t reduce[4],
+                     int32_t multiplier, int32_t shift, int16_t *out)
+{
+    mean_4d(in_dims, in, reduce, 0, multiplier, shift, 0, out, 1);
+}
+
+/* TRANSPOSE_CONV's sum for one output element: the filter taps ky = (oy + pad_h) mod stride_h,
+ * + stride_h, ... meet input rows iy = (oy + pad_h - ky) / stride_h (likewise for x). */
+static int64_t transpose_conv_sum(const mcugen_conv_params_t *p, const mcugen_dims_t *in_dims,
+                                  const void *in, int32_t wide, const mcugen_dims_t *filter_dims,
+                                  const int8_t *filter, int32_t b, int32_t oy, int32_t ox,
+                                  int32_t oc)
+{
+    const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+    const int32_t kh = filter_dims->h, kw = filter_dims->w;
+    const int32_t ty = oy + p->pad_h, tx = ox + p->pad_w;
+    int64_t acc = 0;
+    for (int32_t ky = ty % p->stride_h; ky < kh; ky += p->stride_h) {
+        const int32_t iy = (ty - ky) / p->stride_h;
+        if (iy < 0 || iy >= in_h) {
+            continue;
+        }
+        for (int32_t kx = tx % p->stride_w; kx < kw; kx += p->stride_w) {
+            const int32_t ix = (tx - kx) / p->stride_w;
+            if (ix < 0 || ix >= in_w) {
+                continue;
+            }
+            const int8_t *w = &filter[((oc * kh + ky) * kw + kx) * in_c];
+            const int32_t at = ((b * in_h + iy) * in_w + ix) * in_c;
+            if (wide) {
+                const int16_t *src = (const int16_t *)in + at;
+                for (int32_t ic = 0; ic < in_c; ++ic) {
+                    acc += (int32_t)w[ic] * (int32_t)src[ic];
+                }
+            } else {
+                const int8_t *src = (const int8_t *)in + at;
+                int32_t acc32 = 0;
+                for (int32_t ic = 0; ic < in_c; ++ic) {
+                    acc32 += (int32_t)w[ic] * ((int32_t)src[ic] + p->input_offset);
+                }
+                acc += acc32;
+            }
+        }
+    }
+    return acc;
+}
+
+void mcugen_transpose_conv_s8(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                              const mcugen_dims_t *in_dims, const int8_t *in,
+                              const mcugen_dims_t *filter_dims, const int8_t *filter,
+                              const int32_t *bias, const mcugen_dims_t *out_dims, int8_t *out)
+{
+    int32_t i = 0;
+    for (int32_t b = 0; b < out_dims->n; ++b) {
+        for (int32_t oy = 0; oy < out_dims->h; ++oy) {
+            for (int32_t ox = 0; ox < out_dims->w; ++ox) {
+                for (int32_t oc = 0; oc < out_dims->c; ++oc, ++i) {
+                    /* the record bounds the sum below 2^31 */
+                    int32_t acc = (int32_t)transpose_conv_sum(p, in_dims, in, 0, filter_dims,
+                                                              filter, b, oy, ox, oc);
+                    if (bias != NULL) {
+                        acc += bias[oc];
+                    }
+                    const int32_t qc = q->per_channel ? oc : 0;
+                    const int32_t v = mcugen_requantize(acc, q->multiplier[qc], q->shift[qc])
+                                      + p->output_offset;
+                    out[i] = clamp_s8(v, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
+void mcugen_transpose_conv_s16(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                               const mcugen_bias16_t *bias, const mcugen_dims_t *in_dims,
+                               const int16_t *in, const mcugen_dims_t *filter_dims,
+                               const int8_t *filter, const mcugen_dims_t *out_dims, int16_t *out)
+{
+    int32_t i = 0;
+    for (int32_t b = 0; b < out_dims->n; ++b) {
+        for (int32_t oy = 0; oy < out_dims->h; ++oy) {
+            for (int32_t ox = 0; ox < out_dims->w; ++ox) {
+                for (int32_t oc = 0; oc < out_dims->c; ++oc, ++i) {
+                    const int64_t acc = transpose_conv_sum(p, in_dims, in, 1, filter_dims,
+                                                           filter, b, oy, ox, oc);
+                    out[i] = finish_s16(acc, bias, q, oc, p->act_min, p->act_max);
+                }
+            }
+        }
+    }
+}
+
 /* ---- recurrent operators: LSTM and SVDF --------------------------------------------------- */
 
 /* TFLM's sigmoid_table_uint16 (common.h): sigmoid(i / 24) in 0.16, its published numbers (the
@@ -877,7 +1066,7 @@ static int64_t sigmoid_table_lookup(int64_t a, int32_t frac_bits, int64_t beyond
     return (ua << frac_bits) + (a & (((int64_t)1 << frac_bits) - 1)) * (ub - ua);
 }
 
-int16_t mcugen_logistic_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift)
+static int16_t lstm_logistic_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift)
 {
     const int64_t v = sigmoid_input_s16(x, input_multiplier, input_left_shift);
     int64_t r = sigmoid_table_lookup(v < 0 ? -v : v, 9, (int64_t)0x7FFF << 10);
@@ -885,7 +1074,7 @@ int16_t mcugen_logistic_s16(int32_t x, int32_t input_multiplier, int32_t input_l
     return (int16_t)(r >> 10);
 }
 
-int16_t mcugen_tanh_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift)
+static int16_t lstm_tanh_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift)
 {
     const int64_t v = sigmoid_input_s16(x, input_multiplier, input_left_shift);
     int64_t r = sigmoid_table_lookup(v < 0 ? -v : v, 8, (int64_t)0xFFFF << 8);
@@ -983,7 +1172,7 @@ void mcugen_lstm_integer(const mcugen_lstm_params_t *p, const void *input, void 
                 int16_t *out = scratch + g * n_cell;
                 for (int32_t j = 0; j < n_cell; ++j) {
                     const int32_t pre = lstm_gate_pre(p, &p->gate[g], x, h, j);
-                    out[j] = g == 2 ? mcugen_tanh_s16(pre, 0, 0) : mcugen_logistic_s16(pre, 0, 0);
+                    out[j] = g == 2 ? lstm_tanh_s16(pre, 0, 0) : lstm_logistic_s16(pre, 0, 0);
                 }
             }
             const int16_t *fg = scratch, *ig = scratch + n_cell, *cg = scratch + 2 * n_cell;
@@ -996,7 +1185,7 @@ void mcugen_lstm_integer(const mcugen_lstm_params_t *p, const void *input, void 
                     v = MCUGEN_MIN(MCUGEN_MAX(v, -p->cell_clip), p->cell_clip);
                 }
                 c[j] = (int16_t)v;
-                const int32_t o = lstm_mul(mcugen_tanh_s16(v, tanh_multiplier, tanh_shift), og[j],
+                const int32_t o = lstm_mul(lstm_tanh_s16(v, tanh_multiplier, tanh_shift), og[j],
                                            &p->output);
                 if (p->wide) {
                     ((int16_t *)h)[j] = (int16_t)o;

@@ -196,6 +196,48 @@ void mcugen_requantize_s16(int32_t size, const void *in, int32_t in_bits, int32_
 void mcugen_softmax_s16(const mcugen_softmax16_params_t *p, int32_t rows, int32_t depth,
                         const int16_t *in, int16_t *out);
 
+/* int16 RELU / RELU6 / LEAKY_RELU (zero points 0): TFLM's ReluQuantized (requantize, clamp to
+ * [act_min, act_max]), Relu6 (a clamp in the input's domain), LeakyRelu (identity multiplier for
+ * x >= 0, else |alpha| multiplier, negated when alpha < 0; clamped to int16). Safe in place. */
+void mcugen_relu_s16(int32_t size, const int16_t *in, int32_t multiplier, int32_t shift,
+                     int32_t act_min, int32_t act_max, int16_t *out);
+void mcugen_clamp_s16(int32_t size, const int16_t *in, int32_t lo, int32_t hi, int16_t *out);
+void mcugen_leaky_relu_s16(int32_t size, const int16_t *in, int32_t identity_multiplier,
+                           int32_t identity_shift, int32_t alpha_multiplier, int32_t alpha_shift,
+                           int32_t alpha_negative, int16_t *out);
+
+/* int16 LOGISTIC and TANH (reference_integer_ops Logistic / Tanh for int16): the input rescaled
+ * by (x * input_multiplier + round) >> input_left_shift (input_multiplier 0: times 3), then
+ * interpolation in TFLM's 256-entry sigmoid table (passed in: the code generator emits it).
+ * Output scale 2^-15, zero point 0. Safe in place. */
+void mcugen_logistic_s16(int32_t size, const int16_t *in, int32_t input_multiplier,
+                         int32_t input_left_shift, const uint16_t *sigmoid_table, int16_t *out);
+void mcugen_tanh_s16(int32_t size, const int16_t *in, int32_t input_multiplier,
+                     int32_t input_left_shift, const uint16_t *sigmoid_table, int16_t *out);
+
+/* mcugen_copy_4d_s8 / mcugen_fill_s8 on int16 elements (strides count elements). */
+void mcugen_copy_4d_s16(const int16_t *in, const int32_t in_strides[4], const int32_t counts[4],
+                        int16_t *out, const int32_t out_strides[4]);
+void mcugen_fill_s16(int32_t size, int16_t value, int16_t *out);
+
+/* MEAN of an int16 tensor (zero points 0): the int32 sum, requantized as mcugen_mean_s8. */
+void mcugen_mean_s16(const mcugen_dims_t *in_dims, const int16_t *in, const int32_t reduce[4],
+                     int32_t multiplier, int32_t shift, int16_t *out);
+
+/* TRANSPOSE_CONV (reference_integer_ops::TransposeConv), gathered per output element: the
+ * output (oy, ox) sums input (iy, ix) x filter (ky, kx) wherever iy * stride_h + ky - pad_h = oy
+ * (the same products as TFLM's scatter, so the same integer sum; no scratch). Filter
+ * [C_OUT][KH][KW][C_IN]. int8: int32 accumulator with input_offset, int32 bias (or NULL),
+ * mcugen_requantize, output_offset. 16x8: as mcugen_conv_s16 (bias->wide, int64). */
+void mcugen_transpose_conv_s8(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                              const mcugen_dims_t *in_dims, const int8_t *in,
+                              const mcugen_dims_t *filter_dims, const int8_t *filter,
+                              const int32_t *bias, const mcugen_dims_t *out_dims, int8_t *out);
+void mcugen_transpose_conv_s16(const mcugen_conv_params_t *p, const mcugen_requant_t *q,
+                               const mcugen_bias16_t *bias, const mcugen_dims_t *in_dims,
+                               const int16_t *in, const mcugen_dims_t *filter_dims,
+                               const int8_t *filter, const mcugen_dims_t *out_dims, int16_t *out);
+
 /* ---- recurrent operators: UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF ---------------------------
  * TFLM's integer LSTM (lstm_eval.h): per step and batch, four gates (forget, input, cell,
  * output), each two fully connected halves (input with the bias, recurrent from the hidden
@@ -228,11 +270,6 @@ typedef struct {
     int32_t cell_clip;               /* quantized clip, 0 when the model sets none */
     int32_t cell_scale_power;        /* the cell state's scale is 2^cell_scale_power */
 } mcugen_lstm_params_t;
-
-/* TFLM's int16 Logistic / Tanh (reference_integer_ops), input_multiplier 0 meaning the
- * power-of-two form 3 << input_left_shift. */
-int16_t mcugen_logistic_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift);
-int16_t mcugen_tanh_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift);
 
 /* input/hidden/output are int8 (wide = 0) or int16; scratch holds 4 * n_cell int16. */
 void mcugen_lstm_integer(const mcugen_lstm_params_t *p, const void *input, void *hidden,
