@@ -35,8 +35,8 @@ from tests.ops.models import single_op, single_op_models
 
 ADAPTERS = {"QUANTIZE", "DEQUANTIZE"}
 #: Generated from integer models but not yet quantized from float ones (issue 16's quantizer
-#: part: `mcugen quantize` refuses a float LSTM or SVDF by name). Remove when it lands.
-QUANTIZER_PENDING = {"UNIDIRECTIONAL_SEQUENCE_LSTM", "SVDF"}
+#: part: `mcugen quantize` refuses a float SVDF by name). Remove when it lands.
+QUANTIZER_PENDING = {"SVDF"}
 ARITHMETIC = {"float32": sim_registry.FLOAT, "int8": sim_registry.QUANT,
               "int16": sim_registry.QUANT, "uint8": sim_registry.QUANT}
 
