@@ -106,3 +106,24 @@ def test_unsupported_lstm_variant_is_one_line(tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.count("\n") == 1
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in proc.stderr and "CIFG" in proc.stderr
+
+
+def test_each_input_after_a_reset_on_host_board(tmp_path):
+    """Without --sequence every verify input starts from a reset: an int8 state whose zero
+    point is not 0 (a .bss start would be wrong) is reset to it, on the board and in the
+    simulator."""
+    model = tmp_path / "svdf_zp.tflite"
+    save_model(svdf_graph(np.int8, state_dtype=np.int8, batch=2, n_input=20, n_unit=6, rank=2,
+                          memory=5, input_q=(2 ** -4, 7), state_q=(2 ** -4, 9)), model)
+    proc = _cli("verify", str(model), "--board", "host", "--inputs", "4",
+                "--json", str(tmp_path / "v.json"))
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert json.loads((tmp_path / "v.json").read_text())["bit_exact"]
+    out = tmp_path / "y.npy"
+    seq = tmp_path / "s.npy"
+    np.save(seq, np.random.default_rng(4).integers(-128, 128, (7, 2, 20)).astype(np.int8))
+    proc = _cli("run", str(model), "--board", "host", "--sequence", str(seq), "--output", str(out))
+    assert proc.returncode == 0, proc.stderr
+    sim = Simulator(load_model(model))
+    expected = np.stack([sim.run([s]).outputs[0] for s in np.load(seq)])
+    assert np.load(out).tobytes() == expected.tobytes()
