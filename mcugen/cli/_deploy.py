@@ -91,6 +91,16 @@ def load_deployable(args: argparse.Namespace) -> Graph:
     return optimize_graph(graph, enabled=not getattr(args, "no_optimize", False))
 
 
+def load_checked(args: argparse.Namespace) -> Graph:
+    """The deployable graph, every layer's backend chosen (an operator no backend generates is
+    refused here, naming it) before any input data is read or anything is built."""
+    from ..codegen.cmsis_nn import kernel_chain
+    from ..ops.registry import assign_backends
+    graph = load_deployable(args)
+    assign_backends(graph, kernel_chain(choose_kernels(args), args.cmsis_nn))
+    return graph
+
+
 def choose_kernels(args: argparse.Namespace) -> str:
     """The first backend by the one rule of :mod:`mcugen.target` (plan, generate, export too)."""
     from ..target import resolve_target

@@ -72,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
             err_console.print(f"report: {report}")
     if args.json:
         data = plan.to_json()
+        data["state"] = [{"tensor": t, "offset": o, "bytes": n, "fill": f}
+                         for t, o, n, f in plan.state_tensors(graph)]
         # the optimised graph's operators, each with the model's operators it came from
         data["operators"] = [{"index": op.index, "opcode": op.opcode,
                               "original_operators": list(op.source)}
@@ -90,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
                          ("bytes", "right"), ("ops", "right"), ("backend", "left")):
         table.add_column(col, justify=justify)
     for b in plan.buffers:
-        table.add_row(b.name, b.kind, fmt_int(b.offset), fmt_int(b.size),
+        kind = "state" if b.kind == "tensor" and b.offset < plan.state_bytes else b.kind
+        table.add_row(b.name, kind, fmt_int(b.offset), fmt_int(b.size),
                       f"{plan.order[b.first_op]}-{plan.order[b.last_op]}",
                       plan.backends.get(b.op, "") if b.kind == "scratch" else "")
     console.print(table)
@@ -98,6 +101,9 @@ def run(args: argparse.Namespace) -> int:
     console.print(f"arena: {fmt_int(plan.arena_bytes)} bytes; lower bound "
                   f"{fmt_int(plan.lower_bound_bytes)} bytes (peak at op {plan.peak_op} {peak}); "
                   f"alignment {plan.alignment}")
+    if plan.state_bytes:
+        console.print(f"state: {fmt_int(plan.state_bytes)} bytes at offset 0 (variable tensors, "
+                      "kept across invocations, never reused; reset to their initial values)")
     if plan.order != sorted(plan.order):
         console.print(f"execution order changed to lower the peak: {plan.order}")
     if report:

@@ -18,7 +18,11 @@ HELP = "run one input on a board (emulated, host or real) and print the output"
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_deploy_arguments(p)
-    p.add_argument("--input", required=True, help=".npy (one input) or .npz (one array per input)")
+    given = p.add_mutually_exclusive_group(required=True)
+    given.add_argument("--input", help=".npy (one input) or .npz (one array per input)")
+    given.add_argument("--sequence", metavar="S",
+                       help="stateful models: .npy/.npz whose leading axis is time; the steps "
+                       "run in order on one model state, after a reset; one output per step")
     p.add_argument("--port", help="serial port URL of a real board (e.g. /dev/ttyACM0)")
     add_farm_arguments(p)
     p.add_argument("--no-flash", action="store_true",
@@ -52,6 +56,8 @@ def load_inputs(path: str, graph) -> list[np.ndarray]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.sequence:
+        return _run_sequence(args)
     with scratch_dir() as tmp, farm(args):
         graph, fw = build(args, tmp)
         sample = load_inputs(args.input, graph)
@@ -75,6 +81,40 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"{count:,} {info.counter_unit} per inference")
     if args.output:
         console.print(f"outputs written to {args.output}")
+    return 0
+
+
+def _run_sequence(args: argparse.Namespace) -> int:
+    """--sequence: one reset, then the steps in order on one state (Device.run_sequence);
+    --output and --json hold each output stacked over the steps, as ``simulate --sequence``."""
+    from ..device.protocol import instructions
+    from ..device.verify import run_sequence_on_device
+    from ._deploy import load_checked
+    from .simulate import load_sequence
+    graph = load_checked(args)
+    steps = load_sequence(args.sequence, graph)     # checked before anything is built
+    with scratch_dir() as tmp, farm(args):
+        graph, fw = build(args, tmp, graph=graph)
+        with connected(args, fw, graph) as (device, info):
+            ran = run_sequence_on_device(device, graph, steps)
+    counts = [instructions(inference, info) for _, inference in ran]
+    stacked = [np.stack([outs[j] for outs, _ in ran]) for j in range(len(graph.outputs))]
+    if args.output:
+        from .simulate import write_outputs
+        write_outputs(graph, stacked, args.output)
+    if args.json:
+        write_json({"outputs": [o.tolist() for o in stacked], info.counter_unit: counts},
+                   args.json)
+        if args.json == "-":
+            return 0
+    for n, (outs, _) in enumerate(ran):
+        for k, o in enumerate(outs):
+            console.print(f"step {n} output {k}: {o.ravel().tolist()}")
+    if counts and counts[-1] is not None:
+        console.print(f"{counts[-1]:,} {info.counter_unit} per inference (last step; "
+                      f"{sum(counts):,} for the {len(counts)} steps)")
+    if args.output:
+        console.print(f"outputs written to {args.output} (one per step)")
     return 0
 
 

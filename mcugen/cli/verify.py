@@ -23,10 +23,15 @@ HELP = "run inputs on a board and check the outputs equal the simulator's, bit f
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     add_deploy_arguments(p)
-    p.add_argument("--inputs", default="10", help="N random inputs (N >= 1), or real data: "
-                   ".npy with a leading N axis, .npz (one array per input name, or 'x'), a "
-                   "directory of .npy files, or CSV (one sample per row); float data for an "
-                   "integer input is quantized with the input's scale and zero point")
+    given = p.add_mutually_exclusive_group()
+    given.add_argument("--inputs", default="10", help="N random inputs (N >= 1), or real data: "
+                       ".npy with a leading N axis, .npz (one array per input name, or 'x'), a "
+                       "directory of .npy files, or CSV (one sample per row); float data for an "
+                       "integer input is quantized with the input's scale and zero point; a "
+                       "model with state runs each after a reset")
+    given.add_argument("--sequence", metavar="S",
+                       help="stateful models: .npy/.npz whose leading axis is time; the steps "
+                       "run in order on one model state after a reset, each step compared")
     p.add_argument("--samples", type=int, metavar="N",
                    help="use at most the first N samples of the --inputs file")
     p.add_argument("--labels", metavar="FILE", help="class labels of the --inputs samples "
@@ -49,6 +54,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def _samples(args, graph):
     """(samples, the dataset they came from or None for random inputs)."""
+    if args.sequence:
+        if args.labels or args.float_model or args.samples is not None:
+            raise InputError("--sequence takes no --labels, --float-model or --samples")
+        from .simulate import load_sequence
+        return load_sequence(args.sequence, graph), None
     if args.inputs.isdigit():
         if int(args.inputs) < 1:
             raise InputError(f"--inputs {args.inputs} checks nothing: give N >= 1 random "
@@ -87,8 +97,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace, tmp: str) -> int:
-    from ._deploy import load_deployable
-    graph = load_deployable(args)
+    from ._deploy import load_checked
+    graph = load_checked(args)        # an undeployable layer is named before the data
     samples, data = _samples(args, graph)       # inputs are checked before the build starts
     labels = float_graph = None                 # so are the labels and the float model
     if args.labels:
@@ -101,7 +111,8 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
         graph, fw = build(args, Path(tmp) / "release", graph=graph)
     with progress_bar(f"verifying on {fw.board.name}", len(samples)) as advance:
         with connected(args, fw, graph) as (device, _info):
-            result = verify_on_device(device, graph, samples, progress=advance)
+            result = verify_on_device(device, graph, samples, progress=advance,
+                                      sequence=bool(args.sequence))
     if result.mismatches and not can_flash(args, fw):
         # the debug build would have to be on the board: never read tensors from other firmware
         result.mismatches[0].first_layer = (
@@ -111,8 +122,9 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
         first = result.mismatches[0]
         _, debug_fw = build(args, Path(tmp) / "debug", debug_keep_all=True, graph=graph)
         with connected(args, debug_fw, graph) as (device, _info):
+            before = samples[:first.input_index] if args.sequence else []
             first.first_layer = locate_divergence(device, graph, samples[first.input_index],
-                                                  debug_fw.rendered.plan.order)
+                                                  debug_fw.rendered.plan.order, before)
     unit = result.info.counter_unit if result.info else "none"
     count = int(np.median(result.counts)) if result.counts else None
     accuracy = _accuracy(args, graph, data, result, labels, float_graph)
@@ -128,7 +140,7 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
         table.add_row("stack used", f"{fmt_int(result.stack_bytes)} bytes")
     if count is not None:
         table.add_row(f"{unit} per inference", fmt_int(count))
-    table.add_row("inputs", str(result.n_inputs))
+    table.add_row("sequence steps" if args.sequence else "inputs", str(result.n_inputs))
     table.add_row("bit-exact", verdict_cell(result))
     out.print(table)
     if data is not None:
@@ -164,7 +176,8 @@ def _verify(args: argparse.Namespace, tmp: str) -> int:
         out.print(f"report: {path}")
     if not result.bit_exact:
         m = result.mismatches[0]
-        raise VerificationMismatch(f"output {m.output_index} of input {m.input_index} differs "
+        what = "step" if args.sequence else "input"
+        raise VerificationMismatch(f"output {m.output_index} of {what} {m.input_index} differs "
                                    f"from the simulator in {m.differing_bytes} bytes; first "
                                    f"diverging layer: {m.first_layer or 'not found'}",
                                    fw.board.name)

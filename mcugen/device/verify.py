@@ -113,13 +113,44 @@ def run_on_device(device: Device, graph: Graph, sample: list[np.ndarray]):
     return outputs, inference
 
 
+def run_sequence_on_device(device: Device, graph: Graph, steps: list[list[np.ndarray]]):
+    """The steps of a sequence in order on one model state from one reset
+    (Device.run_sequence: replayed whole from a reset after a link fault); per step
+    (outputs, inference)."""
+    if device.expected_invoke_seconds is None:
+        device.expected_invoke_seconds = estimate_invoke_seconds(graph)
+    ran = []
+    for inference in device.run_sequence([pack_inputs(s) for s in steps]):
+        outputs, offset = [], 0
+        for index in graph.outputs:
+            t = graph.tensors[index]
+            outputs.append(np.frombuffer(inference.outputs[offset:offset + t.nbytes],
+                                         dtype=t.dtype).reshape(t.shape))
+            offset += t.nbytes
+        ran.append((outputs, inference))
+    return ran
+
+
+def has_state(graph: Graph) -> bool:
+    return any(t.is_variable for t in graph.tensors)
+
+
 def verify_on_device(device: Device, graph: Graph, samples: list[list[np.ndarray]],
-                     progress=None) -> VerifyResult:
+                     progress=None, sequence: bool = False) -> VerifyResult:
+    """Each sample from a reset of the device's state (Device.run) and the simulator's, for a
+    model with state; with ``sequence`` the samples are the steps of one sequence: one reset,
+    then every step on one state, each step's outputs compared."""
     info = device.hello()
     sim = Simulator(graph)
     result = VerifyResult(n_inputs=len(samples), info=info)
+    ran = run_sequence_on_device(device, graph, samples) if sequence else None
     for n, sample in enumerate(samples):
-        got, inference = run_on_device(device, graph, sample)
+        if ran is not None:
+            got, inference = ran[n]
+        else:
+            if has_state(graph):
+                sim.reset()
+            got, inference = run_on_device(device, graph, sample)
         expected = [e.copy() for e in sim.run(sample).outputs]
         result.outputs.append([g.copy() for g in got])
         result.expected.append(expected)
@@ -136,10 +167,17 @@ def verify_on_device(device: Device, graph: Graph, samples: list[list[np.ndarray
 
 
 def locate_divergence(device: Device, graph: Graph, sample: list[np.ndarray],
-                      order: list[int]) -> str | None:
-    """On a debug build (every tensor kept), the first op whose output differs."""
-    run_on_device(device, graph, sample)
-    expected = Simulator(graph).run(sample, keep_all=True).tensors
+                      order: list[int], before: list[list[np.ndarray]] = ()) -> str | None:
+    """On a debug build (every tensor kept), the first op whose output differs (``before``:
+    the steps of a sequence that precede ``sample``, run first on the same state)."""
+    sim = Simulator(graph)
+    if before:
+        run_sequence_on_device(device, graph, [*before, sample])
+        for step in before:
+            sim.run(step)
+    else:
+        run_on_device(device, graph, sample)
+    expected = sim.run(sample, keep_all=True).tensors
     for op_index in order:
         op = graph.operators[op_index]
         for t in op.outputs:

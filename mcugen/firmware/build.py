@@ -60,8 +60,15 @@ def build_firmware(graph: Graph, board: Board, out_dir: str | Path, *, kernels: 
         region = board.ram if exc.region == "RAM" else board.flash
         raise InputError(
             f"model does not fit {board.name}: {exc.region} needs "
-            f"{region.length + exc.overflow:,} bytes (arena {rendered.arena_bytes:,}, stack "
+            f"{region.length + exc.overflow:,} bytes (arena {rendered.arena_bytes:,}"
+            f"{_state_text(rendered.plan)}, stack "
             f"{board.stack_bytes:,}), the board has {region.length:,}", graph.name) from None
+
+
+def _state_text(plan) -> str:
+    """The persistent state region inside the arena, when the model keeps state."""
+    state = getattr(plan, "state_bytes", 0)
+    return f" with {state:,} bytes of model state" if state else ""
 
 
 def linker_script(board: Board) -> str:

@@ -216,9 +216,90 @@ def lstm_macs(graph: Graph, op: Operator) -> int:
     return steps_batches * 4 * n_state * (x.shape[-1] + n_state)
 
 
+def portable_check(graph: Graph, op: Operator) -> str | None:
+    """mcugen's portable integer LSTM (templates/kernels/portable: mcugen_lstm_integer): the
+    integer LSTM (8x8 with an int16 cell, or 16x8) whose fully connected sums stay inside the
+    accumulator the simulator's arithmetic assumes (int32 for int8 activations, |acc| < 2^47 for
+    int16) and whose int64 requantization shifts TFLM's contract allows."""
+    x = graph.tensors[op.inputs[INPUT]]
+    if x.dtype == np.float32:
+        return "the float LSTM is not generated (mcugen generates no float kernels)"
+    try:
+        p = prepare_lstm(graph, op)
+    except UnsupportedOperatorError as exc:
+        return exc.message
+    limit = 2 ** 47 if p.wide else 2 ** 31
+    span = 65535 if p.wide else 255
+    t = graph.tensors
+    for gate in GATES:
+        bias = t[op.inputs[BIASES[gate]]].data
+        b = int(np.abs(bias.astype(np.int64)).max()) if bias is not None and bias.size else 0
+        for width, w in ((p.n_input, INPUT_WEIGHTS[gate]), (p.n_state, RECURRENT_WEIGHTS[gate])):
+            bound = b + width * span * 255
+            if bound >= limit:
+                return (f"the {gate} gate's accumulator may reach {bound} (input {w}); the "
+                        f"kernel's {'int64 requantization' if p.wide else 'int32 sum'} takes "
+                        f"less than 2^{47 if p.wide else 31}")
+            b = 0
+        if p.wide and max(p.input_fc[gate].shift, p.recurrent_fc[gate].shift) >= 8:
+            return f"the {gate} gate's effective scale is >= 128 (TFLM's int64 requantization)"
+    return None
+
+
+def cmsis_nn_check(graph: Graph, op: Operator) -> str | None:
+    """CMSIS-NN's arm_lstm_unidirectional_s8 equals TFLM's reference (and the simulator) only
+    where the host can prove its differences away, per instance:
+    - it takes the 8x8 LSTM with symmetric weights (no weights zero point; the input and hidden
+      zero points ride in host-computed effective biases);
+    - it adds the recurrent half's requantized sum to the input half's before it saturates
+      (the reference saturates each half first): every recurrent row's bound, sum |w| times
+      the largest |h - zp|, requantized, must stay inside int16;
+    - its tanh scales the cell state in int32 (3 << (12 + power)): cell scales up to 2^1;
+      its input x cell-gate product is added unsaturated: cell scales from 2^-15."""
+    reason = portable_check(graph, op)
+    if reason is not None:
+        return reason
+    p = prepare_lstm(graph, op)
+    if p.wide:
+        return "the 16x8 LSTM (arm_lstm_unidirectional_s16 is not proven here)"
+    t = graph.tensors
+    for gate in GATES:
+        for i in (INPUT_WEIGHTS[gate], RECURRENT_WEIGHTS[gate]):
+            if int(t[op.inputs[i]].quant.zero_point[0]) != 0:
+                return f"weights at input {i} have a zero point (CMSIS-NN takes none)"
+    if not -15 <= p.cell_scale_power <= 1:
+        return f"cell state scale 2^{p.cell_scale_power} (CMSIS-NN's int32 arithmetic takes " \
+               "2^-15 .. 2^1)"
+    zp_h = zero_point_of(t[op.inputs[HIDDEN_STATE]])
+    span = max(127 - zp_h, zp_h + 128)
+    for gate in GATES:
+        w = t[op.inputs[RECURRENT_WEIGHTS[gate]]].data.astype(np.int64)
+        bound = int(np.abs(w).sum(axis=1).max()) * span if w.size else 0
+        f = p.recurrent_fc[gate]
+        from ..fixedpoint import multiply_by_quantized_multiplier
+        if bound >= 2 ** 31 or int(multiply_by_quantized_multiplier(
+                np.int64(bound), f.multiplier, f.shift)) >= 32767:
+            return (f"the {gate} gate's recurrent sum may leave int16 before CMSIS-NN "
+                    "saturates it")
+    return None
+
+
+def lstm_scratch(graph: Graph, op: Operator, path: str) -> int:
+    """The portable kernel's four int16 gate vectors of one batch row."""
+    return 4 * 2 * graph.tensors[op.inputs[HIDDEN_STATE]].shape[-1]
+
+
+def lstm_cmsis_nn_scratch(graph: Graph, op: Operator, path: str) -> int:
+    """CMSIS-NN's two int16 temporaries over every batch (its time-major steps run all batches
+    at once)."""
+    return 2 * 2 * graph.tensors[op.inputs[HIDDEN_STATE]].size
+
+
 RECORDS = (
     # quantized by mcugen/quantize/rewrite.py's _quantize_lstm; the hidden state (input 18)
     # shares the output's parameters
     record("UNIDIRECTIONAL_SEQUENCE_LSTM", "lstm", dtypes=("int8", "int16", "float32"),
-           prepare=prepare_lstm, version=1, macs=lstm_macs, quant=SameParams((HIDDEN_STATE,))),
+           prepare=prepare_lstm, version=1, macs=lstm_macs, quant=SameParams((HIDDEN_STATE,)),
+           backends={"cmsis-nn": cmsis_nn_check, "portable": portable_check},
+           scratch={"cmsis-nn": lstm_cmsis_nn_scratch, "portable": lstm_scratch}),
 )

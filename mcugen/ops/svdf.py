@@ -110,7 +110,40 @@ def svdf_macs(graph: Graph, op: Operator) -> int:
     return x.shape[0] * (wf.size + wt.size)
 
 
+def portable_check(graph: Graph, op: Operator) -> str | None:
+    """mcugen's portable integer SVDF (mcugen_svdf_s8): int8 in and out, int8 or int16 state.
+    Its int32 sums wrap as the simulator's and TFLM's reference C do."""
+    if graph.tensors[op.inputs[INPUT]].dtype == np.float32:
+        return "the float SVDF is not generated (mcugen generates no float kernels)"
+    try:
+        prepare_svdf(graph, op)
+    except UnsupportedOperatorError as exc:
+        return exc.message
+    return None
+
+
+def cmsis_nn_check(graph: Graph, op: Operator) -> str | None:
+    """CMSIS-NN's arm_svdf_s8 / arm_svdf_state_s16_s8 leave the state's zero point out of both
+    dot products (TFLM's reference adds it to the stored feature result and subtracts it in the
+    time dot product): they equal the reference only for a state zero point of 0."""
+    reason = portable_check(graph, op)
+    if reason is None and zero_point_of(graph.tensors[op.inputs[STATE]]) != 0:
+        reason = "state zero point is not 0 (CMSIS-NN's SVDF ignores it)"
+    return reason
+
+
+def svdf_cmsis_nn_scratch(graph: Graph, op: Operator, path: str) -> int:
+    """arm_svdf_*'s two int32 buffers (time dot products per filter, sums per unit) and, on
+    Helium, the feature weights' kernel sums (n_filter int32), computed before each call."""
+    x, wf = graph.tensors[op.inputs[INPUT]], graph.tensors[op.inputs[WEIGHTS_FEATURE]]
+    rank = int(op.options.get("rank", 1)) or 1
+    n_filter = wf.shape[0]
+    sums = n_filter * 4 if path == "mve" else 0
+    return 4 * x.shape[0] * (n_filter + n_filter // rank) + sums
+
+
 RECORDS = (
     record("SVDF", "svdf", dtypes=("int8", "float32"), prepare=prepare_svdf, version=1,
-           macs=svdf_macs),
+           macs=svdf_macs, backends={"cmsis-nn": cmsis_nn_check, "portable": portable_check},
+           scratch={"cmsis-nn": svdf_cmsis_nn_scratch}),
 )

@@ -1,7 +1,11 @@
 """The memory planner: schedule, lifetimes, scratch and offsets → a :class:`MemoryPlan`.
 
 Every non-constant tensor (model inputs and outputs included) and every kernel scratch buffer gets
-a fixed offset in one static arena. The plan is computed for each candidate execution order (the
+a fixed offset in one static arena. Variable tensors (recurrent state: an LSTM's hidden and cell
+state, an SVDF's window) must keep their bytes from one invocation to the next, so they get a
+region of their own at the start of the arena, in tensor index order, never shared with anything
+(``state_bytes``): their offsets depend on nothing but the variable tensors themselves, which is
+what the generated ``<name>_reset()`` writes over. The plan is computed for each candidate execution order (the
 graph's own, the exact minimum-peak order of reorder.py when the graph is small enough to search,
 and a greedy memory-aware order; they differ only for branching graphs such as ResNet's skip
 connections) and the smallest arena wins; ties keep the graph's order.
@@ -10,6 +14,8 @@ connections) and the smallest arena wins; ties keep the graph's order.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+
+import numpy as np
 
 from ..model.graph import Graph
 from .assign import Block, assign_offsets
@@ -46,6 +52,18 @@ class MemoryPlan:
     aliases: dict[int, int]    # tensor -> root tensor whose bytes it uses (root maps to itself)
     keep_all: bool = False
     backends: dict[int, str] = field(default_factory=dict)   # op index -> backend of its layer
+    state_bytes: int = 0       # the persistent region of variable tensors: arena[0, state_bytes)
+
+    def state_tensors(self, graph: Graph) -> list[tuple[int, int, int, int]]:
+        """(tensor index, offset, bytes, fill byte) of every variable tensor, the values TFLM's
+        ResetVariableTensors writes: an int8 tensor's zero point, 0 for the rest."""
+        from ..sim.executor import initial_state
+        found = []
+        for t in graph.tensors:
+            if t.is_variable and t.index in self.aliases:
+                fill = int(initial_state(t).view(np.uint8).ravel()[0]) if t.size else 0
+                found.append((t.index, self.tensor_offset(t.index), t.nbytes, fill))
+        return found
 
     def tensor_offset(self, tensor_index: int) -> int:
         root = self.aliases[tensor_index]
@@ -116,9 +134,16 @@ def _plan_for_order(graph: Graph, order: list[int], kernels: str, cpu: str,
     align = alignment_for(cpu)
     rounded = lambda n: (n + align - 1) // align * align   # noqa: E731
     lifetimes, root_of = compute_lifetimes(graph, order, keep_all)
+    # the persistent state region first: variable tensors in index order, never reused
+    state_offsets, state_bytes = {}, 0
+    for root in sorted(lifetimes):
+        if graph.tensors[root].is_variable:
+            state_offsets[root] = state_bytes
+            state_bytes += rounded(lifetimes[root].size)
     blocks = []
     for root, life in sorted(lifetimes.items()):
-        blocks.append(Block(root, rounded(life.size), life.first, life.last))
+        if root not in state_offsets:
+            blocks.append(Block(root, rounded(life.size), life.first, life.last))
     scratch_key = {}
     for step, op_index in enumerate(order):
         size = _scratch(graph, graph.operators[op_index], backends, cpu)
@@ -135,6 +160,12 @@ def _plan_for_order(graph: Graph, order: list[int], kernels: str, cpu: str,
     peak_step = max(range(len(live)), key=lambda s: (live[s], -s))
     lower_bound = live[peak_step]
     offsets, arena = assign_offsets(blocks, align, lower_bound)
+    offsets = {key: state_bytes + offset for key, offset in offsets.items()}
+    offsets.update(state_offsets)
+    lower_bound += state_bytes
+    arena += state_bytes
+    steps_all = max(len(order) - 1, 0)
+    blocks += [Block(root, rounded(lifetimes[root].size), 0, steps_all) for root in state_offsets]
     buffers = []
     for b in blocks:
         if b.key >= 0:
@@ -149,7 +180,7 @@ def _plan_for_order(graph: Graph, order: list[int], kernels: str, cpu: str,
                                   b.last))
     buffers.sort(key=lambda b: (b.first_op, b.offset, b.name))
     return MemoryPlan(arena, lower_bound, order[peak_step] if order else 0, align, kernels, cpu,
-                      order, buffers, dict(root_of), keep_all, dict(backends))
+                      order, buffers, dict(root_of), keep_all, dict(backends), state_bytes)
 
 
 def memory_aware_order(graph: Graph) -> list[int]:

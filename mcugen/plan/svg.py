@@ -105,6 +105,7 @@ def plan_svg(graph: Graph, plan, width: int | None = None, plot_height: int = 44
     peak_step = plan.order.index(plan.peak_op) if plan.peak_op in plan.order else 0
     peak_name = op_label(graph, plan.peak_op) if graph.operators else "-"
     rows = buffer_rows(graph, plan)
+    state = getattr(plan, "state_bytes", 0)     # the persistent region of variable tensors
 
     # the key (every buffer by number) and the legend, under the axis labels
     legend_y = top + plot_height + label_h + 22
@@ -124,7 +125,8 @@ def plan_svg(graph: Graph, plan, width: int | None = None, plot_height: int = 44
          f'tensor arena {plan.arena_bytes:,} bytes</text>',
          f'<text x="{left}" y="40" font-size="11">lower bound {plan.lower_bound_bytes:,} bytes '
          f'(peak at op {escape(peak_name)}) · {len(rows)} buffers · {escape(str(plan.kernels))} '
-         f'kernels, {escape(str(plan.cpu))}</text>',
+         f'kernels, {escape(str(plan.cpu))}'
+         f'{f" · model state {state:,} bytes at offset 0" if state else ""}</text>',
          f'<text x="{left}" y="55" font-size="11" fill="#566573">time → (operators in '
          f'execution order) · arena address ↓ · hover a buffer for its details</text>']
     # peak column

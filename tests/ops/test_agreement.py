@@ -34,6 +34,9 @@ from tests.oracle import shared_model
 from tests.ops.models import single_op, single_op_models
 
 ADAPTERS = {"QUANTIZE", "DEQUANTIZE"}
+#: Generated from integer models but not yet quantized from float ones (issue 16's quantizer
+#: part: `mcugen quantize` refuses a float SVDF by name). Remove when it lands.
+QUANTIZER_PENDING = {"SVDF"}
 ARITHMETIC = {"float32": sim_registry.FLOAT, "int8": sim_registry.QUANT,
               "int16": sim_registry.QUANT, "uint8": sim_registry.QUANT}
 
@@ -63,7 +66,7 @@ def disagreements() -> list[str]:
         if r.quantizable and not (both and lowered):
             problems.append(f"{name}: quantizable but not simulated in float and int8 and "
                             "lowered")
-        if both and lowered and not r.quantizable and name not in ADAPTERS:
+        if both and lowered and not r.quantizable and name not in ADAPTERS | QUANTIZER_PENDING:
             problems.append(f"{name}: simulated and lowered but the quantizer refuses it")
     for name, arithmetic in sim:
         r = records().get(name)

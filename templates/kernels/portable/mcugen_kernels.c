@@ -1013,3 +1013,256 @@ void mcugen_transpose_conv_s16(const mcugen_conv_params_t *p, const mcugen_requa
         }
     }
 }
+
+/* ---- recurrent operators: LSTM and SVDF --------------------------------------------------- */
+
+/* TFLM's sigmoid_table_uint16 (common.h): sigmoid(i / 24) in 0.16, its published numbers (the
+ * same as mcugen/fixedpoint.py's SIGMOID_TABLE_UINT16). */
+static const uint16_t sigmoid_table_u16[256] = {
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
+    40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
+    47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
+    53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
+    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
+    60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302,
+    62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536,
+    63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
+    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786,
+    64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
+    65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
+    65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
+    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
+    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474,
+    65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
+    65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
+    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522,
+    65523, 65523, 65524, 65524, 65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528,
+    65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531,
+    65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
+    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
+    65534, 65534, 65534, 65535,
+};
+
+static int64_t sigmoid_input_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift)
+{
+    int64_t m = input_multiplier;
+    int32_t shift = input_left_shift;
+    if (m == 0) {                      /* power of two: the 3/4 scaling folded in the shift */
+        m = (int64_t)3 << shift;
+        shift = 0;
+    }
+    const int64_t round = shift > 0 ? (int64_t)1 << (shift - 1) : 0;
+    return ((int64_t)x * m + round) >> shift;
+}
+
+/* entry a >> frac_bits and the next, weighted by the low frac_bits; `beyond` past the table */
+static int64_t sigmoid_table_lookup(int64_t a, int32_t frac_bits, int64_t beyond)
+{
+    const int64_t uh = a >> frac_bits;
+    if (uh >= 255) {
+        return beyond;
+    }
+    const int64_t ua = sigmoid_table_u16[uh], ub = sigmoid_table_u16[uh + 1];
+    return (ua << frac_bits) + (a & (((int64_t)1 << frac_bits) - 1)) * (ub - ua);
+}
+
+static int16_t lstm_logistic_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift)
+{
+    const int64_t v = sigmoid_input_s16(x, input_multiplier, input_left_shift);
+    int64_t r = sigmoid_table_lookup(v < 0 ? -v : v, 9, (int64_t)0x7FFF << 10);
+    r = v >= 0 ? r + (1 << 9) : ((int64_t)1 << 25) - r + (1 << 9) - 1;
+    return (int16_t)(r >> 10);
+}
+
+static int16_t lstm_tanh_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift)
+{
+    const int64_t v = sigmoid_input_s16(x, input_multiplier, input_left_shift);
+    int64_t r = sigmoid_table_lookup(v < 0 ? -v : v, 8, (int64_t)0xFFFF << 8);
+    r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
+    return (int16_t)(r >> 8);
+}
+
+static int32_t lstm_dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t x_zp, int32_t w_zp)
+{
+    int32_t acc = 0;
+    for (int32_t k = 0; k < n; ++k) {
+        acc += ((int32_t)x[k] - x_zp) * ((int32_t)w[k] - w_zp);
+    }
+    return acc;
+}
+
+/* sum x * w (the zero points folded into the row's constant on the host) */
+static int32_t lstm_dot_raw_s8(const int8_t *x, const int8_t *w, int32_t n)
+{
+    int32_t acc = 0;
+    for (int32_t k = 0; k < n; ++k) {
+        acc += (int32_t)x[k] * w[k];
+    }
+    return acc;
+}
+
+static int64_t lstm_dot_s16(const int16_t *x, const int8_t *w, int32_t n, int32_t x_zp,
+                            int32_t w_zp)
+{
+    int64_t acc = 0;
+    for (int32_t k = 0; k < n; ++k) {
+        acc += (int64_t)((int32_t)x[k] - x_zp) * ((int32_t)w[k] - w_zp);
+    }
+    return acc;
+}
+
+/* one gate's fully connected halves for cell j, added with int16 saturation */
+static int32_t lstm_gate_pre(const mcugen_lstm_params_t *p, const mcugen_lstm_gate_t *g,
+                             const void *x, const void *h, int32_t j)
+{
+    const int32_t n_in = p->n_input, n_cell = p->n_cell;
+    int32_t a, b;
+    if (p->wide) {
+        int64_t acc = lstm_dot_s16((const int16_t *)x, g->weights + j * n_in, n_in,
+                                   g->input_zero_point, g->weights_zero_point);
+        acc += g->bias64 != NULL ? g->bias64[j] : 0;
+        a = mcugen_requantize_s64(acc, g->input_multiplier, g->input_shift);
+        acc = lstm_dot_s16((const int16_t *)h, g->recurrent + j * n_cell, n_cell,
+                           g->hidden_zero_point, g->recurrent_zero_point);
+        b = mcugen_requantize_s64(acc, g->recurrent_multiplier, g->recurrent_shift);
+    } else if (g->input_folded != NULL) {
+        int32_t acc = g->input_folded[j] + lstm_dot_raw_s8((const int8_t *)x, g->weights + j * n_in, n_in);
+        a = mcugen_requantize(acc, g->input_multiplier, g->input_shift);
+        acc = g->recurrent_folded[j] + lstm_dot_raw_s8((const int8_t *)h, g->recurrent + j * n_cell, n_cell);
+        b = mcugen_requantize(acc, g->recurrent_multiplier, g->recurrent_shift);
+    } else {
+        int32_t acc = lstm_dot_s8((const int8_t *)x, g->weights + j * n_in, n_in,
+                                  g->input_zero_point, g->weights_zero_point);
+        acc += g->bias32 != NULL ? g->bias32[j] : 0;
+        a = mcugen_requantize(acc, g->input_multiplier, g->input_shift);
+        acc = lstm_dot_s8((const int8_t *)h, g->recurrent + j * n_cell, n_cell,
+                          g->hidden_zero_point, g->recurrent_zero_point);
+        b = mcugen_requantize(acc, g->recurrent_multiplier, g->recurrent_shift);
+    }
+    a = MCUGEN_MIN(MCUGEN_MAX(a, -32768), 32767);
+    b = MCUGEN_MIN(MCUGEN_MAX(b, -32768), 32767);
+    return MCUGEN_MIN(MCUGEN_MAX(a + b, -32768), 32767);
+}
+
+/* reference_integer_ops::MulElementwise with input offsets 0 */
+static int32_t lstm_mul(int32_t a, int32_t b, const mcugen_lstm_mul_t *m)
+{
+    const int32_t v = m->output_zero_point + mcugen_requantize(a * b, m->multiplier, m->shift);
+    return MCUGEN_MIN(MCUGEN_MAX(v, m->act_min), m->act_max);
+}
+
+void mcugen_lstm_integer(const mcugen_lstm_params_t *p, const void *input, void *hidden,
+                         int16_t *cell, void *output, int16_t *scratch)
+{
+    const int32_t n_cell = p->n_cell, size = p->wide ? 2 : 1;
+    /* lstm_internal::Tanh: the cell state's power-of-two scale folded into the lookup */
+    int32_t tanh_shift = 15 + p->cell_scale_power - 3, tanh_multiplier = 0;
+    if (tanh_shift < 0) {
+        tanh_shift = -tanh_shift;
+        tanh_multiplier = 3;
+    }
+    for (int32_t b = 0; b < p->batch; ++b) {
+        int8_t *h = (int8_t *)hidden + (int32_t)(b * n_cell * size);
+        int16_t *c = cell + b * n_cell;
+        for (int32_t t = 0; t < p->steps; ++t) {
+            const int32_t row = p->time_major ? t * p->batch + b : b * p->steps + t;
+            const int8_t *x = (const int8_t *)input + (int32_t)(row * p->n_input * size);
+            int8_t *y = (int8_t *)output + (int32_t)(row * n_cell * size);
+            for (int32_t g = 0; g < 4; ++g) {
+                int16_t *out = scratch + g * n_cell;
+                for (int32_t j = 0; j < n_cell; ++j) {
+                    const int32_t pre = lstm_gate_pre(p, &p->gate[g], x, h, j);
+                    out[j] = g == 2 ? lstm_tanh_s16(pre, 0, 0) : lstm_logistic_s16(pre, 0, 0);
+                }
+            }
+            const int16_t *fg = scratch, *ig = scratch + n_cell, *cg = scratch + 2 * n_cell;
+            const int16_t *og = scratch + 3 * n_cell;
+            for (int32_t j = 0; j < n_cell; ++j) {
+                int32_t v = lstm_mul(fg[j], c[j], &p->forget_cell);
+                v += lstm_mul(ig[j], cg[j], &p->input_cell);
+                v = MCUGEN_MIN(MCUGEN_MAX(v, -32768), 32767);
+                if (p->cell_clip > 0) {
+                    v = MCUGEN_MIN(MCUGEN_MAX(v, -p->cell_clip), p->cell_clip);
+                }
+                c[j] = (int16_t)v;
+                const int32_t o = lstm_mul(lstm_tanh_s16(v, tanh_multiplier, tanh_shift), og[j],
+                                           &p->output);
+                if (p->wide) {
+                    ((int16_t *)h)[j] = (int16_t)o;
+                    ((int16_t *)y)[j] = (int16_t)o;
+                } else {
+                    h[j] = (int8_t)o;
+                    y[j] = (int8_t)o;
+                }
+            }
+        }
+    }
+}
+
+static int32_t wrap_s32(uint32_t v)
+{
+    return v < 0x80000000u ? (int32_t)v : -(int32_t)(0xFFFFFFFFu - v) - 1;
+}
+
+/* the low `bits` of v as a signed number (what storing v into an int8/int16 keeps) */
+static int32_t sign_extend(int32_t v, int32_t bits)
+{
+    const int32_t u = (int32_t)((uint32_t)v & ((1u << bits) - 1u));
+    return u >= (1 << (bits - 1)) ? u - (1 << bits) : u;
+}
+
+void mcugen_svdf_s8(const mcugen_svdf_params_t *p, const int8_t *input,
+                    const int8_t *weights_feature, const void *weights_time,
+                    const int32_t *bias, void *state, int8_t *output)
+{
+    const int32_t n_filter = p->n_filter, memory = p->memory, wide = p->state_bits == 16;
+    const int32_t total = p->batch * n_filter * memory;
+    const int32_t lo = wide ? -32768 : -128, hi = wide ? 32767 : 127;
+    int8_t *s8 = (int8_t *)state;
+    int16_t *s16 = (int16_t *)state;
+    const int8_t *wt8 = (const int8_t *)weights_time;
+    const int16_t *wt16 = (const int16_t *)weights_time;
+    /* the whole buffer one place toward the past; each row's newest place is overwritten */
+    for (int32_t i = 0; i + 1 < total; ++i) {
+        if (wide) {
+            s16[i] = s16[i + 1];
+        } else {
+            s8[i] = s8[i + 1];
+        }
+    }
+    for (int32_t b = 0; b < p->batch; ++b) {
+        const int8_t *x = input + b * p->n_input;
+        for (int32_t f = 0; f < n_filter; ++f) {
+            const int8_t *w = weights_feature + f * p->n_input;
+            uint32_t acc = 0;
+            for (int32_t k = 0; k < p->n_input; ++k) {
+                acc += (uint32_t)((int32_t)w[k] * ((int32_t)x[k] - p->input_zero_point));
+            }
+            int32_t v = mcugen_requantize(wrap_s32(acc), p->multiplier_1, p->shift_1);
+            v = MCUGEN_MIN(MCUGEN_MAX(v, lo), hi) + p->state_zero_point;
+            const int32_t at = (b * n_filter + f) * memory + memory - 1;
+            if (wide) {   /* the C store of int32 into the state type wraps */
+                s16[at] = (int16_t)sign_extend(v, 16);
+            } else {
+                s8[at] = (int8_t)sign_extend(v, 8);
+            }
+        }
+        for (int32_t u = 0; u < n_filter / p->rank; ++u) {
+            uint32_t acc = (uint32_t)bias[u];
+            for (int32_t r = 0; r < p->rank; ++r) {
+                const int32_t f = u * p->rank + r;
+                uint32_t dot = 0;
+                for (int32_t k = 0; k < memory; ++k) {
+                    const int32_t i = (b * n_filter + f) * memory + k;
+                    const int64_t sv = (wide ? s16[i] : s8[i]) - (int64_t)p->state_zero_point;
+                    const int64_t wv = wide ? wt16[f * memory + k] : wt8[f * memory + k];
+                    dot += (uint32_t)(uint64_t)(sv * wv);
+                }
+                acc += dot;
+            }
+            const int32_t v = mcugen_requantize(wrap_s32(acc), p->multiplier_2, p->shift_2)
+                              + p->output_zero_point;
+            output[b * (n_filter / p->rank) + u] = (int8_t)MCUGEN_MIN(MCUGEN_MAX(v, -128), 127);
+        }
+    }
+}

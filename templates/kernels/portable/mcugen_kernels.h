@@ -238,6 +238,57 @@ void mcugen_transpose_conv_s16(const mcugen_conv_params_t *p, const mcugen_requa
                                const int16_t *in, const mcugen_dims_t *filter_dims,
                                const int8_t *filter, const mcugen_dims_t *out_dims, int16_t *out);
 
+/* ---- recurrent operators: UNIDIRECTIONAL_SEQUENCE_LSTM and SVDF ---------------------------
+ * TFLM's integer LSTM (lstm_eval.h): per step and batch, four gates (forget, input, cell,
+ * output), each two fully connected halves (input with the bias, recurrent from the hidden
+ * state) written as int16 at 2^-12, added with saturation, then TFLM's int16 sigmoid (or tanh
+ * for the cell gate) on its 256-entry table; the cell state (int16, power-of-two scale) and the
+ * hidden state (int8, or int16 in the 16x8 LSTM) are updated by three elementwise products.
+ * The hidden and cell state are the model's variable tensors, updated in place. */
+typedef struct {
+    const int8_t *weights;           /* [n_cell][n_input] */
+    const int8_t *recurrent;         /* [n_cell][n_cell] */
+    const int32_t *bias32;           /* int8 activations: int32 bias [n_cell] */
+    const int64_t *bias64;           /* int16 activations: int64 bias [n_cell] */
+    int32_t input_zero_point, weights_zero_point, input_multiplier, input_shift;
+    int32_t hidden_zero_point, recurrent_zero_point, recurrent_multiplier, recurrent_shift;
+    /* int8 with weights zero points 0 (else NULL): the zero points' share of each row folded
+     * on the host, bias - input zp * sum(w) and -hidden zp * sum(r), so the rows sum x * w */
+    const int32_t *input_folded;
+    const int32_t *recurrent_folded;
+} mcugen_lstm_gate_t;
+
+typedef struct {
+    int32_t multiplier, shift, output_zero_point, act_min, act_max;
+} mcugen_lstm_mul_t;
+
+typedef struct {
+    int32_t time_major, batch, steps, n_input, n_cell;
+    int32_t wide;                    /* int16 input, hidden state and output (16x8) */
+    mcugen_lstm_gate_t gate[4];      /* forget, input, cell, output */
+    mcugen_lstm_mul_t forget_cell, input_cell, output;
+    int32_t cell_clip;               /* quantized clip, 0 when the model sets none */
+    int32_t cell_scale_power;        /* the cell state's scale is 2^cell_scale_power */
+} mcugen_lstm_params_t;
+
+/* input/hidden/output are int8 (wide = 0) or int16; scratch holds 4 * n_cell int16. */
+void mcugen_lstm_integer(const mcugen_lstm_params_t *p, const void *input, void *hidden,
+                         int16_t *cell, void *output, int16_t *scratch);
+
+/* TFLM's EvalIntegerSvdfReference: the state ([batch][n_filter][memory], int8 or int16 as
+ * state_bits says, like the time weights) shifts one place toward the past, each filter's
+ * feature dot product is stored in its newest place, and each unit's rank filters' time dot
+ * products plus the bias give the int8 output. int32 sums wrap as the C reference's do. */
+typedef struct {
+    int32_t batch, n_input, n_filter, rank, memory, state_bits;
+    int32_t input_zero_point, state_zero_point, output_zero_point;
+    int32_t multiplier_1, shift_1, multiplier_2, shift_2;
+} mcugen_svdf_params_t;
+
+void mcugen_svdf_s8(const mcugen_svdf_params_t *p, const int8_t *input,
+                    const int8_t *weights_feature, const void *weights_time,
+                    const int32_t *bias, void *state, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
