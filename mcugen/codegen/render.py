@@ -167,15 +167,11 @@ def render_sources(graph: Graph, plan, kernels: str, cpu: str, name: str,
 
 def state_resets(graph: Graph, plan) -> list[dict]:
     """What ``<name>_reset()`` writes: each variable tensor's arena bytes filled as TFLM's
-    ResetVariableTensors does (an int8 tensor with its zero point, any other with 0 bytes)."""
-    resets = []
-    for t in graph.tensors:
-        if not t.is_variable or t.data is not None:
-            continue
-        fill = int(t.quant.zero_point[0]) if t.dtype == np.int8 and t.quant is not None else 0
-        resets.append({"name": t.name.replace("*/", "* /"), "offset": plan.tensor_offset(t.index),
-                       "nbytes": t.nbytes, "fill": fill})
-    return resets
+    ResetVariableTensors does (the plan's state_tensors: an int8 tensor's zero point, else 0),
+    the fill byte as the int8_t the C takes."""
+    return [{"name": graph.tensors[i].name.replace("*/", "* /"), "offset": offset,
+             "nbytes": nbytes, "fill": fill - 256 if fill > 127 else fill}
+            for i, offset, nbytes, fill in plan.state_tensors(graph)]
 
 
 def _short(tensor_name: str) -> str:

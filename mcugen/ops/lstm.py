@@ -177,8 +177,11 @@ def prepare_lstm(graph: Graph, op: Operator) -> LstmParams:
     if power != round(power):
         raise _refuse(graph, op, f"cell state scale {cell_scale} is not a power of two")
     power = round(power)
-    if not -42 <= power <= 18:     # the tanh input shift 12 + power must stay within int64 math
-        raise _refuse(graph, op, f"cell state scale 2^{power} is out of range (2^-42 .. 2^18)")
+    # TFLM's int16 tanh of the cell scales its input in int32: (3 << (12 + power)) * cell
+    # overflows from power 3 on (no oracle there); below, the shift must stay within int64 math
+    if not -42 <= power <= 2:
+        raise _refuse(graph, op, f"cell state scale 2^{power} is out of range (2^-42 .. 2^2: "
+                                 "TFLM's int16 tanh overflows int32 above)")
     input_fc, recurrent_fc = {}, {}
     for gate in GATES:
         for i, table, src in ((INPUT_WEIGHTS[gate], input_fc, x),
