@@ -100,17 +100,22 @@ def check_identity(info: DeviceInfo, firmware, graph: Graph, where: str | None =
                            f"{text(want)}, got {text(got)}", where or firmware.board.name)
 
 
+def unpack_outputs(graph: Graph, data: bytes) -> list[np.ndarray]:
+    """An invoke's output bytes (the outputs back to back) -> one array per model output."""
+    outputs, offset = [], 0
+    for index in graph.outputs:
+        t = graph.tensors[index]
+        outputs.append(np.frombuffer(data[offset:offset + t.nbytes],
+                                     dtype=t.dtype).reshape(t.shape))
+        offset += t.nbytes
+    return outputs
+
+
 def run_on_device(device: Device, graph: Graph, sample: list[np.ndarray]):
     if device.expected_invoke_seconds is None:
         device.expected_invoke_seconds = estimate_invoke_seconds(graph)
     inference = device.run(pack_inputs(sample))
-    outputs, offset = [], 0
-    for index in graph.outputs:
-        t = graph.tensors[index]
-        outputs.append(np.frombuffer(inference.outputs[offset:offset + t.nbytes],
-                                     dtype=t.dtype).reshape(t.shape))
-        offset += t.nbytes
-    return outputs, inference
+    return unpack_outputs(graph, inference.outputs), inference
 
 
 def run_sequence_on_device(device: Device, graph: Graph, steps: list[list[np.ndarray]]):
@@ -119,16 +124,8 @@ def run_sequence_on_device(device: Device, graph: Graph, steps: list[list[np.nda
     (outputs, inference)."""
     if device.expected_invoke_seconds is None:
         device.expected_invoke_seconds = estimate_invoke_seconds(graph)
-    ran = []
-    for inference in device.run_sequence([pack_inputs(s) for s in steps]):
-        outputs, offset = [], 0
-        for index in graph.outputs:
-            t = graph.tensors[index]
-            outputs.append(np.frombuffer(inference.outputs[offset:offset + t.nbytes],
-                                         dtype=t.dtype).reshape(t.shape))
-            offset += t.nbytes
-        ran.append((outputs, inference))
-    return ran
+    return [(unpack_outputs(graph, inference.outputs), inference)
+            for inference in device.run_sequence([pack_inputs(s) for s in steps])]
 
 
 def has_state(graph: Graph) -> bool:
