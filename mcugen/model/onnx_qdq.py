@@ -59,7 +59,6 @@ class Annotations:
 
 def to_float(model: Any) -> tuple[Any, Annotations]:
     """The float model a QDQ model stands for, and the parameters its Q/DQ nodes give."""
-    import onnx
     from onnx import helper, numpy_helper
     m = copy.deepcopy(model)
     g = m.graph

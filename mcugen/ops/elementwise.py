@@ -16,7 +16,7 @@ from ..model.graph import Graph, Operator
 from .common import activation_range_quantized, scale_of, zero_point_of
 from .fast import fused_requantization_fits, requantization_fits
 from .registry import (PORTABLE, PORTABLE_16X8, FreeOutput, SameParams, int8_or_16x8_tensors,
-                       int8_tensors, record, same_shapes)
+                       record, same_shapes)
 
 INT8_LEFT_SHIFT = 20      # TFLM's headroom shift for int8 ADD/SUB
 INT16_LEFT_SHIFT = 15     # ... and for int16 (zero points 0: (x << 15) stays in int32)
