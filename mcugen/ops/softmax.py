@@ -87,8 +87,16 @@ def prepare_softmax(graph: Graph, op: Operator) -> SoftmaxParams:
     return SoftmaxParams(mult, shift, diff_min)
 
 
+def _portable_softmax(graph: Graph, op: Operator) -> str | None:
+    """mcugen's portable softmax: int8 or int16 throughout, or int8 in and int16 out."""
+    x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
+    if x.dtype == np.int8 and y.dtype == np.int16:
+        return None if len(x.shape) <= 4 else f"tensor '{x.name}' has rank {len(x.shape)}"
+    return int8_or_16x8_tensors(graph, op)
+
+
 RECORDS = (
     record("SOFTMAX", "softmax", dtypes=("int8", "int16", "float32"), prepare=prepare_softmax,
            quant=FixedOutput(1.0 / 256, -128), version=2, inplace=True,
-           backends={"cmsis-nn": int8_tensors, "portable": int8_or_16x8_tensors}),
+           backends={"cmsis-nn": int8_tensors, "portable": _portable_softmax}),
 )

@@ -213,6 +213,18 @@ def test_softmax_int16_in_c(host_build, shape, scale, beta):
     _check(graph, host_build)
 
 
+@examples(C_EXAMPLES)
+@given(shape=st.lists(st.integers(1, 12), min_size=1, max_size=3).map(tuple),
+       scale=st.floats(-8.0, 0.0).map(lambda e: float(np.float32(2.0 ** e))),
+       zero_point=st.integers(-128, 127), beta=st.sampled_from([1.0, 0.5, 2.0]))
+def test_softmax_int8_to_int16_in_c(host_build, shape, scale, zero_point, beta):
+    """int8 in, int16 out at TFLM's 1/65536 and -32768 (a keyword model's head)."""
+    graph = unary_graph("SOFTMAX", shape, np.int8, np.int16, (scale, zero_point),
+                        (1.0 / 65536, -32768), "SoftmaxOptions", beta=beta)
+    graph.name = "softmax_s8_s16_c"
+    _check(graph, host_build)
+
+
 @pytest.mark.parametrize("pair", [("int16", "int16"), ("int16", "int8"), ("int8", "int16"),
                                   ("float32", "int16"), ("int16", "float32")])
 def test_int16_adapters_in_c(host_build, pair):

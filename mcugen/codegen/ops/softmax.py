@@ -1,4 +1,4 @@
-"""SOFTMAX int8 → int8, and int16 → int16 on the portable kernels: constants (and the int16
+"""SOFTMAX int8 → int8, int8 → int16 and int16 → int16 on the portable kernels: constants (and the int16
 tables) from the simulator's prepare_softmax."""
 
 from __future__ import annotations
@@ -24,5 +24,9 @@ def softmax(ctx: LoweringContext, op) -> dict:
                                        comment="1 / (1 + x) on [0, 1], TFLM LUTPopulateInt16"),
                 "input": ctx.ptr(op.inputs[0], "int16_t"),
                 "output": ctx.ptr(op.outputs[0], "int16_t")}
-    return {"p": p, "rows": x.size // depth, "depth": depth, "s16": False,
+    y = ctx.tensor(op.outputs[0])
+    if y.dtype == np.int16:        # int8 -> int16: the same arithmetic, 16 output bits
+        return {"p": p, "rows": x.size // depth, "depth": depth, "s16": False, "s8_s16": True,
+                "input": ctx.ptr(op.inputs[0]), "output": ctx.ptr(op.outputs[0], "int16_t")}
+    return {"p": p, "rows": x.size // depth, "depth": depth, "s16": False, "s8_s16": False,
             "input": ctx.ptr(op.inputs[0]), "output": ctx.ptr(op.outputs[0])}

@@ -517,12 +517,21 @@ static int32_t count_leading_zeros(uint32_t x)
     return n;
 }
 
-void mcugen_softmax_s8(const mcugen_softmax_params_t *p, int32_t rows, int32_t depth,
-                       const int8_t *in, int8_t *out)
+/* TFLM's reference_ops::Softmax<int8, OutputT>: the same fixed-point arithmetic for an int8 or
+ * an int16 output (out8 or out16: exactly one is given), rounded to the output's bits. Inlined
+ * into each wrapper, so that each is specialised for its output type (no cost for int8). */
+#if defined(__GNUC__)
+#define MCUGEN_SPECIALISED __attribute__((always_inline))
+#else
+#define MCUGEN_SPECIALISED
+#endif
+static inline MCUGEN_SPECIALISED void softmax_s8_rows(const mcugen_softmax_params_t *p, int32_t rows, int32_t depth,
+                            const int8_t *in, int8_t *out8, int16_t *out16)
 {
+    const int32_t out_bits = out16 ? 16 : 8, out_min = out16 ? -32768 : -128;
+    const int32_t out_max = out16 ? 32767 : 127;
     for (int32_t r = 0; r < rows; ++r) {
         const int8_t *x = in + r * depth;
-        int8_t *y = out + r * depth;
         int32_t max_in_row = -128;
         for (int32_t c = 0; c < depth; ++c) {
             max_in_row = MCUGEN_MAX(max_in_row, x[c]);
@@ -541,21 +550,37 @@ void mcugen_softmax_s8(const mcugen_softmax_params_t *p, int32_t rows, int32_t d
         const int32_t shifted_sum_minus_one =
             (int32_t)(((uint32_t)sum_of_exps << headroom_plus_one) - (1u << 31));
         const int32_t shifted_scale = one_over_one_plus_x_for_x_in_0_1(shifted_sum_minus_one);
-        const int32_t exponent = num_bits_over_unit + 31 - 8;
-        /* reads x[c] before writing y[c]: correct in place */
+        const int32_t exponent = num_bits_over_unit + 31 - out_bits;
+        /* reads x[c] before writing y[c]: correct in place (int8 -> int8) */
         for (int32_t c = 0; c < depth; ++c) {
             const int32_t diff = x[c] - max_in_row;
+            int32_t y = out_min;
             if (diff >= p->diff_min) {
                 const int32_t scaled = mcugen_requantize(diff, p->input_multiplier,
                                                          p->input_left_shift);
                 const int32_t e = exp_on_negative_values_f5(scaled);
                 const int32_t unsat = rounding_divide_by_pot(srdhm(shifted_scale, e), exponent);
-                y[c] = clamp_s8(unsat - 128, -128, 127);
+                y = MCUGEN_MIN(MCUGEN_MAX(unsat + out_min, out_min), out_max);
+            }
+            if (out16) {
+                out16[r * depth + c] = (int16_t)y;
             } else {
-                y[c] = -128;
+                out8[r * depth + c] = (int8_t)y;
             }
         }
     }
+}
+
+void mcugen_softmax_s8(const mcugen_softmax_params_t *p, int32_t rows, int32_t depth,
+                       const int8_t *in, int8_t *out)
+{
+    softmax_s8_rows(p, rows, depth, in, out, NULL);
+}
+
+void mcugen_softmax_s8_s16(const mcugen_softmax_params_t *p, int32_t rows, int32_t depth,
+                           const int8_t *in, int16_t *out)
+{
+    softmax_s8_rows(p, rows, depth, in, NULL, out);
 }
 
 /* ---- 16x8 ------------------------------------------------------------------------------------ */

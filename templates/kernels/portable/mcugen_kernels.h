@@ -110,6 +110,9 @@ void mcugen_lut_s8(int32_t size, const int8_t *in, const int8_t *table, int8_t *
  * Safe in place. */
 void mcugen_softmax_s8(const mcugen_softmax_params_t *p, int32_t rows, int32_t depth,
                        const int8_t *in, int8_t *out);
+/* int8 -> int16 (output 1/65536 at -32768: TFLM's int8 -> int16 SOFTMAX) */
+void mcugen_softmax_s8_s16(const mcugen_softmax_params_t *p, int32_t rows, int32_t depth,
+                           const int8_t *in, int16_t *out);
 
 /* Requantization between 8-bit types (QUANTIZE int8/uint8 -> int8/uint8). Safe in place.
  * in_unsigned / out_unsigned select uint8 for the input / output. */
