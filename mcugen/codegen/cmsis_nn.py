@@ -58,6 +58,9 @@ class CmsisNN:
             if src is not None and src not in files:
                 files.add(src)
                 todo.extend(index.calls[src])
+                # the data it reads (arm_nntables.c's sigmoid_table_uint16 for the s16
+                # activations): the defining file, and whatever that file calls
+                todo.extend(t for t in index.table_refs[src] if t not in seen)
         return sorted(files)
 
     def source_defining(self, symbol: str) -> Path | None:
@@ -73,15 +76,18 @@ class CmsisNN:
 _CALL = re.compile(r"\b(arm_\w+)\s*\(")
 # a definition starts in column 0 with its return type: "arm_cmsis_nn_status arm_x_s8(" ...
 _DEFINITION = re.compile(r"^(?!static\b)[A-Za-z_][\w \t\*]*?\b(arm_\w+)\s*\(", re.M)
+# a global table: "const uint16_t sigmoid_table_uint16[256] = {"
+_TABLE = re.compile(r"^(?!static\b)(?:const\s+)?[A-Za-z_]\w*\s+(\w+)\s*\[[^\]]*\]\s*=", re.M)
 _INLINE = re.compile(
     r"(?:__STATIC_FORCEINLINE|__STATIC_INLINE|static\s+inline)[^;{(]*?\b(\w+)\s*\(")
 
 
 @dataclass
 class _SymbolIndex:
-    defined_in: dict[str, Path]
+    defined_in: dict[str, Path]          # functions and global tables -> the defining source
     calls: dict[Path, set[str]]
     inline_calls: dict[str, set[str]]
+    table_refs: dict[Path, set[str]]     # the global tables each source names
 
 
 _INDEXES: dict[tuple, _SymbolIndex] = {}
@@ -113,18 +119,25 @@ def _symbol_index(root: Path, macros: dict[str, bool] | None) -> _SymbolIndex:
         return _INDEXES[key]
     defined_in: dict[str, Path] = {}
     calls: dict[Path, set[str]] = {}
+    texts: dict[Path, str] = {}
+    tables: set[str] = set()
     for src in CmsisNN(root, "").sources():
-        text = _active(_strip_comments(src.read_text(errors="replace")), macros)
+        text = texts[src] = _active(_strip_comments(src.read_text(errors="replace")), macros)
         for name in _DEFINITION.findall(text):
             defined_in.setdefault(name, src)
+        for name in _TABLE.findall(text):
+            defined_in.setdefault(name, src)
+            tables.add(name)
         calls[src] = set(_CALL.findall(text))
+    table_refs = {src: {t for t in tables if defined_in[t] != src and re.search(
+        rf"\b{t}\b", text)} for src, text in texts.items()}
     inline_calls: dict[str, set[str]] = {}
     for header in sorted((root / "Include").rglob("*.h")):
         text = _active(_strip_comments(header.read_text(errors="replace")), macros)
         for m in _INLINE.finditer(text):
             body = _body(text, m.end())
             inline_calls.setdefault(m.group(1), set()).update(_CALL.findall(body))
-    index = _INDEXES[key] = _SymbolIndex(defined_in, calls, inline_calls)
+    index = _INDEXES[key] = _SymbolIndex(defined_in, calls, inline_calls, table_refs)
     return index
 
 
@@ -213,6 +226,19 @@ def _body(text: str, start: int) -> str:
     return text[open_at:]
 
 
+def _note_features(root: Path) -> None:
+    """What the per-instance checks must know of the tree in use (the registry's
+    CMSIS_NN_FEATURES): an API detail that changed between releases, read from its headers."""
+    from ..ops.registry import CMSIS_NN_FEATURES
+    path = root / "Include" / "arm_nn_types.h"
+    types = path.read_text(errors="replace") if path.is_file() else ""
+    context = types[:max(types.find("cmsis_nn_lstm_context;"), 0)]
+    context = context[context.rfind("typedef struct"):]
+    CMSIS_NN_FEATURES.clear()
+    if "hidden_state" in context:       # 4ab83cc3 and later: the LSTM keeps its hidden state
+        CMSIS_NN_FEATURES.add("lstm_hidden_state")
+
+
 def find_cmsis_nn(explicit: str | os.PathLike | None = None) -> CmsisNN:
     candidates = [("--cmsis-nn", explicit), (ENV_VAR, os.environ.get(ENV_VAR)),
                   ("cache", str(CACHE_DIR) if CACHE_DIR.is_dir() else None)]
@@ -229,6 +255,7 @@ def find_cmsis_nn(explicit: str | os.PathLike | None = None) -> CmsisNN:
                              "(API V.18.0.0) or newer", str(root))
         release = KNOWN_RELEASES.get(api)
         version = release if release else f"API V.{api} ({date}, newer than v7.0.0)"
+        _note_features(root)
         return CmsisNN(root.resolve(), version)
     raise InputError(f"CMSIS-NN not found: {HOW_TO}")
 

@@ -265,6 +265,10 @@ def cmsis_nn_check(graph: Graph, op: Operator) -> str | None:
     p = prepare_lstm(graph, op)
     if p.wide:
         return "the 16x8 LSTM (arm_lstm_unidirectional_s16 is not proven here)"
+    from .registry import CMSIS_NN_FEATURES
+    if "lstm_hidden_state" not in CMSIS_NN_FEATURES:
+        return ("this CMSIS-NN tree's LSTM context has no hidden state (v7.0.0): it cannot "
+                "carry the state between invocations as TFLM does")
     t = graph.tensors
     for gate in GATES:
         for i in (INPUT_WEIGHTS[gate], RECURRENT_WEIGHTS[gate]):

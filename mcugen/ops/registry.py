@@ -147,6 +147,13 @@ def check_dtypes(graph: Graph, op: Operator, stage: str) -> OpRecord:
 
 
 # -- backends -------------------------------------------------------------------------------------
+#: API details of the CMSIS-NN tree in use that per-instance checks depend on (set by
+#: mcugen.codegen.cmsis_nn.find_cmsis_nn when it finds the tree): "lstm_hidden_state" — the tree's
+#: cmsis_nn_lstm_context carries the hidden state between calls (4ab83cc3 and later; v7.0.0's
+#: does not, so its LSTM cannot run TFLM's stateful semantics).
+CMSIS_NN_FEATURES: set[str] = set()
+
+
 def backend_chain(preferred: str | None = None, cmsis_nn: bool = False,
                   board_preferred: str | None = None) -> tuple[str, ...]:
     """The backends tried for each layer, in order: the one asked for (``--kernels``) or else the

@@ -9,6 +9,7 @@ import numpy as np
 
 from ...ops.lstm import (BIASES, CELL_STATE, GATES, HIDDEN_STATE, INPUT, INPUT_WEIGHTS,
                          RECURRENT_WEIGHTS, prepare_lstm)
+from ... import fixedpoint as fx
 from ..context import LoweringContext
 from ..lowering import lowering
 
@@ -63,4 +64,7 @@ def lstm(ctx: LoweringContext, op) -> dict:
         "hidden": ctx.ptr(op.inputs[HIDDEN_STATE], act),
         "cell": ctx.ptr(op.inputs[CELL_STATE], "int16_t"),
         "scratch": f"((int16_t *){scratch})" if scratch != "NULL" else "NULL",
+        "sigmoid_table": ctx.const("sigmoid_table_u16", fx.SIGMOID_TABLE_UINT16.astype(np.uint16),
+                                   "uint16_t", comment="TFLM's sigmoid_table_uint16: "
+                                   "sigmoid(i/24), 0.16"),
     }

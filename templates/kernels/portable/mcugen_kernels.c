@@ -1041,32 +1041,6 @@ void mcugen_transpose_conv_s16(const mcugen_conv_params_t *p, const mcugen_requa
 
 /* ---- recurrent operators: LSTM and SVDF --------------------------------------------------- */
 
-/* TFLM's sigmoid_table_uint16 (common.h): sigmoid(i / 24) in 0.16, its published numbers (the
- * same as mcugen/fixedpoint.py's SIGMOID_TABLE_UINT16). */
-static const uint16_t sigmoid_table_u16[256] = {
-    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
-    40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
-    47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
-    53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
-    57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
-    60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302,
-    62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536,
-    63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
-    64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786,
-    64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
-    65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
-    65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
-    65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
-    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474,
-    65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
-    65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
-    65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522,
-    65523, 65523, 65524, 65524, 65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528,
-    65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531,
-    65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
-    65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
-    65534, 65534, 65534, 65535,
-};
 
 static int64_t sigmoid_input_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift)
 {
@@ -1081,28 +1055,31 @@ static int64_t sigmoid_input_s16(int32_t x, int32_t input_multiplier, int32_t in
 }
 
 /* entry a >> frac_bits and the next, weighted by the low frac_bits; `beyond` past the table */
-static int64_t sigmoid_table_lookup(int64_t a, int32_t frac_bits, int64_t beyond)
+static int64_t sigmoid_table_lookup(const uint16_t *table, int64_t a, int32_t frac_bits,
+                                    int64_t beyond)
 {
     const int64_t uh = a >> frac_bits;
     if (uh >= 255) {
         return beyond;
     }
-    const int64_t ua = sigmoid_table_u16[uh], ub = sigmoid_table_u16[uh + 1];
+    const int64_t ua = table[uh], ub = table[uh + 1];
     return (ua << frac_bits) + (a & (((int64_t)1 << frac_bits) - 1)) * (ub - ua);
 }
 
-static int16_t lstm_logistic_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift)
+static int16_t lstm_logistic_s16(const uint16_t *table, int32_t x, int32_t input_multiplier,
+                                 int32_t input_left_shift)
 {
     const int64_t v = sigmoid_input_s16(x, input_multiplier, input_left_shift);
-    int64_t r = sigmoid_table_lookup(v < 0 ? -v : v, 9, (int64_t)0x7FFF << 10);
+    int64_t r = sigmoid_table_lookup(table, v < 0 ? -v : v, 9, (int64_t)0x7FFF << 10);
     r = v >= 0 ? r + (1 << 9) : ((int64_t)1 << 25) - r + (1 << 9) - 1;
     return (int16_t)(r >> 10);
 }
 
-static int16_t lstm_tanh_s16(int32_t x, int32_t input_multiplier, int32_t input_left_shift)
+static int16_t lstm_tanh_s16(const uint16_t *table, int32_t x, int32_t input_multiplier,
+                             int32_t input_left_shift)
 {
     const int64_t v = sigmoid_input_s16(x, input_multiplier, input_left_shift);
-    int64_t r = sigmoid_table_lookup(v < 0 ? -v : v, 8, (int64_t)0xFFFF << 8);
+    int64_t r = sigmoid_table_lookup(table, v < 0 ? -v : v, 8, (int64_t)0xFFFF << 8);
     r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
     return (int16_t)(r >> 8);
 }
@@ -1197,7 +1174,8 @@ void mcugen_lstm_integer(const mcugen_lstm_params_t *p, const void *input, void 
                 int16_t *out = scratch + g * n_cell;
                 for (int32_t j = 0; j < n_cell; ++j) {
                     const int32_t pre = lstm_gate_pre(p, &p->gate[g], x, h, j);
-                    out[j] = g == 2 ? lstm_tanh_s16(pre, 0, 0) : lstm_logistic_s16(pre, 0, 0);
+                    out[j] = g == 2 ? lstm_tanh_s16(p->sigmoid_table, pre, 0, 0)
+                                 : lstm_logistic_s16(p->sigmoid_table, pre, 0, 0);
                 }
             }
             const int16_t *fg = scratch, *ig = scratch + n_cell, *cg = scratch + 2 * n_cell;
@@ -1210,8 +1188,8 @@ void mcugen_lstm_integer(const mcugen_lstm_params_t *p, const void *input, void 
                     v = MCUGEN_MIN(MCUGEN_MAX(v, -p->cell_clip), p->cell_clip);
                 }
                 c[j] = (int16_t)v;
-                const int32_t o = lstm_mul(lstm_tanh_s16(v, tanh_multiplier, tanh_shift), og[j],
-                                           &p->output);
+                const int16_t t = lstm_tanh_s16(p->sigmoid_table, v, tanh_multiplier, tanh_shift);
+                const int32_t o = lstm_mul(t, og[j], &p->output);
                 if (p->wide) {
                     ((int16_t *)h)[j] = (int16_t)o;
                     ((int16_t *)y)[j] = (int16_t)o;

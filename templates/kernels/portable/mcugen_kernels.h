@@ -272,6 +272,7 @@ typedef struct {
     mcugen_lstm_mul_t forget_cell, input_cell, output;
     int32_t cell_clip;               /* quantized clip, 0 when the model sets none */
     int32_t cell_scale_power;        /* the cell state's scale is 2^cell_scale_power */
+    const uint16_t *sigmoid_table;   /* TFLM's sigmoid_table_uint16 (the code generator emits it) */
 } mcugen_lstm_params_t;
 
 /* input/hidden/output are int8 (wide = 0) or int16; scratch holds 4 * n_cell int16. */
