@@ -57,13 +57,15 @@ def quantize_float(values: np.ndarray, scale: float, zero_point: int, dtype) -> 
 
 
 def _quantize_pair(graph: Graph, op: Operator) -> str | None:
-    """mcugen's C: float32 -> int8 or int16 at a model's input, between 8-bit types, and
-    between int8 and int16."""
+    """mcugen's C: float32 -> int8 or int16 at a model's input, between 8-bit types, between
+    int8 and int16, and int16 -> int32 (an SVDF keyword model's input)."""
     x, y = graph.tensors[op.inputs[0]], graph.tensors[op.outputs[0]]
     eight = ("int8", "uint8")
     if {x.dtype.name, y.dtype.name} <= {"int8", "int16"} and "int16" in (x.dtype.name,
                                                                           y.dtype.name):
         return None           # 16x8 edges and requantization: int8 <-> int16, int16 -> int16
+    if (x.dtype.name, y.dtype.name) == ("int16", "int32"):
+        return None
     if (x.dtype.name == "float32" and y.dtype.name in ("int8", "int16")) or \
             (x.dtype.name in eight and y.dtype.name in eight):
         return None

@@ -226,6 +226,7 @@ def test_softmax_int8_to_int16_in_c(host_build, shape, scale, zero_point, beta):
 
 
 @pytest.mark.parametrize("pair", [("int16", "int16"), ("int16", "int8"), ("int8", "int16"),
+                                  ("int16", "int32"),
                                   ("float32", "int16"), ("int16", "float32")])
 def test_int16_adapters_in_c(host_build, pair):
     src, dst = (np.dtype(d) for d in pair)

@@ -31,7 +31,8 @@ def quantize(ctx: LoweringContext, op) -> dict:
                 "input": ctx.ptr(op.inputs[0], "void"), "output": ctx.ptr(op.outputs[0], "void"),
                 "in_unsigned": int(x.dtype.name == "uint8"),
                 "out_unsigned": int(y.dtype.name == "uint8")}
-    if {x.dtype.name, y.dtype.name} <= {"int8", "int16"}:
+    if {x.dtype.name, y.dtype.name} <= {"int8", "int16"} or \
+            (x.dtype.name, y.dtype.name) == ("int16", "int32"):
         return {**common, "kind": "requantize16", "p": prepare_requantize(ctx.graph, op),
                 "s16": True, "input": ctx.ptr(op.inputs[0], "void"),
                 "output": ctx.ptr(op.outputs[0], "void"),

@@ -188,8 +188,9 @@ void mcugen_mul_s16(const mcugen_mul_params_t *p, const mcugen_dims_t *a_dims, c
                     const mcugen_dims_t *b_dims, const int16_t *b,
                     const mcugen_dims_t *out_dims, int16_t *out);
 
-/* Requantization with int16 on either side (QUANTIZE int8 <-> int16, int16 -> int16): TFLM's
- * Requantize. in_bits / out_bits are 8 or 16. Not in place when the sizes differ. */
+/* Requantization with int16 on either side (QUANTIZE int8 <-> int16, int16 -> int16, int16 ->
+ * int32): TFLM's Requantize. in_bits is 8 or 16, out_bits 8, 16 or 32. Not in place when the
+ * sizes differ. */
 void mcugen_requantize_s16(int32_t size, const void *in, int32_t in_bits, int32_t input_offset,
                            int32_t multiplier, int32_t shift, int32_t output_offset,
                            int32_t out_bits, void *out);
