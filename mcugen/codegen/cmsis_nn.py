@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError
@@ -230,13 +231,19 @@ def _note_features(root: Path) -> None:
     """What the per-instance checks must know of the tree in use (the registry's
     CMSIS_NN_FEATURES): an API detail that changed between releases, read from its headers."""
     from ..ops.registry import CMSIS_NN_FEATURES
+    CMSIS_NN_FEATURES.clear()
+    CMSIS_NN_FEATURES.update(_tree_features(root.resolve()))
+
+
+@lru_cache(maxsize=None)
+def _tree_features(root: Path) -> frozenset[str]:
+    """Read once per tree (find_cmsis_nn runs for every plan and render)."""
     path = root / "Include" / "arm_nn_types.h"
     types = path.read_text(errors="replace") if path.is_file() else ""
     context = types[:max(types.find("cmsis_nn_lstm_context;"), 0)]
     context = context[context.rfind("typedef struct"):]
-    CMSIS_NN_FEATURES.clear()
-    if "hidden_state" in context:       # 4ab83cc3 and later: the LSTM keeps its hidden state
-        CMSIS_NN_FEATURES.add("lstm_hidden_state")
+    # 4ab83cc3 and later: the LSTM keeps its hidden state between calls
+    return frozenset({"lstm_hidden_state"} if "hidden_state" in context else ())
 
 
 def find_cmsis_nn(explicit: str | os.PathLike | None = None) -> CmsisNN:

@@ -17,7 +17,7 @@ from mcugen.plan import plan_memory
 from mcugen.sim import Simulator
 from tests.oracle import SHARED_MODELS, shared_model
 from tests.sim.compare import random_inputs
-from tests.sim.single_op import lstm_graph, svdf_graph
+from tests.sim.single_op import draw_lstm_graph, svdf_graph
 from tests.strategies import examples, pow2_scales
 
 MODELS = ["tflm/mnist_lstm_int8.tflite", "real_data/digits_lstm_cols/tf_int8.tflite"]
@@ -112,21 +112,7 @@ def test_state_region_is_first_and_stable():
 
 
 def _lstm_case(dtype, data, host_build):
-    graph = lstm_graph(
-        dtype,
-        batch=data.draw(st.integers(1, 3), "batch"),
-        steps=data.draw(st.integers(1, 5), "steps"),
-        n_input=data.draw(st.integers(1, 9), "n_input"),
-        n_state=data.draw(st.integers(1, 10), "n_state"),
-        time_major=data.draw(st.booleans(), "time_major"),
-        cell_clip=data.draw(st.sampled_from([0.0, 0.5, 3.0, 10.0]), "cell_clip"),
-        cell_power=data.draw(st.integers(-14, -9), "cell_power"),
-        seed=data.draw(st.integers(0, 2 ** 16), "seed"),
-        weight_scale=data.draw(pow2_scales(-10.0, -4.0), "weight_scale"),
-        input_q=(data.draw(pow2_scales(-8.0, -2.0), "input_scale"),
-                 data.draw(st.integers(-20, 20), "input_zp")),
-        hidden_q=(data.draw(pow2_scales(-9.0, -5.0), "hidden_scale"),
-                  data.draw(st.integers(-10, 10), "hidden_zp")))
+    graph = draw_lstm_graph(data, dtype)
     if _refused(graph):
         return
     model = host_build(graph, "portable", sanitize=True)
@@ -243,21 +229,7 @@ def test_cmsis_nn_lstm_matches_simulator(data, host_build):
     kernel: either way the same bytes as the simulator."""
     from mcugen.ops.lstm import cmsis_nn_check
     tree = _cmsis_tree()
-    graph = lstm_graph(
-        np.int8,
-        batch=data.draw(st.integers(1, 3), "batch"),
-        steps=data.draw(st.integers(1, 5), "steps"),
-        n_input=data.draw(st.integers(1, 9), "n_input"),
-        n_state=data.draw(st.integers(1, 10), "n_state"),
-        time_major=data.draw(st.booleans(), "time_major"),
-        cell_clip=data.draw(st.sampled_from([0.0, 0.5, 3.0, 10.0]), "cell_clip"),
-        cell_power=data.draw(st.integers(-14, -9), "cell_power"),
-        seed=data.draw(st.integers(0, 2 ** 16), "seed"),
-        weight_scale=data.draw(pow2_scales(-11.0, -6.0), "weight_scale"),
-        input_q=(data.draw(pow2_scales(-8.0, -2.0), "input_scale"),
-                 data.draw(st.integers(-20, 20), "input_zp")),
-        hidden_q=(data.draw(pow2_scales(-9.0, -5.0), "hidden_scale"),
-                  data.draw(st.integers(-10, 10), "hidden_zp")))
+    graph = draw_lstm_graph(data, np.int8, weight_scale=(-11.0, -6.0))
     model = host_build(graph, "cmsis-nn", cmsis_nn=tree)
     expected = "cmsis-nn" if cmsis_nn_check(graph, graph.operators[0]) is None else "portable"
     assert model.rendered.plan.backends[0] == expected

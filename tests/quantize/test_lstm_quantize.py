@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from mcugen.model import load_model, serialize_model
+from mcugen.model import load_model, parse_model, serialize_model
 from mcugen.quantize import quantize_model
 from mcugen.quantize.conformance import check
 from mcugen.quantize.rewrite import cell_state_scale
@@ -49,7 +49,7 @@ def test_quantized_lstm_runs_in_tflm_as_simulated(rel):
         assert b.dtype == np.int32 and b.quant.scale[0] == np.float32(
             np.float32(x.quant.scale[0]) * np.float32(w.quant.scale[0]))
     data = serialize_model(graph)
-    tflm, sim = Tflm(data, preserve_all=True), Simulator(load_model_bytes(data, graph.name))
+    tflm, sim = Tflm(data, preserve_all=True), Simulator(parse_model(bytes(data), name=graph.name))
     rng = np.random.default_rng(5)
     t = graph.tensors[graph.inputs[0]]
     sequence = [rng.integers(-128, 128, t.shape, dtype=np.int8) for _ in range(10)]
@@ -61,11 +61,6 @@ def test_quantized_lstm_runs_in_tflm_as_simulated(rel):
         result = sim.run([x], keep_all=True)
         problem = _mismatch(sim.graph, tflm, result)
         assert problem is None, f"{rel} step {step}: {problem}"
-
-
-def load_model_bytes(data: bytes, name: str):
-    from mcugen.model import parse_model
-    return parse_model(bytes(data), name=name)
 
 
 def test_cell_state_scale_is_the_covering_power_of_two():

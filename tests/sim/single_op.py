@@ -33,6 +33,29 @@ def unary_graph(opcode: str, shape, dtype_in, dtype_out, q_in, q_out, options_ty
     return b.build()
 
 
+def draw_lstm_graph(data, dtype, steps: int = 5, n_input: int = 9, n_state: int = 10,
+                    weight_scale: tuple[float, float] = (-10.0, -4.0)):
+    """A single-op LSTM drawn by hypothesis (``data``: st.data()), the dimensions up to the
+    given bounds; the one case builder of the LSTM property, C and CMSIS-NN tests."""
+    from hypothesis import strategies as st
+    from tests.strategies import pow2_scales
+    return lstm_graph(
+        dtype,
+        batch=data.draw(st.integers(1, 3), "batch"),
+        steps=data.draw(st.integers(1, steps), "steps"),
+        n_input=data.draw(st.integers(1, n_input), "n_input"),
+        n_state=data.draw(st.integers(1, n_state), "n_state"),
+        time_major=data.draw(st.booleans(), "time_major"),
+        cell_clip=data.draw(st.sampled_from([0.0, 0.5, 3.0, 10.0]), "cell_clip"),
+        cell_power=data.draw(st.integers(-14, -9), "cell_power"),
+        seed=data.draw(st.integers(0, 2 ** 16), "seed"),
+        weight_scale=data.draw(pow2_scales(*weight_scale), "weight_scale"),
+        input_q=(data.draw(pow2_scales(-8.0, -2.0), "input_scale"),
+                 data.draw(st.integers(-20, 20), "input_zp")),
+        hidden_q=(data.draw(pow2_scales(-9.0, -5.0), "hidden_scale"),
+                  data.draw(st.integers(-10, 10), "hidden_zp")))
+
+
 def lstm_graph(dtype=np.int8, batch: int = 1, steps: int = 5, n_input: int = 6,
                n_state: int = 4, time_major: bool = False, cell_clip: float = 10.0,
                cell_power: int = -11, seed: int = 0, weight_scale: float = 0.02,

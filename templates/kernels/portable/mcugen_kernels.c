@@ -778,17 +778,22 @@ void mcugen_requantize_s16(int32_t size, const void *in, int32_t in_bits, int32_
                            int32_t multiplier, int32_t shift, int32_t output_offset,
                            int32_t out_bits, void *out)
 {
-    const int64_t lo = out_bits == 32 ? INT32_MIN : out_bits == 16 ? -32768 : -128;
-    const int64_t hi = out_bits == 32 ? INT32_MAX : out_bits == 16 ? 32767 : 127;
+    if (out_bits == 32) {          /* int16 -> int32: the zero point added in 64 bits */
+        for (int32_t i = 0; i < size; ++i) {
+            const int32_t x = ((const int16_t *)in)[i];
+            const int64_t v = (int64_t)mcugen_requantize(x + input_offset, multiplier, shift) +
+                              output_offset;
+            ((int32_t *)out)[i] = (int32_t)MCUGEN_MIN(MCUGEN_MAX(v, (int64_t)INT32_MIN),
+                                                      (int64_t)INT32_MAX);
+        }
+        return;
+    }
+    const int32_t lo = out_bits == 16 ? -32768 : -128, hi = out_bits == 16 ? 32767 : 127;
     for (int32_t i = 0; i < size; ++i) {
         const int32_t x = in_bits == 16 ? ((const int16_t *)in)[i] : ((const int8_t *)in)[i];
-        /* the zero point added in 64 bits: an int32 output may take the whole range */
-        const int64_t v = (int64_t)mcugen_requantize(x + input_offset, multiplier, shift) +
-                          output_offset;
-        const int64_t clamped = MCUGEN_MIN(MCUGEN_MAX(v, lo), hi);
-        if (out_bits == 32) {
-            ((int32_t *)out)[i] = (int32_t)clamped;
-        } else if (out_bits == 16) {
+        const int32_t v = mcugen_requantize(x + input_offset, multiplier, shift) + output_offset;
+        const int32_t clamped = MCUGEN_MIN(MCUGEN_MAX(v, lo), hi);
+        if (out_bits == 16) {
             ((int16_t *)out)[i] = (int16_t)clamped;
         } else {
             ((int8_t *)out)[i] = (int8_t)clamped;
