@@ -458,6 +458,21 @@ def _child(path: str, workdir: str, mem_bytes: int, wfd: int,
         os._exit(0)
 
 
+def _warm_up(seed: Path, data: bytes, workroot: Path) -> None:
+    """Runs the commands once, in this process, on an unmutated seed before any case forks: the
+    modules each command imports on first use are then loaded once instead of once per case (a
+    case's child otherwise spends most of its time importing). Each case still runs in a fresh
+    fork, with nothing of another case in it: a case writes only its own directory."""
+    tmp = workroot / "warm-up"
+    tmp.mkdir()
+    path = tmp / ("case" + seed.suffix if seed_kind(seed) == "data" else "model" + seed.suffix)
+    path.write_bytes(data)
+    _run_commands(str(path), str(tmp), DATA_ROLES.get(seed))
+    for f in tmp.iterdir():
+        f.unlink()
+    tmp.rmdir()
+
+
 def _classify(result: dict | None, timed_out: bool) -> str:
     if timed_out:
         return "hang"
@@ -491,6 +506,7 @@ def run_fuzz(seeds: list[Path], cases: int, seed: int = 0, jobs: int = 2,
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     made = 0
+    _warm_up(seeds[0], originals[seeds[0]], Path(workroot.name))
 
     def launch(n: int) -> None:
         p = seeds[n % len(seeds)]
