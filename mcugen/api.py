@@ -114,8 +114,11 @@ def generate(model: Graph | str | Path, out_dir: str | Path, *, name: str | None
     from .codegen import render_model
     from .target import resolve_target
     target = resolve_target(board, cpu, kernels, cmsis_nn)
+    b = target.board
     return render_model(_deployable(model, optimize), out_dir, name=name, kernels=target.kernels,
-                        cpu=target.cpu, cmsis_nn=cmsis_nn, wide_weights=wide_weights)
+                        cpu=target.cpu,
+                        cmsis_nn=cmsis_nn, wide_weights=wide_weights,
+                        fpu=b.fpu if b is not None else None, target=target.name)
 
 
 def build(model: Graph | str | Path, out_dir: str | Path, *, board=None, kernels=None,

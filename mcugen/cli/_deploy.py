@@ -119,7 +119,7 @@ def build(args: argparse.Namespace, out_dir: str | Path, debug_keep_all: bool = 
     if graph is None:
         graph = load_deployable(args)
         from ..codegen import check_deployable
-        check_deployable(graph, kernels, args.cmsis_nn)     # the model, before the inputs
+        check_deployable(graph, kernels, args.cmsis_nn, board=board)   # before the inputs
         check = getattr(args, "check_inputs", None)
         if check is not None:
             check(args, graph)

@@ -35,9 +35,11 @@ def run(args: argparse.Namespace) -> int:
     from ..optimize import optimize_graph
     graph = optimize_graph(load_model(args.model), enabled=not args.no_optimize)
     target = resolve_target(args.board, args.cpu, args.kernels, args.cmsis_nn)
+    b = target.board
     rendered = render_model(graph, args.output, name=args.name, kernels=target.kernels,
-                            cpu=target.cpu, cmsis_nn=args.cmsis_nn,
-                            wide_weights=args.wide_weights)
+                            cpu=target.cpu,
+                            cmsis_nn=args.cmsis_nn, wide_weights=args.wide_weights,
+                            fpu=b.fpu if b is not None else None, target=target.name)
     console.print(f"wrote {len(rendered.sources) + len(rendered.headers)} files to "
                   f"{rendered.out_dir} ({rendered.kernels} kernels, arena "
                   f"{fmt_int(rendered.arena_bytes)} bytes); call "

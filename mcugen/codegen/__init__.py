@@ -13,6 +13,7 @@ import numpy as np
 from ..errors import InputError
 from ..model.graph import Graph
 from ..model.summary import classify
+from ..ops.float_island import check_float_target, float_layers
 from ..ops.registry import BACKENDS, assign_backends, refuse_unimplemented_dtypes
 from .render import RenderedModel, c_identifier, copy_runtime, render_sources, write_files
 
@@ -23,13 +24,17 @@ _PORTABLE_RUNTIME = ["runtime/mcugen_model_api.h", "kernels/portable/mcugen_kern
 _FAST_RUNTIME = ["kernels/mcugen/mcugen_simd.h", "kernels/mcugen/mcugen_fast.h",
                  "kernels/mcugen/mcugen_fast.c", "kernels/mcugen/mcugen_fused.c"]
 _FLOAT_IO_RUNTIME = ["kernels/portable/mcugen_float_io.h", "kernels/portable/mcugen_float_io.c"]
+_FLOAT_OPS_RUNTIME = ["kernels/portable/mcugen_float_ops.h",
+                      "kernels/portable/mcugen_float_ops.c"]
 
 
-def check_deployable(graph: Graph, kernels: str, cmsis_nn=None, all_layers: bool = True) -> None:
+def check_deployable(graph: Graph, kernels: str, cmsis_nn=None, all_layers: bool = True,
+                     board=None) -> None:
     """Refuse, in one line, a model the code generator cannot render with ``kernels`` first:
     an unimplemented dtype, a model that is not full-integer, an unknown backend, the first
-    layer no backend of the chain takes (by name). ``build``, ``run`` and ``verify`` call it
-    before they read their inputs or compile anything."""
+    layer no backend of the chain takes (by name), a float island on a ``board`` without an
+    FPU. ``build``, ``run`` and ``verify`` call it before they read their inputs or compile
+    anything."""
     from .cmsis_nn import kernel_chain
     refuse_unimplemented_dtypes(graph, "the code generator")
     kind, verdict = classify(graph)
@@ -40,6 +45,8 @@ def check_deployable(graph: Graph, kernels: str, cmsis_nn=None, all_layers: bool
                          graph.name)
     if kernels not in BACKENDS:
         raise InputError(f"unknown kernel backend '{kernels}' ({', '.join(BACKENDS)})")
+    if board is not None:
+        check_float_target(graph, board.cpu, board.fpu, board.name)
 
 
 _INTEGER = ("int8", "int8-uint8-io", "int8-float-io", "int16x8")
@@ -47,11 +54,14 @@ _INTEGER = ("int8", "int8-uint8-io", "int8-float-io", "int16x8")
 
 def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
                  kernels: str = "portable", cpu: str = "cortex-m4", cmsis_nn=None, plan=None,
-                 debug_keep_all: bool = False, wide_weights: bool = False) -> RenderedModel:
-    """Write ``<name>_model.{h,c}``, ``<name>_weights.{h,c}`` and the runtime files to out_dir."""
+                 debug_keep_all: bool = False, wide_weights: bool = False,
+                 fpu: str | None = None, target: str | None = None) -> RenderedModel:
+    """Write ``<name>_model.{h,c}``, ``<name>_weights.{h,c}`` and the runtime files to out_dir.
+    ``fpu``/``target``: the board's FPU and name, when known (a float island needs an FPU)."""
     from ..plan import plan_memory, validate_plan
 
     check_deployable(graph, kernels, cmsis_nn, all_layers=False)
+    check_float_target(graph, cpu, fpu, target)
     name = c_identifier(name or graph.name)
     out_dir = Path(out_dir)
     if plan is None:
@@ -81,9 +91,14 @@ def render_model(graph: Graph, out_dir: str | Path, *, name: str | None = None,
             text += " (int16 weights)"
         version = "mcugen" if version == "portable" else f"mcugen + {version}"
     float_io = any(graph.tensors[i].dtype == np.float32 for i in graph.inputs + graph.outputs)
-    if float_io:
+    island = bool(float_layers(graph))
+    if float_io or island:     # the float edges: QUANTIZE from / DEQUANTIZE to float32
         headers = headers + ["mcugen_float_io.h"]
         runtime_files += _FLOAT_IO_RUNTIME
+    if island:
+        headers = headers + ["mcugen_float_ops.h"]
+        runtime_files += _FLOAT_OPS_RUNTIME
+        text += " + float32 island kernels"
     files = render_sources(graph, plan, kernels, cpu, name, headers, text, wide_weights)
     if uses_cmsis_nn:   # only the CMSIS-NN sources the model's calls reach
         library = lib.sources_for(files[f"{name}_model.c"], cpu)

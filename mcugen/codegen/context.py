@@ -125,23 +125,39 @@ def lead(n: int) -> int:
     return 4 - n
 
 
+_ELEMENTS = {"int8_t": "s8", "int16_t": "s16", "float": "f32"}
+
+
 def element_ctype(ctx: LoweringContext, tensor: int) -> str:
-    """The C element type the data movement kernels copy: int16_t for a 16x8 tensor, else the
-    bytes as int8_t."""
-    return "int16_t" if ctx.tensor(tensor).dtype == np.int16 else "int8_t"
+    """The C element type the data movement kernels copy: int16_t for a 16x8 tensor, float for
+    a float32 one (a float island's), else the bytes as int8_t."""
+    dtype = ctx.tensor(tensor).dtype
+    return "int16_t" if dtype == np.int16 else "float" if dtype == np.float32 else "int8_t"
+
+
+def float_literal(value) -> str:
+    """A float32 value as a C float literal that reads back as exactly that value (repr of the
+    float32 widened to double: the shortest decimal of the double, which rounds back)."""
+    return repr(float(np.float32(value))) + "f"
+
+
+def element_value(ctype: str, value) -> str:
+    """A fill value as a C literal of the element type (float: the float32 value, exactly)."""
+    return float_literal(value) if ctype == "float" else str(int(value))
 
 
 def at(ctx: LoweringContext, tensor: int, offset: int) -> str:
-    """C expression for element ``offset`` (int8, or int16 for an int16 tensor) of a tensor in
-    the arena."""
+    """C expression for element ``offset`` (of the tensor's element type, element_ctype) of a
+    tensor in the arena."""
     ctype = element_ctype(ctx, tensor)
     return f"((({ctype} *)&arena[{ctx.plan.tensor_offset(tensor)}]) + {offset})"
 
 
-def strided_copies(copies, fill=None, s16: bool = False) -> dict:
-    """Parameters of templates/ops/portable/_strided_copy.c.j2: copies after an optional fill;
-    ``s16``: the elements are int16 (strides and offsets count elements either way)."""
-    return {"copies": copies, "fill": fill, "s16": s16}
+def strided_copies(copies, fill=None, ctype: str = "int8_t") -> dict:
+    """Parameters of templates/ops/portable/_strided_copy.c.j2: copies after an optional fill
+    (its value a C literal, element_value); ``ctype``: the element type (strides and offsets
+    count elements)."""
+    return {"copies": copies, "fill": fill, "element": _ELEMENTS[ctype]}
 
 
 # -- mcugen's own kernels: constants in the order the inner loops read them ---------------------

@@ -51,7 +51,8 @@ def build_firmware(graph: Graph, board: Board, out_dir: str | Path, *, kernels: 
     out_dir = Path(out_dir)
     rendered = render_model(graph, out_dir / "model", kernels=kernels,
                             cpu="host" if board.is_host else board.cpu, cmsis_nn=cmsis_nn,
-                            debug_keep_all=debug_keep_all, wide_weights=wide_weights)
+                            debug_keep_all=debug_keep_all, wide_weights=wide_weights,
+                            fpu=board.fpu, target=board.name)
     if profile:
         rendered.defines = [*rendered.defines, PROFILE_DEFINE]
     try:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..ops.float_island import describe, float_layers, range_problem
 from ..ops.registry import lookup, undeployable
 from .graph import Graph, Operator, Tensor
 
@@ -104,10 +105,17 @@ def summarize(graph: Graph, chain: tuple[str, ...] | None = None) -> ModelSummar
         refused = undeployable(graph, chain, integer_model=kind not in ("float32", "hybrid"))
         unsupported = [(i, opcode) for i, opcode, _ in refused]
         islands = sorted({name for _, name, why in refused if why.startswith("float island")})
+        floats = float_layers(graph) if kind not in ("float32", "hybrid") else []
+        problem = range_problem(graph) if floats else None
         if islands:
             verdict = (f"integer model with a float island (DEQUANTIZE -> float op -> QUANTIZE): "
-                       f"not deployable ({', '.join(islands)} in float32; mcugen generates no "
-                       "float kernels)")
+                       f"not deployable ({', '.join(islands)} in float32: no bit-exact float32 "
+                       "kernel)")
+        elif problem is not None:
+            verdict = f"integer model with a float island: not deployable ({problem})"
+        elif floats and not unsupported:
+            verdict = (f"{verdict.split(':')[0]} and a float island ({describe(graph)} in "
+                       "float32): deployable on a core with an FPU")
         elif kind in ("int8", "int16x8") and unsupported:
             names = sorted({name for _, name in unsupported})
             what = "full int8 with int8 I/O" if kind == "int8" else \

@@ -294,11 +294,13 @@ RECORDS = (
     record("LOGISTIC", "activations", prepare=lut_logistic,
            quant=FixedOutput(1.0 / 256, -128), **_UNARY16),
     record("TANH", "activations", prepare=lut_tanh, quant=FixedOutput(1.0 / 128, 0), **_UNARY16),
-    record("RELU", "activations", prepare=lut_relu, quant=FreeOutput(), **_UNARY16),
-    # TFLM clamps RELU6 in the input's domain (Relu6Prepare): the output shares its parameters
-    record("RELU6", "activations", prepare=lut_relu6, quant=SameParams((0,)), **_UNARY16),
-    record("LEAKY_RELU", "activations", prepare=lut_leaky_relu, quant=FreeOutput(),
+    record("RELU", "activations", prepare=lut_relu, quant=FreeOutput(), float_kernel=True,
            **_UNARY16),
+    # TFLM clamps RELU6 in the input's domain (Relu6Prepare): the output shares its parameters
+    record("RELU6", "activations", prepare=lut_relu6, quant=SameParams((0,)), float_kernel=True,
+           **_UNARY16),
+    record("LEAKY_RELU", "activations", prepare=lut_leaky_relu, quant=FreeOutput(),
+           float_kernel=True, **_UNARY16),
     record("HARD_SWISH", "activations", prepare=lut_hard_swish, quant=FreeOutput(),
-           **{**_UNARY, "version": 1}),
+           float_kernel=True, **{**_UNARY, "version": 1}),
 )

@@ -40,6 +40,20 @@ def _quantize_float32(scale: float, zero_point: int, value: float) -> int:
     return zero_point + int(rounded)
 
 
+_FLOAT_RANGES = {"NONE": (-np.finfo(np.float32).max, np.finfo(np.float32).max),
+                 "RELU": (0.0, np.finfo(np.float32).max), "RELU6": (0.0, 6.0),
+                 "RELU_N1_TO_1": (-1.0, 1.0)}
+
+
+def float_activation_range(activation: str) -> tuple[np.float32, np.float32]:
+    """CalculateActivationRange<float>: the clamp a float kernel applies for its fused activation
+    (NONE too: lowest() .. max(), so an infinity becomes +-FLT_MAX as in TFLM)."""
+    if activation not in _FLOAT_RANGES:
+        raise InputError(f"fused activation {activation} is not supported in float32")
+    lo, hi = _FLOAT_RANGES[activation]
+    return np.float32(lo), np.float32(hi)
+
+
 def activation_range_quantized(activation: str, output: Tensor) -> tuple[int, int]:
     """CalculateActivationRangeQuantized: the fused activation as a clamp in the output's domain."""
     qmin, qmax = QMIN[output.dtype], QMAX[output.dtype]

@@ -48,5 +48,6 @@ def prepare_concatenation(graph: Graph, op: Operator) -> ConcatParams:
 
 RECORDS = (
     record("CONCATENATION", "concatenation", dtypes=("int8", "int16", "float32"),
-           prepare=prepare_concatenation, quant=SameParams(None), version=2, backends=PORTABLE_16X8),
+           prepare=prepare_concatenation, quant=SameParams(None), version=2, backends=PORTABLE_16X8,
+           float_kernel=True),
 )

@@ -138,7 +138,7 @@ def fast_add_check(graph: Graph, op: Operator) -> str | None:
     return reason
 
 
-_BINARY = dict(dtypes=("int8", "float32"), version=2, backends=PORTABLE)
+_BINARY = dict(dtypes=("int8", "float32"), version=2, backends=PORTABLE, float_kernel=True)
 _ARITHMETIC = {**_BINARY, "dtypes": ("int8", "int16", "float32")}
 RECORDS = (
     record("ADD", "elementwise", prepare=prepare_add, quant=FreeOutput(), inplace=True,

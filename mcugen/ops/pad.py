@@ -50,7 +50,8 @@ def prepare_pad(graph: Graph, op: Operator) -> PadParams:
 
 RECORDS = (
     record("PAD", "pad", dtypes=("int8", "int16", "float32"), prepare=prepare_pad,
-           quant=SameParams((0,)), version=2, backends=PORTABLE_16X8),
+           quant=SameParams((0,)), version=2, backends=PORTABLE_16X8, float_kernel=True),
     record("PADV2", "pad", dtypes=("int8", "int16", "float32"), prepare=prepare_pad,
-           quant=SameParams((0, 2)), version=2, backends=PORTABLE_16X8),
+           quant=SameParams((0, 2)), version=2, backends=PORTABLE_16X8,
+           float_kernel=True),
 )

@@ -32,7 +32,9 @@ def prepare_pool(graph: Graph, op: Operator) -> PoolParams:
     o = op.options
     fh, fw, sh, sw = o["filter_height"], o["filter_width"], o["stride_h"], o["stride_w"]
     pad = o.get("padding", "VALID")
-    act = activation_range_quantized(op.fused_activation, y) if y.quant else (0, 0)
+    # a float pool ignores quantization parameters on its output, as TFLM's float kernel does
+    act = activation_range_quantized(op.fused_activation, y) \
+        if y.quant and y.dtype.kind in "iu" else (0, 0)
     if pad == "EXPLICIT":     # a PAD the optimiser folded into a MAX_POOL (optimize/pad_fold.py)
         top, _, left, _ = (int(v) for v in o["explicit_padding"])
         return PoolParams(fh, fw, sh, sw, top, left, *act)

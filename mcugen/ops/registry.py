@@ -12,7 +12,11 @@ A record says what each stage does with its operator:
 - ``backends``: the kernel backends that lower the operator, each with a per-instance check that
   names why one instance does not qualify (that instance then falls to the next backend);
 - ``alias`` / ``inplace``: the planner's facts (output is the input's bytes / may overwrite it);
-- ``macs`` and ``scratch`` (per backend): what ``inspect`` counts and what the arena must hold.
+- ``macs`` and ``scratch`` (per backend): what ``inspect`` counts and what the arena must hold;
+- ``float_kernel``: mcugen's portable C also runs the operator in float32, for a float island
+  inside an integer model (DEQUANTIZE -> float op -> QUANTIZE that no integer operator replaces
+  exactly). Only operators whose TFLM float kernel is one IEEE operation per element (or a copy)
+  have one: C, simulator and TFLM then agree bit for bit on every core with an FPU.
 
 The records live beside their ``prepare`` functions in ``mcugen/ops/<family>.py``; the family
 name is also the file name of the operator's simulator kernel, lowering and C templates.
@@ -79,6 +83,7 @@ class OpRecord:
     inplace: bool = False
     macs: Callable[[Graph, Operator], int] | None = None
     scratch: Mapping[str, Callable[[Graph, Operator, str], int]] = field(default_factory=dict)
+    float_kernel: bool = False
 
     @property
     def quantizable(self) -> bool:
@@ -169,11 +174,44 @@ def backend_chain(preferred: str | None = None, cmsis_nn: bool = False,
     return tuple(dict.fromkeys(chain))
 
 
+#: Fused activations a float kernel applies exactly (a clamp); TANH and SIGN_BIT are not.
+FLOAT_FUSED = ("NONE", "RELU", "RELU6", "RELU_N1_TO_1")
+
+
+def float_layer(graph: Graph, op: Operator) -> bool:
+    """Every activation the operator touches is float32 (a layer of a float island)."""
+    acts = op_dtypes(graph, op)
+    return bool(acts) and all(d == "float32" for d in acts)
+
+
+def float_kernel_check(graph: Graph, op: Operator) -> str | None:
+    """The portable float32 kernels: the operator has one, rank <= 4, a clamp as activation."""
+    r = lookup(op.opcode)
+    if r is None or not r.float_kernel:
+        return (f"no float32 {op.opcode} kernel: mcugen generates float32 only where its C is "
+                "bit-exact with TFLM (element-wise arithmetic, clamps, data movement)")
+    for t in graph.op_inputs(op) + graph.op_outputs(op):
+        if t is not None and t.dtype == np.float32 and len(t.shape) > 4:
+            return f"tensor '{t.name}' has rank {len(t.shape)}; the kernel takes rank <= 4"
+    if op.fused_activation not in FLOAT_FUSED:
+        return f"fused {op.fused_activation} in float32 is not generated (not bit-exact)"
+    return None
+
+
+def float_ops() -> frozenset[str]:
+    """The operators mcugen's C runs in float32 (inside float islands)."""
+    return names(lambda r: r.float_kernel)
+
+
 def why_not(graph: Graph, op: Operator, backend: str) -> str | None:
-    """None when ``backend`` lowers this instance, else the reason it does not."""
+    """None when ``backend`` lowers this instance, else the reason it does not. A float32 layer
+    goes to the portable float kernels or nowhere."""
     r = lookup(op.opcode)
     if r is None or backend not in r.backends:
         return f"no {backend} kernel"
+    if float_layer(graph, op):
+        return float_kernel_check(graph, op) if backend == "portable" else \
+            f"no {backend} float32 kernel"
     check = r.backends[backend]
     return check(graph, op) if check is not None else None
 
@@ -244,7 +282,8 @@ def undeployable(graph: Graph, chain: tuple[str, ...],
     Integer layers are judged per instance, exactly as code generation chooses their backend;
     float layers of a model still to be quantized by the operator (its int8 form must be
     simulated and lowered). In an ``integer_model`` a float layer is a float island
-    (DEQUANTIZE -> float op -> QUANTIZE), which mcugen does not generate: refused by name."""
+    (DEQUANTIZE -> float op -> QUANTIZE): generated in float32 where mcugen has a bit-exact
+    float kernel (:func:`float_kernel_check`), else refused by name."""
     found = []
     for op in graph.operators:
         r = lookup(op.opcode)
@@ -254,9 +293,11 @@ def undeployable(graph: Graph, chain: tuple[str, ...],
         elif floats and r.quant is None:
             found.append((op.index, op.opcode, "mcugen does not quantize it"))
         elif floats and integer_model:
-            found.append((op.index, op.opcode, "float island inside an integer model "
-                          "(DEQUANTIZE -> float op -> QUANTIZE): mcugen generates no float "
-                          "kernels"))
+            reason = float_kernel_check(graph, op) if float_layer(graph, op) else \
+                "float32 and integer tensors in one layer"
+            if reason is not None:
+                found.append((op.index, op.opcode, "float island inside an integer model "
+                              f"(DEQUANTIZE -> float op -> QUANTIZE): {reason}"))
         elif not floats:
             try:
                 check_dtypes(graph, op, "the simulator")

@@ -34,8 +34,11 @@ def markdown_table() -> str:
         planner = "alias" if r.alias else "in place" if r.inplace else ""
         if r.scratch:
             planner = ", ".join(filter(None, [planner, "scratch: " + ", ".join(r.scratch)]))
+        backends = ", ".join(r.backends) or "—"
+        if r.float_kernel:
+            backends += " (+ float32)"
         rows.append(f"| {name} | {r.family} | {', '.join(sorted(r.dtypes)) or '—'} | "
-                    f"{_quant(r.quant)} | {', '.join(r.backends) or '—'} | {planner} |")
+                    f"{_quant(r.quant)} | {backends} | {planner} |")
     return "\n".join(rows) + "\n"
 
 

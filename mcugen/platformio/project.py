@@ -75,7 +75,9 @@ def render_for(model, board: Board | None, out_dir: Path, *, name=None, kernels=
     except ImportError as exc:  # the code generator is a later stage of the pipeline
         raise InputError("this mcugen has no code generator (mcugen.codegen)", "render") from exc
     return render_model(model, out_dir, name=name, kernels=kernels, cpu=cpu or board.cpu,
-                        cmsis_nn=cmsis_nn, debug_keep_all=debug_keep_all)
+                        cmsis_nn=cmsis_nn, debug_keep_all=debug_keep_all,
+                        fpu=board.fpu if board is not None else None,
+                        target=board.name if board is not None else None)
 
 
 def write_platformio_project(model, board, out_dir, *, name=None, kernels="portable",

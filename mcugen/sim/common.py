@@ -5,21 +5,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..errors import InputError
+from ..ops.common import float_activation_range
 
 
 def apply_float_activation(x: np.ndarray, activation: str) -> np.ndarray:
-    if activation == "RELU":
-        return np.maximum(x, 0)
-    if activation == "RELU6":
-        return np.clip(x, 0, 6)
-    if activation == "RELU_N1_TO_1":
-        return np.clip(x, -1, 1)
+    """A float kernel's fused activation: TFLM's clamp min(max(x, lo), hi) over
+    CalculateActivationRange<float> (NONE clamps too: an infinity becomes +-FLT_MAX); TANH (a
+    float model's, for calibration only: mcugen generates no float TANH)."""
     if activation == "TANH":
         return np.tanh(x)
-    if activation == "NONE":
-        return x
-    raise InputError(f"fused activation {activation} is not supported")
+    lo, hi = float_activation_range(activation)
+    return np.minimum(np.maximum(x, lo), hi)
 
 
 def windows(x: np.ndarray, kh: int, kw: int, sh: int, sw: int, dh: int, dw: int,

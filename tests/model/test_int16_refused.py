@@ -53,7 +53,6 @@ def _undeployable_model(tmp_path: Path) -> tuple[Path, str]:
 
 def _input(tmp_path: Path, model: Path) -> Path:
     graph = load_model(model)
-    t = graph.tensors[graph.inputs[0]]
     path = tmp_path / "x.npz"
     np.savez(path, *[np.zeros(graph.tensors[i].shape, graph.tensors[i].dtype)
                      for i in graph.inputs])

@@ -242,3 +242,25 @@ def test_float_to_float_quantize_refused(tmp_path, capsys, opcode):
         assert main(command) == 2, command
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and "not an integer type" in err[0], err
+
+
+@pytest.mark.parametrize("opcode", ["MAX_POOL_2D", "AVERAGE_POOL_2D"])
+def test_float_pool_with_quantized_output_runs(tmp_path, capsys, opcode):
+    """Found by the long fuzz run: quantization parameters on a float pool's output (a scale
+    added to mnist1d_tcn/float.tflite and resnet8_float.tflite) crashed `simulate` (KeyError
+    float32); TFLM's float kernel ignores them, so does mcugen's."""
+    from mcugen.model import serialize_model
+    from mcugen.model.builder import GraphBuilder
+    b = GraphBuilder("pool")
+    x = b.input("x", (1, 4, 4, 2), np.float32)
+    y = b.tensor("y", (1, 2, 2, 2), np.float32, scale=0.5, zero_point=0)
+    b.op(opcode, [x], [y], "Pool2DOptions", padding="VALID", stride_w=2, stride_h=2,
+         filter_width=2, filter_height=2, fused_activation_function="RELU")
+    b.output(y)
+    path = tmp_path / "pool.tflite"
+    path.write_bytes(serialize_model(b.build()))
+    data = tmp_path / "x.npy"
+    np.save(data, np.arange(-16, 16, dtype=np.float32).reshape(1, 4, 4, 2))
+    for command in (["simulate", str(path), "--input", str(data)], ["plan", str(path)],
+                    ["inspect", str(path)]):
+        assert main(command) == 0, command

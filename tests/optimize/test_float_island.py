@@ -1,6 +1,7 @@
 """Float islands inside an int8 model: replaced by the int8 operator where every input agrees,
-otherwise refused by name in inspect and in code generation (never "deployable" and then a
-compile error)."""
+otherwise kept in float32 where mcugen has a bit-exact float kernel
+(tests/codegen/test_float_island_c.py), else refused by name in inspect and in code generation
+(never "deployable" and then a compile error)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,9 @@ def _mcugen(*args):
 
 
 @pytest.mark.parametrize("opcode,out", [("ADD", (0.05, -2)), ("LOGISTIC", (0.05, -2))])
-def test_island_that_stays_is_refused_in_one_line(opcode, out, tmp_path):
+def test_island_that_stays_is_generated_in_float_or_refused(opcode, out, tmp_path):
+    """ADD has a bit-exact float32 kernel: the island is generated (and needs an FPU); float
+    LOGISTIC has none (TFLM's calls the C library's exp): refused in one line, by name."""
     graph = island(opcode, out)
     assert [op.opcode for op in optimize(graph).graph.operators] == \
         ["DEQUANTIZE", opcode, "QUANTIZE"]
@@ -64,7 +67,14 @@ def test_island_that_stays_is_refused_in_one_line(opcode, out, tmp_path):
     save_model(graph, path)
     r = _mcugen("inspect", str(path), "--json")
     assert r.returncode == 0
-    assert "float island" in json.loads(r.stdout)["verdict"]
+    verdict = json.loads(r.stdout)["verdict"]
+    assert "float island" in verdict
     r = _mcugen("generate", str(path), "-o", str(tmp_path / "out"))
-    assert r.returncode == 2
-    assert len(r.stderr.strip().splitlines()) == 1 and opcode in r.stderr
+    if opcode == "ADD":
+        assert "deployable on a core with an FPU" in verdict
+        assert r.returncode == 0, r.stderr
+        assert "mcugen_add_f32(" in (tmp_path / "out" / "island_model.c").read_text()
+    else:
+        assert "not deployable (LOGISTIC in float32" in verdict
+        assert r.returncode == 2
+        assert len(r.stderr.strip().splitlines()) == 1 and opcode in r.stderr

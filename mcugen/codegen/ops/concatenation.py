@@ -19,7 +19,7 @@ def _concatenation(ctx: LoweringContext, op) -> dict:
                        "counts": list(shape4), "out_strides": out_strides,
                        "output": at(ctx, op.outputs[0], along * out_strides[axis4])})
         along += shape4[axis4]
-    return strided_copies(copies, s16=element_ctype(ctx, op.outputs[0]) == "int16_t")
+    return strided_copies(copies, ctype=element_ctype(ctx, op.outputs[0]))
 
 
 lowering("CONCATENATION")(_concatenation)

@@ -1,14 +1,16 @@
 """ADD, SUB, MUL, MAXIMUM, MINIMUM: constants from the simulator's prepare functions. The portable
 kernels broadcast; CMSIS-NN's arm_elementwise_add_s8 serves ADD of equal shapes (the record's
-per-instance check sends a broadcasting ADD to the portable kernel)."""
+per-instance check sends a broadcasting ADD to the portable kernel). Inside a float island the
+portable float32 kernels take the layer, with TFLM's activation range as the clamp."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from ...ops.common import float_activation_range
 from ...ops.elementwise import add_tables, fused_add, prepare_add, prepare_mul, prepare_sub
 from ...ops.fast import requantization_row
-from ..context import LoweringContext, dims4
+from ..context import LoweringContext, dims4, float_literal
 from ..lowering import lowering
 
 _PREPARE = {"ADD": prepare_add, "SUB": prepare_sub, "MUL": prepare_mul}
@@ -52,9 +54,19 @@ def _binary(ctx: LoweringContext, op) -> dict:
                 "table_b": ctx.const(f"{tag}_table_b", table_b.astype(np.int32),
                                      comment="input b rescaled (negated for SUB)"),
                 "rq": requantization_row(p.output_multiplier, p.output_shift, p.output_offset)}
+    common = {"function": _FUNCTION[op.opcode], "a_dims": dims4(a.shape),
+              "b_dims": dims4(b.shape), "out_dims": dims4(y.shape), "size": y.size}
+    if y.dtype == np.float32:
+        clamp = []
+        if op.opcode in _PREPARE:
+            clamp = [float_literal(v) for v in float_activation_range(op.fused_activation)]
+        return {**common, "p": None, "suffix": "f32", "clamp": clamp,
+                "a": _operand(ctx, op, 0, "float"), "b": _operand(ctx, op, 1, "float"),
+                "output": ctx.ptr(op.outputs[0], "float")}
     s16 = y.dtype == np.int16
     act = "int16_t" if s16 else "int8_t"
     return {"p": prepare(ctx.graph, op) if prepare else None, "function": _FUNCTION[op.opcode],
+            "suffix": "s16" if s16 else "s8", "clamp": [],
             "a_dims": dims4(a.shape), "b_dims": dims4(b.shape), "out_dims": dims4(y.shape),
             "size": y.size, "a": _operand(ctx, op, 0, act), "b": _operand(ctx, op, 1, act),
             "output": ctx.ptr(op.outputs[0], act), "s16": s16}

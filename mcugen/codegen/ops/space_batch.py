@@ -1,11 +1,12 @@
-"""SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND as strided 4-D byte copies (int8), one per block
-offset (sh, sw): the rows and columns of the input that land in output batch (sh * bw + sw) * B
-(after a fill with the pad value, for SPACE_TO_BATCH_ND with padding), and back."""
+"""SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND as strided 4-D copies (int8, or float32 inside a
+float island), one per block offset (sh, sw): the rows and columns of the input that land in
+output batch (sh * bw + sw) * B (after a fill with the pad value, for SPACE_TO_BATCH_ND with
+padding), and back."""
 
 from __future__ import annotations
 
 from ...ops.space_batch import prepare_space_batch
-from ..context import LoweringContext, at, strided_copies
+from ..context import LoweringContext, at, element_ctype, element_value, strided_copies
 from ..lowering import lowering
 
 
@@ -18,6 +19,7 @@ def _span(offset: int, step: int, count: int, limit: int) -> tuple[int, int]:
 
 def _lower(ctx: LoweringContext, op) -> dict:
     p = prepare_space_batch(ctx.graph, op)
+    ctype = element_ctype(ctx, op.outputs[0])
     (bh, bw), (bt, bl) = p.block, p.before
     n = p.out_dims[0] if op.opcode == "SPACE_TO_BATCH_ND" else p.in_dims[0] // (bh * bw)
     copies = []
@@ -39,9 +41,9 @@ def _lower(ctx: LoweringContext, op) -> dict:
                                "output": at(ctx, op.outputs[0], dst),
                                "out_strides": [oh * ow * c, ow * c, c, 1]})
         y = ctx.tensor(op.outputs[0])
-        fill = {"size": y.size, "value": int(p.pad_value), "output": ctx.ptr(op.outputs[0])} \
-            if any(p.before + p.after) else None
-        return strided_copies(copies, fill)
+        fill = {"size": y.size, "value": element_value(ctype, p.pad_value),
+                "output": ctx.ptr(op.outputs[0], ctype)} if any(p.before + p.after) else None
+        return strided_copies(copies, fill, ctype)
     _, h, w, c = p.in_dims
     _, oh, ow, _ = p.out_dims
     for sh in range(bh):
@@ -56,7 +58,7 @@ def _lower(ctx: LoweringContext, op) -> dict:
                            "in_strides": [h * w * c, w * c, c, 1], "counts": [n, nh, nw, c],
                            "output": at(ctx, op.outputs[0], dst),
                            "out_strides": [oh * ow * c, bh * ow * c, bw * c, 1]})
-    return strided_copies(copies)
+    return strided_copies(copies, ctype=ctype)
 
 
 lowering("SPACE_TO_BATCH_ND", "BATCH_TO_SPACE_ND")(_lower)

@@ -20,7 +20,7 @@ def _strided_slice(ctx: LoweringContext, op) -> dict:
     return strided_copies([{"input": at(ctx, op.inputs[0], start),
                             "in_strides": [s * k for s, k in zip(in_strides, steps)],
                             "counts": counts, "output": ctx.ptr(op.outputs[0], ctype),
-                            "out_strides": strides(counts)}], s16=ctype == "int16_t")
+                            "out_strides": strides(counts)}], ctype=ctype)
 
 
 lowering("STRIDED_SLICE")(_strided_slice)

@@ -18,7 +18,7 @@ def _transpose(ctx: LoweringContext, op) -> dict:
                             "in_strides": [in_strides[k] for k in perm4],
                             "counts": list(dims4(y.shape)),
                             "output": ctx.ptr(op.outputs[0], ctype),
-                            "out_strides": strides(dims4(y.shape))}], s16=ctype == "int16_t")
+                            "out_strides": strides(dims4(y.shape))}], ctype=ctype)
 
 
 lowering("TRANSPOSE")(_transpose)
