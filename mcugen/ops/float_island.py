@@ -42,9 +42,12 @@ def float_layers(graph: Graph) -> list[Operator]:
     return [op for op in graph.operators if float_layer(graph, op)]
 
 
-def describe(graph: Graph) -> str:
-    """'ADD at index 1, RELU at index 2' for the float layers."""
-    return ", ".join(f"{op.opcode} at index {op.index}" for op in float_layers(graph))
+def describe(graph: Graph, shown: int = 3) -> str:
+    """'ADD at index 1, RELU at index 2' for the float layers (the first ``shown``, then how many
+    more)."""
+    layers = float_layers(graph)
+    text = ", ".join(f"{op.opcode} at index {op.index}" for op in layers[:shown])
+    return text + (f" and {len(layers) - shown} more" if len(layers) > shown else "")
 
 
 def check_float_target(graph: Graph, cpu: str, fpu: str | None = None,

@@ -161,6 +161,8 @@ def test_core_without_fpu_is_refused_in_one_line(tmp_path):
     assert r.returncode == 2 and "needs a core with an FPU" in r.stderr
     r = _mcugen("inspect", str(path))
     assert r.returncode == 0 and "deployable on a core with an FPU" in r.stdout
+    r = _mcugen("inspect", str(path), "--board", "mps2-an385")
+    assert r.returncode == 0 and "with an FPU; mps2-an385 (cortex-m3) has none" in r.stdout
     # the float edges of a float-I/O model are not an island: they run on any core
     b = GraphBuilder("float_io")
     x, q = b.input("x", (8,), np.float32), b.tensor("q", (8,), np.int8, scale=0.1)
