@@ -35,6 +35,8 @@ class ModelSummary:
     kind: str                 # "int8", "float32", "hybrid", "int16x8", "int8-float-io", ...
     verdict: str
     unsupported: list[tuple[int, str]] = field(default_factory=list)
+    # the layers an integer model runs in float32 (a float island: needs a core with an FPU)
+    float_layers: list[dict] = field(default_factory=list)
 
 
 def tensor_facts(t: Tensor) -> dict:
@@ -101,11 +103,11 @@ def summarize(graph: Graph, chain: tuple[str, ...] | None = None) -> ModelSummar
             param_bytes=param_bytes))
     kind, verdict = classify(graph)
     unsupported = []
+    floats = float_layers(graph) if kind not in ("float32", "hybrid") else []
     if chain is not None:
         refused = undeployable(graph, chain, integer_model=kind not in ("float32", "hybrid"))
         unsupported = [(i, opcode) for i, opcode, _ in refused]
         islands = sorted({name for _, name, why in refused if why.startswith("float island")})
-        floats = float_layers(graph) if kind not in ("float32", "hybrid") else []
         problem = range_problem(graph) if floats else None
         if islands:
             verdict = (f"integer model with a float island (DEQUANTIZE -> float op -> QUANTIZE): "
@@ -126,4 +128,5 @@ def summarize(graph: Graph, chain: tuple[str, ...] | None = None) -> ModelSummar
         total_param_bytes=total_params,
         inputs=[tensor_facts(graph.tensors[i]) for i in graph.inputs],
         outputs=[tensor_facts(graph.tensors[i]) for i in graph.outputs],
-        kind=kind, verdict=verdict, unsupported=unsupported)
+        kind=kind, verdict=verdict, unsupported=unsupported,
+        float_layers=[{"index": op.index, "opcode": op.opcode} for op in floats])

@@ -67,8 +67,10 @@ def test_island_that_stays_is_generated_in_float_or_refused(opcode, out, tmp_pat
     save_model(graph, path)
     r = _mcugen("inspect", str(path), "--json")
     assert r.returncode == 0
-    verdict = json.loads(r.stdout)["verdict"]
+    data = json.loads(r.stdout)
+    verdict = data["verdict"]
     assert "float island" in verdict
+    assert data["float_layers"] == [{"index": 1, "opcode": opcode}]
     r = _mcugen("generate", str(path), "-o", str(tmp_path / "out"))
     if opcode == "ADD":
         assert "deployable on a core with an FPU" in verdict
