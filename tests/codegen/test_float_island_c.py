@@ -145,6 +145,22 @@ def test_binary_island(host_build, opcode, broadcast, s1, z1, s2, z2, s3, z3, ac
     _check(graph, host_build)
 
 
+def test_16x8_island(host_build):
+    """int16 DEQUANTIZE -> float LEAKY_RELU -> int16 QUANTIZE in a 16x8 model."""
+    b = GraphBuilder("island_16x8")
+    x = b.input("x", (1, 64), np.int16, scale=0.001, zero_point=0)
+    f, g = b.tensor("f", (1, 64), np.float32), b.tensor("g", (1, 64), np.float32)
+    b.op("DEQUANTIZE", [x], [f], "DequantizeOptions")
+    b.op("LEAKY_RELU", [f], [g], "LeakyReluOptions", alpha=0.2)
+    y = b.tensor("y", (1, 64), np.int16, scale=0.0007, zero_point=0)
+    b.op("QUANTIZE", [g], [y], "QuantizeOptions")
+    b.output(y)
+    b.output(g)
+    graph = b.build()
+    assert_float_exact(graph, _inputs(graph, 2))
+    _check(graph, host_build)
+
+
 def _mcugen(*args):
     return subprocess.run([sys.executable, "-m", "mcugen", *args], capture_output=True,
                           text=True, timeout=300)
