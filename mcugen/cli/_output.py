@@ -54,8 +54,10 @@ class _Console(Console):
         raise SystemExit(0)
 
 
-console = _Console(highlight=False)
-err_console = _Console(stderr=True, highlight=False)
+# no markup, no emoji codes: names and descriptions come from the user's model file, and a
+# tensor named "[/x]" or ":smile:" is printed as it is (rich would parse it, or raise)
+console = _Console(highlight=False, markup=False, emoji=False)
+err_console = _Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 #: how a failed verdict is shown: it must stand out in a terminal (plain text in a pipe)
 ALARM = "bold white on red"
@@ -110,7 +112,8 @@ def progress_bar(description: str, total: int):
     if not progress_shown():
         yield lambda n: None
         return
-    from rich.progress import Progress
-    with Progress(console=err_console, transient=True) as progress:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                  MofNCompleteColumn(), console=err_console, transient=True) as progress:
         task = progress.add_task(description, total=total)
         yield lambda n: progress.update(task, completed=n)

@@ -50,8 +50,12 @@ def prepare_space_batch(graph: Graph, op: Operator) -> SpaceBatchParams:
     if rank not in (3, 4):
         raise InputError(f"input has rank {rank}; {op.opcode} takes rank 3 or 4", where)
     block = constant_input(graph, op, 1, "block_shape").astype(np.int64).ravel()
-    pads = constant_input(graph, op, 2, "paddings" if op.opcode == "SPACE_TO_BATCH_ND"
-                          else "crops").astype(np.int64).reshape(-1, 2)
+    what = "paddings" if op.opcode == "SPACE_TO_BATCH_ND" else "crops"
+    pads = constant_input(graph, op, 2, what).astype(np.int64).ravel()
+    if pads.size % 2:
+        raise InputError(f"{what} has {pads.size} values, not a (before, after) pair per "
+                         "spatial dimension", where)
+    pads = pads.reshape(-1, 2)
     spatial = rank - 2
     if block.size != spatial or pads.shape[0] != spatial or np.any(block < 1) \
             or np.any(pads < 0):

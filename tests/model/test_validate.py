@@ -264,3 +264,43 @@ def test_float_pool_with_quantized_output_runs(tmp_path, capsys, opcode):
     for command in (["simulate", str(path), "--input", str(data)], ["plan", str(path)],
                     ["inspect", str(path)]):
         assert main(command) == 0, command
+
+
+def test_names_are_printed_as_they_are(tmp_path, capsys):
+    """Found by the long fuzz run: a tensor name that rich reads as markup (a closing tag
+    "[/...]" from a garbled name) crashed `plan` and `inspect` (MarkupError); names are text."""
+    from mcugen.model import serialize_model
+    from mcugen.model.builder import GraphBuilder
+    name = "[/x] [bold]y :smile:"
+    b = GraphBuilder("names")
+    x = b.input(name, (1, 4), np.int8, scale=0.1)
+    y = b.tensor("y", (1, 4), np.int8, scale=0.1)
+    b.op("RELU", [x], [y])
+    b.output(y)
+    path = tmp_path / "names.tflite"
+    path.write_bytes(serialize_model(b.build()))
+    for command in (["inspect", str(path)], ["plan", str(path)]):
+        capsys.readouterr()
+        assert main(command) == 0, command
+        assert name in capsys.readouterr().out.replace("\n", ""), command
+
+
+def test_odd_space_to_batch_paddings_refused(tmp_path, capsys):
+    """Found by the long fuzz run: an opcode turned into SPACE_TO_BATCH_ND whose paddings hold 3
+    values crashed `simulate` (ValueError from a reshape)."""
+    from mcugen.model import serialize_model
+    from mcugen.model.builder import GraphBuilder
+    b = GraphBuilder("s2b")
+    x = b.input("x", (1, 4, 4, 1), np.float32)
+    y = b.tensor("y", (4, 2, 2, 1), np.float32)
+    b.op("SPACE_TO_BATCH_ND", [x, b.const("block", np.array([2, 2], np.int32)),
+                               b.const("pads", np.array([0, 0, 0], np.int32))], [y])
+    b.output(y)
+    path = tmp_path / "s2b.tflite"
+    path.write_bytes(serialize_model(b.build()))
+    data = tmp_path / "x.npy"
+    np.save(data, np.zeros((1, 4, 4, 1), np.float32))
+    capsys.readouterr()
+    assert main(["simulate", str(path), "--input", str(data)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "paddings has 3 values" in err[0], err
