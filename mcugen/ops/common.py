@@ -16,12 +16,22 @@ QMAX = {np.dtype(np.int8): 127, np.dtype(np.uint8): 255, np.dtype(np.int16): 327
         np.dtype(np.int32): (1 << 31) - 1}
 
 
+def _quant(t: Tensor):
+    """The tensor's quantization, or a one-line InputError naming the tensor: the validator
+    requires it on int8/uint8/int16 tensors, but an operator may also read an int32 one (an
+    edited model's QUANTIZE or MUL input)."""
+    if t.quant is None or not len(t.quant.scale) or not len(t.quant.zero_point):
+        raise InputError(f"{t.dtype} tensor {t.index} '{t.name}' has no quantization "
+                         "parameters, and the operator reading it needs them")
+    return t.quant
+
+
 def scale_of(t: Tensor) -> float:
-    return float(t.quant.scale[0])
+    return float(_quant(t).scale[0])
 
 
 def zero_point_of(t: Tensor) -> int:
-    return int(t.quant.zero_point[0])
+    return int(_quant(t).zero_point[0])
 
 
 def effective_scale(input_scale: float, weight_scale: float | np.ndarray,
@@ -33,9 +43,15 @@ def effective_scale(input_scale: float, weight_scale: float | np.ndarray,
     return s_in * s_w / s_out
 
 
-def _quantize_float32(scale: float, zero_point: int, value: float) -> int:
-    """TFLM's kernel_util Quantize(): TfLiteRound(f / scale) in float32, plus the zero point."""
-    q = np.float32(value) / np.float32(scale)
+def _quantize_float32(scale: float, zero_point: int, value: float, where: str = "") -> int:
+    """TFLM's kernel_util Quantize(): TfLiteRound(f / scale) in float32, plus the zero point.
+    A quotient beyond int32 (a scale near float32's smallest) is refused: TFLM's conversion of
+    it is undefined."""
+    with np.errstate(over="ignore"):
+        q = np.float32(value) / np.float32(scale)
+    if not np.isfinite(q) or abs(float(q)) >= 2.0 ** 31:
+        raise InputError(f"the activation bound {value} at scale {scale:.3g} does not fit int32 "
+                         "(TFLM's conversion is undefined)", where or None)
     rounded = np.floor(q + np.float32(0.5)) if q >= 0 else -np.floor(-q + np.float32(0.5))
     return zero_point + int(rounded)
 
@@ -58,14 +74,15 @@ def activation_range_quantized(activation: str, output: Tensor) -> tuple[int, in
     """CalculateActivationRangeQuantized: the fused activation as a clamp in the output's domain."""
     qmin, qmax = QMIN[output.dtype], QMAX[output.dtype]
     s, zp = scale_of(output), zero_point_of(output)
+    where = f"tensor {output.index} '{output.name}'"
     if activation == "RELU":
-        return max(qmin, _quantize_float32(s, zp, 0.0)), qmax
+        return max(qmin, _quantize_float32(s, zp, 0.0, where)), qmax
     if activation == "RELU6":
-        return (max(qmin, _quantize_float32(s, zp, 0.0)),
-                min(qmax, _quantize_float32(s, zp, 6.0)))
+        return (max(qmin, _quantize_float32(s, zp, 0.0, where)),
+                min(qmax, _quantize_float32(s, zp, 6.0, where)))
     if activation == "RELU_N1_TO_1":
-        return (max(qmin, _quantize_float32(s, zp, -1.0)),
-                min(qmax, _quantize_float32(s, zp, 1.0)))
+        return (max(qmin, _quantize_float32(s, zp, -1.0, where)),
+                min(qmax, _quantize_float32(s, zp, 1.0, where)))
     if activation == "NONE":
         return qmin, qmax
     raise InputError(f"fused activation {activation} is not supported on an int8 output",

@@ -434,5 +434,6 @@ RECORDS = (
                                          "mcugen": fast_depthwise_scratch}),
     # Simulated and generated (int8 and 16x8, portable kernels); not quantized yet.
     record("TRANSPOSE_CONV", "conv", dtypes=("int8", "int16"), prepare=prepare_transpose_conv,
-           backends={"portable": transpose_conv_check}, macs=transpose_conv_macs),
+           backends={"portable": transpose_conv_check}, macs=transpose_conv_macs,
+           parameter_inputs=(0,)),
 )

@@ -70,5 +70,5 @@ def prepare_mean(graph: Graph, op: Operator) -> MeanParams:
 RECORDS = (
     record("MEAN", "mean", dtypes=("int8", "int16", "float32"), prepare=prepare_mean,
            quant=FreeOutput(),
-           version=2, backends=PORTABLE_16X8),
+           version=2, backends=PORTABLE_16X8, parameter_inputs=(1,)),
 )

@@ -50,8 +50,9 @@ def prepare_pad(graph: Graph, op: Operator) -> PadParams:
 
 RECORDS = (
     record("PAD", "pad", dtypes=("int8", "int16", "float32"), prepare=prepare_pad,
-           quant=SameParams((0,)), version=2, backends=PORTABLE_16X8, float_kernel=True),
+           quant=SameParams((0,)), version=2, backends=PORTABLE_16X8, float_kernel=True,
+           parameter_inputs=(1,)),
     record("PADV2", "pad", dtypes=("int8", "int16", "float32"), prepare=prepare_pad,
            quant=SameParams((0, 2)), version=2, backends=PORTABLE_16X8,
-           float_kernel=True),
+           float_kernel=True, parameter_inputs=(1,)),
 )

@@ -16,7 +16,10 @@ A record says what each stage does with its operator:
 - ``float_kernel``: mcugen's portable C also runs the operator in float32, for a float island
   inside an integer model (DEQUANTIZE -> float op -> QUANTIZE that no integer operator replaces
   exactly). Only operators whose TFLM float kernel is one IEEE operation per element (or a copy)
-  have one: C, simulator and TFLM then agree bit for bit on every core with an FPU.
+  have one: C, simulator and TFLM then agree bit for bit on every core with an FPU;
+- ``parameter_inputs``: input positions that hold int32 parameters, not data (a shape, paddings,
+  an axis list, a permutation), even when a converter computed them instead of storing a
+  constant. Any other int32 input is data, and its dtype is checked like every activation's.
 
 The records live beside their ``prepare`` functions in ``mcugen/ops/<family>.py``; the family
 name is also the file name of the operator's simulator kernel, lowering and C templates.
@@ -84,6 +87,7 @@ class OpRecord:
     macs: Callable[[Graph, Operator], int] | None = None
     scratch: Mapping[str, Callable[[Graph, Operator, str], int]] = field(default_factory=dict)
     float_kernel: bool = False
+    parameter_inputs: tuple[int, ...] = ()
 
     @property
     def quantizable(self) -> bool:
@@ -126,14 +130,27 @@ def names(predicate: Callable[[OpRecord], bool] = lambda r: True) -> frozenset[s
 
 
 # -- dtypes ---------------------------------------------------------------------------------------
+def data_inputs(graph: Graph, op: Operator, variables: bool = False):
+    """The non-constant inputs that are data: not an int32 parameter input (a RESHAPE's shape,
+    the record's ``parameter_inputs``), and not state kept in a variable tensor unless
+    ``variables``."""
+    r = lookup(op.opcode)
+    params = r.parameter_inputs if r is not None else ()
+    found = []
+    for position, t in enumerate(graph.op_inputs(op)):
+        if t is None or t.is_constant or (t.is_variable and not variables):
+            continue
+        if t.dtype == np.int32 and position in params:
+            continue
+        found.append(t)
+    return found
+
+
 def op_dtypes(graph: Graph, op: Operator) -> list[str]:
-    """The activation dtypes an operator touches: its outputs and non-constant inputs (int32
+    """The activation dtypes an operator touches: its outputs and its data inputs (int32
     parameter inputs such as a RESHAPE's shape are not activations, nor is state kept in
     variable tensors, e.g. an int8 LSTM's int16 cell state: the kernel checks those)."""
-    seen = []
-    for t in graph.op_inputs(op):
-        if t is not None and not t.is_constant and not t.is_variable and t.dtype != np.int32:
-            seen.append(t.dtype.name)
+    seen = [t.dtype.name for t in data_inputs(graph, op)]
     seen += [t.dtype.name for t in graph.op_outputs(op)]
     return list(dict.fromkeys(seen))
 
@@ -237,8 +254,7 @@ def assign_backends(graph: Graph, chain: tuple[str, ...]) -> dict[int, str]:
 # -- per-instance checks shared by families -------------------------------------------------------
 def int8_tensors(graph: Graph, op: Operator) -> str | None:
     """mcugen's C kernels take int8 activations of rank <= 4."""
-    for t in [t for t in graph.op_inputs(op) if t is not None and not t.is_constant
-              and t.dtype != np.int32] + graph.op_outputs(op):
+    for t in data_inputs(graph, op, variables=True) + graph.op_outputs(op):
         if t.dtype != np.int8:
             return f"tensor '{t.name}' is {t.dtype.name}; the kernel takes int8"
         if len(t.shape) > 4:
@@ -249,8 +265,7 @@ def int8_tensors(graph: Graph, op: Operator) -> str | None:
 def int8_or_16x8_tensors(graph: Graph, op: Operator) -> str | None:
     """mcugen's portable kernels that also have a 16x8 variant: int8 activations, or int16
     activations throughout (int8 weights), rank <= 4."""
-    acts = [t for t in graph.op_inputs(op) if t is not None and not t.is_constant
-            and t.dtype != np.int32] + graph.op_outputs(op)
+    acts = data_inputs(graph, op, variables=True) + graph.op_outputs(op)
     if acts and all(t.dtype == np.int16 for t in acts):
         for t in acts:
             if len(t.shape) > 4:

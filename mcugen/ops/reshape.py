@@ -8,5 +8,6 @@ from .registry import PORTABLE_16X8, SameParams, record
 RECORDS = tuple(
     record(name, "reshape", dtypes=("int8", "int16", "float32"), quant=SameParams((0,)),
            version=1,
-           alias=True, backends=PORTABLE_16X8, float_kernel=True)
+           alias=True, backends=PORTABLE_16X8, float_kernel=True,
+           parameter_inputs=(1,))
     for name in ("RESHAPE", "SQUEEZE", "EXPAND_DIMS"))

@@ -114,8 +114,10 @@ def space_batch_check(graph: Graph, op: Operator) -> str | None:
 RECORDS = (
     record("SPACE_TO_BATCH_ND", "space_batch", dtypes=("int8", "float32"),
            prepare=prepare_space_batch, quant=SameParams((0,)), version=3,
-           backends={"portable": space_batch_check}, float_kernel=True),
+           backends={"portable": space_batch_check}, float_kernel=True,
+           parameter_inputs=(1, 2)),
     record("BATCH_TO_SPACE_ND", "space_batch", dtypes=("int8", "float32"),
            prepare=prepare_space_batch, quant=SameParams((0,)), version=3,
-           backends={"portable": space_batch_check}, float_kernel=True),
+           backends={"portable": space_batch_check}, float_kernel=True,
+           parameter_inputs=(1, 2)),
 )

@@ -82,5 +82,5 @@ def prepare_strided_slice(graph: Graph, op: Operator) -> StridedSliceParams:
 RECORDS = (
     record("STRIDED_SLICE", "strided_slice", dtypes=("int8", "int16", "float32"),
            prepare=prepare_strided_slice, quant=SameParams((0,)), version=2,
-           backends=PORTABLE_16X8, float_kernel=True),
+           backends=PORTABLE_16X8, float_kernel=True, parameter_inputs=(1, 2, 3)),
 )

@@ -34,5 +34,6 @@ def prepare_transpose(graph: Graph, op: Operator) -> TransposeParams:
 RECORDS = (
     record("TRANSPOSE", "transpose", dtypes=("int8", "int16", "float32"),
            prepare=prepare_transpose,
-           quant=SameParams((0,)), version=2, backends=PORTABLE_16X8, float_kernel=True),
+           quant=SameParams((0,)), version=2, backends=PORTABLE_16X8, float_kernel=True,
+           parameter_inputs=(1,)),
 )

@@ -304,3 +304,59 @@ def test_odd_space_to_batch_paddings_refused(tmp_path, capsys):
     assert main(["simulate", str(path), "--input", str(data)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "paddings has 3 values" in err[0], err
+
+
+def _model_file(tmp_path, build):
+    from mcugen.model import serialize_model
+    from mcugen.model.builder import GraphBuilder
+    b = GraphBuilder("m")
+    build(b)
+    path = tmp_path / "m.tflite"
+    path.write_bytes(serialize_model(b.build()))
+    return path
+
+
+def _int32_mul(b):
+    x = b.input("x", (1, 4), np.int8, scale=0.1)
+    n = b.input("n", (1, 4), np.int32)
+    y = b.tensor("y", (1, 4), np.int8, scale=0.1)
+    b.op("MUL", [x, n], [y], "MulOptions", fused_activation_function="NONE")
+    b.output(y)
+
+
+def _int32_quantize(b):
+    x = b.input("x", (1, 4), np.int32)
+    y = b.tensor("y", (1, 4), np.int16, scale=0.1)
+    b.op("QUANTIZE", [x], [y], "QuantizeOptions")
+    b.output(y)
+
+
+def _tiny_scale_relu6(b):
+    x = b.input("x", (1, 4), np.int8, scale=0.1)
+    y = b.tensor("y", (1, 4), np.int8, scale=9.18e-41)
+    b.op("ADD", [x, x], [y], "AddOptions", fused_activation_function="RELU6",
+         pot_scale_int16=False)
+    b.output(y)
+
+
+@pytest.mark.parametrize("build,inspect_code,message", [
+    (_int32_mul, 0, "unsupported operator MUL (int32) at index 0"),
+    (_int32_quantize, 2, "int32 tensor 0 'x' has no quantization parameters"),
+    (_tiny_scale_relu6, 2, "the activation bound 6.0 at scale 9.18e-41 does not fit int32"),
+])
+def test_long_run_finds_refused_in_one_line(tmp_path, capsys, build, inspect_code, message):
+    """Found by the long fuzz run (seeds 5112, 5117): a tensor's type edited to int32 where an
+    operator reads it as data (MUL: int32 was taken for a parameter input, so an int8 kernel
+    would have read its bytes; QUANTIZE), and a RELU6 output scale near float32's smallest
+    (6 / scale is infinite), crashed inspect/plan/simulate. An int32 MUL is a valid model mcugen
+    does not deploy: inspect describes it (exit 0), plan refuses it."""
+    path = _model_file(tmp_path, build)
+    capsys.readouterr()
+    assert main(["inspect", str(path)]) == inspect_code
+    out, err = capsys.readouterr()
+    if inspect_code == 0:
+        assert "not yet deployable: MUL at 0" in out
+    capsys.readouterr()
+    assert main(["plan", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
