@@ -53,10 +53,8 @@ def run(args: argparse.Namespace) -> int:
     # what is deployed is the optimised graph: its verdict, refusals and plan are the ones shown
     deployed = summarize(optimized.graph, chain=chain)
     if deployed.verdict.endswith("deployable on a core with an FPU"):   # a float island
-        from ..ops.float_island import NO_FPU_CORES
-        if target.cpu in NO_FPU_CORES or (target.board is not None and
-                                          target.board.fpu == "none" and not
-                                          target.board.is_host):
+        from ..ops.float_island import has_fpu
+        if not has_fpu(target.cpu, target.board.fpu if target.board is not None else None):
             deployed.verdict += f"; {target.name} ({target.cpu}) has none"
     graph = optimized.graph if args.optimized else original
     summary = deployed if args.optimized else summarize(original)

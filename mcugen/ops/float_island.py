@@ -50,15 +50,20 @@ def describe(graph: Graph, shown: int = 3) -> str:
     return text + (f" and {len(layers) - shown} more" if len(layers) > shown else "")
 
 
+def has_fpu(cpu: str, fpu: str | None = None) -> bool:
+    """Whether the target runs float32 in hardware: the host does; a Cortex-M core does unless it
+    has none in any configuration or its board file says ``fpu = "none"``."""
+    return cpu == "host" or (cpu not in NO_FPU_CORES and fpu != "none")
+
+
 def check_float_target(graph: Graph, cpu: str, fpu: str | None = None,
                        target: str | None = None) -> None:
     """Refuse, in one line, float layers on a core without an FPU (``fpu``: the board's FPU,
     "none" for a board without one; None when only the core is known) or with a value range
     TFLM's float arithmetic does not define. The host (``cpu`` "host") has an FPU."""
-    layers = float_layers(graph)
-    if not layers:
+    if not float_layers(graph):
         return
-    if cpu != "host" and (cpu in NO_FPU_CORES or fpu == "none"):
+    if not has_fpu(cpu, fpu):
         raise InputError(f"the float island ({describe(graph)} in float32) needs a core with an "
                          f"FPU; {target or cpu} ({cpu}) has none", graph.name)
     problem = range_problem(graph)

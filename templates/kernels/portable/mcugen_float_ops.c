@@ -3,12 +3,6 @@
 
 enum { FLOAT_ADD, FLOAT_SUB, FLOAT_MUL, FLOAT_MAX, FLOAT_MIN };
 
-static int32_t index4(const mcugen_dims_t *d, int32_t n, int32_t y, int32_t x, int32_t c)
-{
-    return (((d->n > 1 ? n : 0) * d->h + (d->h > 1 ? y : 0)) * d->w + (d->w > 1 ? x : 0)) * d->c
-           + (d->c > 1 ? c : 0);
-}
-
 /* TFLM's ActivationFunctionWithMinMax: std::min(std::max(v, lo), hi). */
 static float clamp(float v, float lo, float hi)
 {
@@ -27,8 +21,8 @@ static void binary(int32_t kind, const mcugen_dims_t *a_dims, const float *a,
         for (int32_t y = 0; y < out_dims->h; ++y) {
             for (int32_t x = 0; x < out_dims->w; ++x) {
                 for (int32_t c = 0; c < out_dims->c; ++c, ++i) {
-                    const float va = a[index4(a_dims, n, y, x, c)];
-                    const float vb = b[index4(b_dims, n, y, x, c)];
+                    const float va = a[mcugen_broadcast_index(a_dims, n, y, x, c)];
+                    const float vb = b[mcugen_broadcast_index(b_dims, n, y, x, c)];
                     float v;
                     switch (kind) {
                     case FLOAT_ADD:

@@ -235,12 +235,6 @@ void mcugen_maxpool_s8(const mcugen_pool_params_t *p, const mcugen_dims_t *in_di
 
 enum { BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_MAX, BINARY_MIN };
 
-static int32_t broadcast_index(const mcugen_dims_t *d, int32_t n, int32_t y, int32_t x, int32_t c)
-{
-    return (((d->n > 1 ? n : 0) * d->h + (d->h > 1 ? y : 0)) * d->w + (d->w > 1 ? x : 0)) * d->c
-           + (d->c > 1 ? c : 0);
-}
-
 static int32_t add_sub_value(const mcugen_add_params_t *p, int32_t a, int32_t b, int32_t sign)
 {
     const int32_t va = (p->input1_offset + a) * (1 << p->left_shift);
@@ -270,8 +264,8 @@ static void broadcast_binary(int32_t kind, const void *params, const mcugen_dims
         for (int32_t y = 0; y < out_dims->h; ++y) {
             for (int32_t x = 0; x < out_dims->w; ++x) {
                 for (int32_t c = 0; c < out_dims->c; ++c, ++i) {
-                    const int32_t va = a[broadcast_index(a_dims, n, y, x, c)];
-                    const int32_t vb = b[broadcast_index(b_dims, n, y, x, c)];
+                    const int32_t va = a[mcugen_broadcast_index(a_dims, n, y, x, c)];
+                    const int32_t vb = b[mcugen_broadcast_index(b_dims, n, y, x, c)];
                     int32_t v;
                     switch (kind) {
                     case BINARY_ADD:
@@ -740,8 +734,8 @@ static void broadcast_binary_s16(int32_t kind, const void *params, const mcugen_
         for (int32_t y = 0; y < out_dims->h; ++y) {
             for (int32_t x = 0; x < out_dims->w; ++x) {
                 for (int32_t c = 0; c < out_dims->c; ++c, ++i) {
-                    const int32_t va = a[broadcast_index(a_dims, n, y, x, c)];
-                    const int32_t vb = b[broadcast_index(b_dims, n, y, x, c)];
+                    const int32_t va = a[mcugen_broadcast_index(a_dims, n, y, x, c)];
+                    const int32_t vb = b[mcugen_broadcast_index(b_dims, n, y, x, c)];
                     const int32_t v = kind == BINARY_MUL
                         ? mul_value((const mcugen_mul_params_t *)params, va, vb)
                         : add_sub_value((const mcugen_add_params_t *)params, va, vb,

@@ -19,6 +19,15 @@ extern "C" {
 
 typedef struct { int32_t n, h, w, c; } mcugen_dims_t;
 
+/* The element of a tensor of dims d that output element (n, y, x, c) reads when it broadcasts
+ * (a dimension of 1 repeats); shared by the int8, int16 and float32 binary kernels. */
+static inline int32_t mcugen_broadcast_index(const mcugen_dims_t *d, int32_t n, int32_t y,
+                                             int32_t x, int32_t c)
+{
+    return (((d->n > 1 ? n : 0) * d->h + (d->h > 1 ? y : 0)) * d->w + (d->w > 1 ? x : 0)) * d->c
+           + (d->c > 1 ? c : 0);
+}
+
 typedef struct {
     int32_t stride_h, stride_w;
     int32_t dilation_h, dilation_w;
